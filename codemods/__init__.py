@@ -1,0 +1,1 @@
+"""Rewrites that need more than a node swap: several sites, imports, whole-library moves."""

@@ -1,0 +1,104 @@
+"""SVC101: requests calls that can wait forever."""
+from __future__ import annotations
+
+import libcst as cst
+
+from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
+    positional_count, with_keyword
+
+METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+SESSIONS = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")
+FUNCTIONS = frozenset(f"requests.{m}" for m in METHODS) | frozenset(f"requests.api.{m}" for m in METHODS)
+SESSION_METHODS = frozenset(f"{s}.{m}" for s in SESSIONS for m in METHODS)
+#: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, …)``
+SESSION_REQUEST_TIMEOUT_SLOT = 9
+
+
+class RequestsWithoutTimeout(Rule):
+    """Checks for `requests` calls made without a timeout.
+
+    ## Why is this bad?
+    `requests` has no default timeout: a call to a peer that accepts the connection but never
+    answers blocks the calling thread forever. In a service, one slow dependency then holds every
+    worker thread and the outage spreads upstream. `timeout=None` says the same thing explicitly.
+
+    Calls on `requests.Session` objects are found too, whether the session is a local variable,
+    a `with requests.Session() as s` target, an annotated parameter or `self.session` set in any
+    method. Calls that pass `**kwargs` are skipped (the timeout may be inside).
+
+    ## Fix safety
+    The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s). It is
+    unsafe: a request that used to wait longer than that now raises `requests.Timeout`.
+
+    ## References
+    - https://requests.readthedocs.io/en/latest/user/advanced/#timeouts
+    """
+
+    code = "SVC101"
+    name = "requests-without-timeout"
+    message = "requests call without a timeout can hang forever"
+    fix_safety = UNSAFE
+    imports = ("requests",)
+    options = {"timeout": Setting("default-timeout")}
+    examples = (
+        Invalid("import requests\nrequests.get('https://api.example.com/users')\n",
+                fixed="import requests\nrequests.get('https://api.example.com/users', timeout=10)\n"),
+        Invalid("import requests as rq\nrq.post(url, json=body, timeout=None)\n",
+                fixed="import requests as rq\nrq.post(url, json=body, timeout=10)\n"),
+        Invalid("from requests import get as fetch\nfetch(url)\n",
+                fixed="from requests import get as fetch\nfetch(url, timeout=10)\n"),
+        Invalid("import requests\ns = requests.Session()\ns.put(url, data=payload)\n",
+                fixed="import requests\ns = requests.Session()\ns.put(url, data=payload, timeout=10)\n"),
+        Invalid("import requests\nwith requests.Session() as session:\n    session.request('GET', url)\n",
+                fixed="import requests\nwith requests.Session() as session:\n    session.request('GET', url, timeout=10)\n"),
+        Invalid(
+            "import requests\n\n"
+            "class Client:\n"
+            "    def fetch(self, path):\n"
+            "        return self.http.get(self.base + path)\n\n"
+            "    def __init__(self, base):\n"
+            "        self.base = base\n"
+            "        self.http = requests.Session()\n",
+            fixed="import requests\n\n"
+            "class Client:\n"
+            "    def fetch(self, path):\n"
+            "        return self.http.get(self.base + path, timeout=10)\n\n"
+            "    def __init__(self, base):\n"
+            "        self.base = base\n"
+            "        self.http = requests.Session()\n"),
+        Invalid("import requests\n\ndef fetch(s: requests.Session):\n    return s.head(url)\n",
+                fixed="import requests\n\ndef fetch(s: requests.Session):\n    return s.head(url, timeout=3)\n",
+                options={"timeout": 3}),
+        Invalid("import requests\nrequests.get(\n    url,\n    headers=headers,\n)\n",
+                fixed="import requests\nrequests.get(\n    url,\n    headers=headers,\n    timeout=10,\n)\n"),
+        Valid("import requests\nrequests.get(url, timeout=5)\n"),
+        Valid("import requests\nrequests.get(url, **kwargs)\n"),
+        Valid("import requests\nparams = {}\nparams.get('page')\n"),
+        Valid("import requests\nconfig = load()\nconfig.get('url')\n"),
+        Valid("import requests\n\ndef handler(requests):\n    return requests.get('k')\n"),
+        Valid("import requests\ns = requests.Session()\ns.mount('https://', adapter)\n"),
+        Valid("import httpx\nhttpx.get(url)\n"),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, (cst.Attribute, cst.Name)):
+            return
+        name = self.qualified_name(func)
+        if name is None:
+            return
+        if name in FUNCTIONS:
+            pass
+        elif name in SESSION_METHODS:
+            if name.endswith(".request") and (positional_count(node) or 0) >= SESSION_REQUEST_TIMEOUT_SLOT:
+                return
+        else:
+            return
+        if has_star_kwargs(node):
+            return
+        given = keyword(node, "timeout")
+        if given is not None and not is_none(given.value):
+            return
+        timeout = self.config["timeout"]
+        self.report(node, fix=Fix.replace(node, with_keyword(node, "timeout", repr(timeout)), safety=UNSAFE,
+                                          description=f"add timeout={timeout!r}"))

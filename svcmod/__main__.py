@@ -1,0 +1,4 @@
+"""``python -m svcmod``."""
+from svcmod.cli import main
+
+main()

@@ -1,0 +1,287 @@
+"""Checking one file: prefilter, parse, resolve, walk the rules, fix, verify."""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from svcmod.config import Config, is_selected
+from svcmod.names import Names, imported_modules
+from svcmod.registry import ENGINE_CODES, selected_rules
+from svcmod.rule import SAFE, UNSAFE, FileContext, Fix, Report, Rule
+from svcmod.walk import walk
+
+MAX_FIX_ROUNDS = 8
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_IGNORE = re.compile(r"#\s*svcmod:\s*ignore\[(?P<codes>[^\]]*)\]")
+_IGNORE_FILE = re.compile(rb"#\s*svcmod:\s*ignore-file\b")
+_GENERATED = re.compile(rb"@generated\b|DO NOT EDIT", re.IGNORECASE)
+
+
+@dataclass
+class Finding:
+    """One problem at one place, as reported to users."""
+
+    code: str
+    name: str
+    message: str
+    filename: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix_applicability: Optional[str] = None
+    fix_message: Optional[str] = None
+    project: Optional[str] = None
+    source_line: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The ruff-compatible JSON shape."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "filename": self.filename,
+            "location": {"row": self.line, "column": self.column},
+            "end_location": {"row": self.end_line, "column": self.end_column},
+            "fix": None if self.fix_applicability is None
+            else {"applicability": self.fix_applicability, "message": self.fix_message},
+            "project": self.project,
+        }
+
+
+@dataclass
+class Edit:
+    """A fix that was applied."""
+
+    code: str
+    name: str
+    line: int
+    safety: str
+    description: str
+
+
+@dataclass
+class FileResult:
+    filename: str
+    findings: List[Finding] = field(default_factory=list)
+    edits: List[Edit] = field(default_factory=list)
+    original: Optional[bytes] = None  # kept only when the file changed
+    fixed: Optional[bytes] = None  # the verified new contents, when fixes applied
+    parsed: bool = False
+    skipped: Optional[str] = None  # why the file was not checked at all (generated, ignore-file)
+    lines: int = 0
+    written: bool = False
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    """Which fixes to apply: none, safe ones, or unsafe ones too, limited to some codes."""
+
+    apply: bool = False
+    unsafe: bool = False
+    only: Optional[FrozenSet[str]] = None  # a migration's own list of codes
+
+    def allows(self, code: str, safety: str, config: Config) -> bool:
+        if not self.apply:
+            return False
+        if safety == UNSAFE and not self.unsafe:
+            return False
+        if self.only is not None:
+            return code in self.only
+        return is_selected(code, config.fixable, config.unfixable)
+
+
+class Checker:
+    """The rules of one configuration, built once and used for many files."""
+
+    def __init__(self, config: Config, policy: FixPolicy = FixPolicy(),
+                 only_codes: Optional[FrozenSet[str]] = None) -> None:
+        self.config = config
+        self.policy = policy
+        rules = selected_rules(config)
+        if only_codes is not None:
+            rules = tuple(r for r in rules if r.code in only_codes)
+        self.rule_classes: Tuple[Type[Rule], ...] = rules
+        self.rules: Dict[str, Rule] = {
+            r.code: r(config.rule_options.get(r.code, {}), config.settings) for r in rules
+        }
+        self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
+                                for c in ENGINE_CODES}
+
+    # -- one file -------------------------------------------------------------------------
+    def check(self, filename: str, source: bytes, ignored_codes: Sequence[str] = ()) -> FileResult:
+        result = FileResult(filename)
+        result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
+        if len(source) > self.config.max_file_size:
+            self._engine_finding(result, "SVC901", f"not checked: {len(source)} bytes is over the "
+                                 f"max-file-size limit of {self.config.max_file_size}", 1, 1)
+            return result
+        if b"\0" in source:
+            self._engine_finding(result, "SVC901", "not checked: binary file (contains NUL bytes)", 1, 1)
+            return result
+        if _IGNORE_FILE.search(source):
+            result.skipped = "svcmod: ignore-file"
+            return result
+        if not self.config.check_generated and _GENERATED.search(source, 0, 2048):
+            result.skipped = "generated file"
+            return result
+        imported = imported_modules(source)
+        active = [self.rules[r.code] for r in self.rule_classes
+                  if r.code not in ignored_codes and r.wants(source, imported)]
+        if not active:
+            return result
+        try:
+            module = cst.parse_module(source)
+        except cst.ParserSyntaxError as error:
+            self._engine_finding(result, "SVC901", f"cannot parse: {error.message}",
+                                 error.raw_line, error.raw_column + 1)
+            return result
+        except RecursionError:
+            self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
+            return result
+        except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
+            self._engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
+            return result
+        result.parsed = True
+        try:
+            reports = self._lint(module, filename, active)
+        except RecursionError:
+            self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
+            return result
+        located = self._locate(module, reports, source)
+        if self.policy.apply and any(self._fixable(r) for r, _ in located):
+            self._fix(result, module, source, filename, active, located)
+        else:
+            result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+        return result
+
+    def _lint(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
+        context = FileContext(filename, module, Names(module))
+        for rule in active:
+            rule.start_file(context)
+        walk(module, active, context)
+        for rule in active:
+            rule.end_file()
+        return context.reports
+
+    def _locate(self, module: cst.Module, reports: List[Report], source: bytes) -> List[Tuple[Report, Any]]:
+        """Positions of reports, minus those suppressed by comments."""
+        if not reports:
+            return []
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        text_lines = _text_lines(module, source)
+        kept = []
+        for report in reports:
+            position = positions.get(report.node)
+            if position is None:
+                continue
+            start, end = position.start.line, position.end.line
+            if _suppressed(report.code, text_lines, start, end):
+                continue
+            kept.append((report, (position, text_lines[start - 1] if start <= len(text_lines) else "")))
+        kept.sort(key=lambda item: (item[1][0].start.line, item[1][0].start.column, item[0].code))
+        return kept
+
+    def _fixable(self, report: Report) -> bool:
+        return report.fix is not None and self.policy.allows(report.code, report.fix.safety, self.config)
+
+    def _finding(self, filename: str, report: Report, position: Any, line: str) -> Finding:
+        fix = report.fix
+        return Finding(report.code, report.name, report.message, filename,
+                       position.start.line, position.start.column + 1,
+                       position.end.line, position.end.column + 1,
+                       fix.safety if fix else None, fix.description if fix else None,
+                       source_line=line)
+
+    def _engine_finding(self, result: FileResult, code: str, message: str, line: int, column: int) -> None:
+        if self.engine_selected.get(code, True):
+            result.findings.append(Finding(code, ENGINE_CODES[code][0], message, result.filename,
+                                           line, column, line, column))
+
+    # -- fixing ---------------------------------------------------------------------------
+    def _fix(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
+             active: Sequence[Rule], located: List[Tuple[Report, Any]]) -> None:
+        from svcmod.fixing import VerificationFailed, apply_fixes, verify
+        current_module, current_source = module, source
+        edits: List[Edit] = []
+        try:
+            for _ in range(MAX_FIX_ROUNDS):
+                chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
+                if not chosen:
+                    break
+                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen])
+                if not applied:
+                    raise VerificationFailed("no fix could be applied")
+                for report, position in chosen:
+                    if report.fix in applied:
+                        edits.append(Edit(report.code, report.name, position.start.line,
+                                          report.fix.safety, report.fix.description))
+                new_source = new_module.bytes
+                current_module = verify(new_source, filename)
+                current_source = new_source
+                located = self._locate(current_module, self._lint(current_module, filename, active),
+                                       current_source)
+            else:
+                raise VerificationFailed(f"fixes did not settle after {MAX_FIX_ROUNDS} rounds")
+            if any(self._fixable(r) for r, _ in located):
+                raise VerificationFailed("the fixed file is not a fixed point")
+            if current_source != source:
+                _check_compiles(current_source, source, filename)
+        except VerificationFailed as error:
+            # leave the file as it is and report every finding of the original
+            result.findings = [self._finding(filename, r, pos, line)
+                               for r, (pos, line) in self._locate(module, self._lint(module, filename, active), source)]
+            self._engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
+            return
+        result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+        if current_source != source:
+            result.edits = edits
+            result.original = source
+            result.fixed = current_source
+
+
+def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
+    from svcmod.fixing import VerificationFailed
+    try:
+        compile(new, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        try:
+            compile(old, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return  # did not compile before either (e.g. newer syntax): parse check suffices
+        raise VerificationFailed(f"fixed code does not compile: {_describe(error)}") from None
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _text_lines(module: cst.Module, source: bytes) -> List[str]:
+    try:
+        return source.decode(module.encoding, errors="replace").splitlines()
+    except LookupError:
+        return source.decode("utf-8", errors="replace").splitlines()
+
+
+def _suppressed(code: str, lines: List[str], start: int, end: int) -> bool:
+    for number in {start, end}:
+        if number > len(lines):
+            continue
+        text = lines[number - 1]
+        if "#" not in text:
+            continue
+        match = _NOQA.search(text)
+        if match:
+            codes = match.group("codes")
+            if codes is None or code in re.split(r"[\s,]+", codes.upper()):
+                return True
+        match = _IGNORE.search(text)
+        if match and code in [c.strip() for c in match.group("codes").split(",")]:
+            return True
+    return False

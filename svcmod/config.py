@@ -1,0 +1,314 @@
+"""``[tool.svcmod]`` configuration: finding the file that applies, validating it, selecting rules."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from svcmod.rule import SETTINGS
+
+CONFIG_FILES = ("svcmod.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+# key -> (expected type(s), description of what is expected)
+_KEYS: Dict[str, Tuple[tuple, str]] = {
+    "extend": ((str,), "a path to another configuration file"),
+    "select": ((list,), "a list of rule codes or prefixes"),
+    "extend-select": ((list,), "a list of rule codes or prefixes"),
+    "ignore": ((list,), "a list of rule codes or prefixes"),
+    "extend-ignore": ((list,), "a list of rule codes or prefixes"),
+    "fixable": ((list,), "a list of rule codes or prefixes"),
+    "unfixable": ((list,), "a list of rule codes or prefixes"),
+    "exclude": ((list,), "a list of gitignore-style patterns"),
+    "extend-exclude": ((list,), "a list of gitignore-style patterns"),
+    "per-file-ignores": ((dict,), "a table of pattern = [codes]"),
+    "default-timeout": ((int, float), "a number of seconds"),
+    "max-attempts": ((int,), "a whole number of attempts"),
+    "backoff-max": ((int, float), "a number of seconds"),
+    "jitter": ((int, float), "a number of seconds"),
+    "max-file-size": ((int,), "a size in bytes"),
+    "check-generated": ((bool,), "true or false"),
+    "respect-gitignore": ((bool,), "true or false"),
+    "projects": ((list,), "a list of glob patterns of project directories"),
+    "rules": ((dict,), "a table of rule code = table of options"),
+    "deprecations": ((list,), "an array of tables ([[tool.svcmod.deprecations]])"),
+    "migrations": ((dict,), "a table of migration name = table"),
+    "cache-dir": ((str,), "a directory path"),
+}
+
+_CODE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass
+class Config:
+    """The settings that apply to the files below one configuration file."""
+
+    path: Optional[Path] = None  # the file it was read from; None for defaults
+    root: Path = field(default_factory=Path.cwd)  # the directory patterns are relative to
+    select: Tuple[str, ...] = ("SVC",)
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    fixable: Tuple[str, ...] = ("SVC",)
+    unfixable: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = ()
+    extend_exclude: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    settings: Dict[str, Any] = field(default_factory=lambda: dict(SETTINGS))
+    max_file_size: int = 2_000_000
+    check_generated: bool = False
+    respect_gitignore: bool = True
+    projects: Tuple[str, ...] = ()
+    rule_options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    deprecations: Tuple[Mapping[str, Any], ...] = ()
+    migrations: Dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    cache_dir: Optional[str] = None
+
+    def fingerprint(self) -> str:
+        """A stable digest of every setting that can change results (for the cache)."""
+        data = {k: v for k, v in self.__dict__.items() if k not in ("path", "root")}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def with_cli(self, select: Sequence[str] = (), extend_select: Sequence[str] = (),
+                 ignore: Sequence[str] = ()) -> "Config":
+        """This configuration with command-line selections on top (they win, as in ruff)."""
+        from dataclasses import replace
+        changes: Dict[str, Any] = {}
+        if select:
+            changes["select"] = tuple(select)
+            changes["extend_select"] = ()
+        if extend_select:
+            changes["extend_select"] = self.extend_select + tuple(extend_select)
+        if ignore:
+            changes["ignore"] = self.ignore + tuple(ignore)
+        return replace(self, **changes) if changes else self
+
+
+def _matches(code: str, selectors: Iterable[str]) -> int:
+    """Length of the longest selector that is a prefix of ``code`` (0: none)."""
+    best = 0
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 1)
+        elif code.startswith(selector):
+            best = max(best, len(selector) + 1)
+    return best
+
+
+def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    """As ruff: the more specific of a select and an ignore prefix wins; a tie goes to ignore."""
+    chosen = _matches(code, select)
+    return chosen > 0 and chosen > _matches(code, ignore)
+
+
+def check_codes(codes: Iterable[str], known: Iterable[str], where: str) -> None:
+    """Every selector must be a prefix of some known code (or ``ALL``)."""
+    known = list(known)
+    for code in codes:
+        if code == "ALL":
+            continue
+        if not isinstance(code, str) or not _CODE.match(code) or not any(k.startswith(code) for k in known):
+            raise ConfigError(f"{where}: unknown rule code or prefix '{code}'{did_you_mean(str(code), known)}")
+
+
+def read_toml(path: Path) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def section_of(path: Path, data: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+    if path.name == "pyproject.toml":
+        tool = data.get("tool")
+        if not isinstance(tool, dict):
+            return None
+        return tool.get("svcmod")
+    return data.get("tool", {}).get("svcmod", data) if "tool" in data else data
+
+
+def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: Tuple[Path, ...] = ()) -> Config:
+    """Read and validate the svcmod section of ``path`` (``extend`` chains followed)."""
+    path = path.resolve()
+    if path in _seen:
+        raise ConfigError(f"{path}: 'extend' makes a cycle")
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    section = section_of(path, read_toml(path))
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.svcmod] must be a table")
+    where = lambda key: f"{path}: [tool.svcmod] {key}"  # noqa: E731
+    for key, value in section.items():
+        if key not in _KEYS:
+            raise ConfigError(f"{path}: unknown key '{key}' in [tool.svcmod]{did_you_mean(key, _KEYS)}")
+        types, expected = _KEYS[key]
+        if isinstance(value, bool) and bool not in types:
+            raise ConfigError(f"{where(key)}: expected {expected}, got {value!r}")
+        if not isinstance(value, types):
+            raise ConfigError(f"{where(key)}: expected {expected}, got {type(value).__name__} {value!r}")
+    if "extend" in section:
+        base = load_config((path.parent / section["extend"]), known_codes, _seen + (path,))
+    else:
+        base = Config()
+    config = Config(**{k: v for k, v in base.__dict__.items()})
+    config.path = path
+    config.root = path.parent
+    config.settings = dict(base.settings)
+    config.rule_options = {k: dict(v) for k, v in base.rule_options.items()}
+    config.migrations = dict(base.migrations)
+
+    def codes(key: str) -> Tuple[str, ...]:
+        value = section[key]
+        for item in value:
+            if not isinstance(item, str):
+                raise ConfigError(f"{where(key)}: expected rule codes as strings, got {item!r}")
+        return tuple(value)
+
+    def strings(key: str) -> Tuple[str, ...]:
+        value = section[key]
+        for item in value:
+            if not isinstance(item, str):
+                raise ConfigError(f"{where(key)}: expected strings, got {item!r}")
+        return tuple(value)
+
+    if "select" in section:
+        config.select = codes("select")
+        config.extend_select = ()
+    if "extend-select" in section:
+        config.extend_select = config.extend_select + codes("extend-select")
+    if "ignore" in section:
+        config.ignore = codes("ignore")
+    if "extend-ignore" in section:
+        config.ignore = config.ignore + codes("extend-ignore")
+    if "fixable" in section:
+        config.fixable = codes("fixable")
+    if "unfixable" in section:
+        config.unfixable = codes("unfixable")
+    if "exclude" in section:
+        config.exclude = strings("exclude")
+    if "extend-exclude" in section:
+        config.extend_exclude = config.extend_exclude + strings("extend-exclude")
+    if "projects" in section:
+        config.projects = strings("projects")
+    if "per-file-ignores" in section:
+        entries = []
+        for pattern, value in section["per-file-ignores"].items():
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where('per-file-ignores')}.\"{pattern}\": expected a list of rule codes")
+            entries.append((pattern, tuple(value)))
+        config.per_file_ignores = tuple(entries)
+    for key in SETTINGS:
+        if key in section:
+            value = section[key]
+            if value <= 0:
+                raise ConfigError(f"{where(key)}: expected a positive number, got {value!r}")
+            config.settings[key] = value
+    if "max-file-size" in section:
+        config.max_file_size = section["max-file-size"]
+    if "check-generated" in section:
+        config.check_generated = section["check-generated"]
+    if "respect-gitignore" in section:
+        config.respect_gitignore = section["respect-gitignore"]
+    if "cache-dir" in section:
+        config.cache_dir = str((path.parent / section["cache-dir"]))
+    if "rules" in section:
+        for code, options in section["rules"].items():
+            if not isinstance(options, dict):
+                raise ConfigError(f"{where('rules')}.{code}: expected a table of options")
+            config.rule_options.setdefault(code, {}).update(options)
+    if "deprecations" in section:
+        entries = []
+        for index, entry in enumerate(section["deprecations"]):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{where('deprecations')}[{index}]: expected a table")
+            entries.append(dict(entry, __source__=f"{path}: [[tool.svcmod.deprecations]] #{index + 1}"))
+        config.deprecations = base.deprecations + tuple(entries)
+    if "migrations" in section:
+        for name, value in section["migrations"].items():
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where('migrations')}.{name}: expected a table")
+            config.migrations[name] = dict(value, __source__=str(path))
+    return config
+
+
+def has_section(path: Path) -> bool:
+    """True when ``path`` is a config file svcmod should use (pyproject.toml needs [tool.svcmod])."""
+    if path.name == "svcmod.toml":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return False
+    if b"tool.svcmod" not in raw:
+        return False
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # let load_config report the error with the file named
+    return section_of(path, data) is not None
+
+
+class ConfigFinder:
+    """Nearest configuration file above each checked file, each read once."""
+
+    def __init__(self, explicit: Optional[Path] = None, fallback: Optional[Config] = None) -> None:
+        self.explicit = load_config(explicit) if explicit is not None else None
+        self.fallback = fallback or Config()
+        self._by_dir: Dict[Path, Config] = {}
+        self._by_file: Dict[Path, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        if self.explicit is not None:
+            return self.explicit
+        directory = path.parent if not path.is_dir() else path
+        return self.for_directory(directory.resolve())
+
+    def for_directory(self, directory: Path) -> Config:
+        found = self._by_dir.get(directory)
+        if found is not None:
+            return found
+        config = None
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file() and has_section(candidate):
+                config = self._by_file.get(candidate)
+                if config is None:
+                    config = load_config(candidate)
+                    self._by_file[candidate] = config
+                break
+        if config is None:
+            parent = directory.parent
+            config = self.fallback if parent == directory else self.for_directory(parent)
+        self._by_dir[directory] = config
+        return config
+
+    def all_configs(self) -> List[Config]:
+        seen = list(self._by_file.values())
+        if self.explicit is not None:
+            seen.append(self.explicit)
+        return seen

@@ -1,0 +1,254 @@
+"""Running the checker over many files: discovery, configuration per file, a process pool, writes."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import pathspec
+
+from svcmod.checker import Checker, FileResult, Finding, FixPolicy
+from svcmod.config import Config, ConfigError, ConfigFinder
+from svcmod.discovery import Discovery, Problem
+from svcmod.projects import ProjectFinder
+from svcmod.registry import validate
+from svcmod.source import WriteRefused, read_bytes, write_if_unchanged
+
+#: Below this many files the run stays in-process (a pool costs more than it saves).
+IN_PROCESS_LIMIT = 8
+
+
+@dataclass
+class RunOptions:
+    paths: Sequence[Path] = (Path("."),)
+    select: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    fix: FixPolicy = FixPolicy()
+    only_codes: Optional[FrozenSet[str]] = None  # restrict the rules run (migrations)
+    write: bool = True  # write fixed files (False for --diff / --check)
+    keep_sources: bool = False  # keep original and fixed bytes in results (diffs, patches)
+    jobs: Optional[int] = None
+    config_file: Optional[Path] = None
+    force_exclude: bool = False
+    stdin: Optional[Tuple[str, bytes]] = None  # (filename, contents) of a "-" argument
+    files: Optional[Sequence[Path]] = None  # an already chosen file list (skips discovery)
+
+
+@dataclass
+class RunResult:
+    files: List[FileResult] = field(default_factory=list)
+    problems: List[Problem] = field(default_factory=list)
+    projects: Dict[str, str] = field(default_factory=dict)  # filename -> project name
+    project_dirs: Dict[str, Path] = field(default_factory=dict)  # project name -> directory
+    elapsed: float = 0.0
+
+    @property
+    def findings(self) -> List[Finding]:
+        return [f for r in self.files for f in r.findings]
+
+    @property
+    def lines(self) -> int:
+        return sum(r.lines for r in self.files)
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: str
+    filename: str
+    config: int
+    ignored: Tuple[str, ...]
+
+
+# -- worker side ---------------------------------------------------------------------------
+_WORKER: Dict[str, object] = {}
+
+
+def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
+                 write: bool, keep: bool) -> None:
+    _WORKER.clear()
+    _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={})
+
+
+def _checker(index: int) -> Checker:
+    checkers: Dict[int, Checker] = _WORKER["checkers"]  # type: ignore[assignment]
+    checker = checkers.get(index)
+    if checker is None:
+        checker = Checker(_WORKER["configs"][index], _WORKER["policy"], _WORKER["only"])  # type: ignore[index]
+        checkers[index] = checker
+    return checker
+
+
+def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
+    checker = _checker(task.config)
+    if source is None:
+        try:
+            source = read_bytes(Path(task.path))
+        except OSError as error:
+            result = FileResult(task.filename)
+            checker._engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
+            return result
+    try:
+        result = checker.check(task.filename, source, task.ignored)
+    except Exception as error:  # a bug in a rule must not stop the run or lose the file
+        result = FileResult(task.filename)
+        checker._engine_finding(result, "SVC901", f"internal error while checking: "
+                                f"{type(error).__name__}: {error}", 1, 1)
+        return result
+    if result.fixed is not None and _WORKER["write"] and task.path != "-":
+        try:
+            write_if_unchanged(Path(task.path), source, result.fixed)
+            result.written = True
+        except (WriteRefused, OSError) as error:
+            message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
+            checker._engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
+            result.edits = []
+            result.fixed = None
+    if not _WORKER["keep"] and task.path != "-":
+        result.original = None
+        if result.written:
+            result.fixed = None
+    return result
+
+
+def _check_chunk(tasks: Sequence[_Task]) -> List[FileResult]:
+    return [_check_task(task) for task in tasks]
+
+
+# -- orchestration -------------------------------------------------------------------------
+def display_name(path: Path) -> str:
+    """A path as users see it: relative to the working directory when below it."""
+    text = os.path.relpath(path) if not path.is_absolute() or _below_cwd(path) else str(path)
+    return text.replace(os.sep, "/")
+
+
+def _below_cwd(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(Path.cwd().resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _per_file_ignored(path: Path, config: Config, specs: Dict[int, List[Tuple[pathspec.PathSpec, Tuple[str, ...]]]]) -> Tuple[str, ...]:
+    if not config.per_file_ignores:
+        return ()
+    compiled = specs.get(id(config))
+    if compiled is None:
+        compiled = [(pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores]
+        specs[id(config)] = compiled
+    try:
+        relative = path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        relative = path.name
+    ignored: List[str] = []
+    for spec, codes in compiled:
+        if spec.match_file(relative) or spec.match_file(path.name):
+            ignored.extend(codes)
+    return tuple(ignored)
+
+
+def expand_ignored(ignored: Tuple[str, ...], codes: Sequence[str]) -> Tuple[str, ...]:
+    """Prefixes in per-file-ignores made into the codes they cover."""
+    return tuple(c for c in codes if any(c.startswith(p) or p == "ALL" for p in ignored))
+
+
+def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = None) -> RunResult:
+    """Check (and maybe fix) every file under ``options.paths``. Raises ConfigError on bad config."""
+    started = time.perf_counter()
+    finder = ConfigFinder(options.config_file)
+    discovery = Discovery(finder, options.force_exclude)
+    result = RunResult()
+    real_paths = [p for p in options.paths if str(p) != "-"]
+    if options.files is not None:
+        files = list(options.files)
+    else:
+        files = discovery.files(real_paths)
+    result.problems.extend(discovery.problems)
+
+    configs: List[Config] = []
+    config_index: Dict[int, int] = {}
+    validated: Dict[int, Config] = {}
+
+    def index_of(config: Config) -> int:
+        key = id(config)
+        if key not in config_index:
+            effective = config.with_cli(options.select, options.extend_select, options.ignore)
+            validate(effective)
+            config_index[key] = len(configs)
+            configs.append(effective)
+            validated[key] = effective
+        return config_index[key]
+
+    from svcmod.registry import known_codes
+    specs: Dict[int, list] = {}
+    tasks: List[_Task] = []
+    for path in files:
+        config = finder.for_path(path)
+        index = index_of(config)
+        ignored = expand_ignored(_per_file_ignored(path, config, specs), known_codes(configs[index]))
+        tasks.append(_Task(str(path), display_name(path), index, ignored))
+    stdin_task = None
+    if options.stdin is not None:
+        name, data = options.stdin
+        stdin_path = Path(name) if name != "-" else Path.cwd() / "stdin.py"
+        config = finder.for_path(stdin_path.absolute())
+        index = index_of(config)
+        ignored = expand_ignored(_per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
+        stdin_task = (_Task("-", name, index, ignored), data)
+    if not configs:
+        index_of(finder.for_path(Path.cwd() / "x.py"))
+
+    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources)
+    jobs = options.jobs or os.cpu_count() or 1
+    if stdin_task is not None:
+        _init_worker(*init_args)
+        result.files.append(_check_task(*stdin_task))
+    if len(tasks) <= IN_PROCESS_LIMIT or jobs == 1:
+        _init_worker(*init_args)
+        for done, task in enumerate(tasks, 1):
+            result.files.append(_check_task(task))
+            if progress:
+                progress(done, len(tasks))
+    else:
+        result.files.extend(_run_pool(tasks, jobs, init_args, progress))
+    result.files.sort(key=lambda r: r.filename)
+
+    projects = ProjectFinder(real_paths or [Path.cwd()])
+    by_name = {t.filename: t for t in tasks}
+    for file_result in result.files:
+        task = by_name.get(file_result.filename)
+        path = Path(task.path) if task is not None and task.path != "-" else Path(file_result.filename)
+        config = configs[task.config] if task is not None else None
+        project_dir = projects.project_of(path.absolute(), config)
+        name = projects.name_of(project_dir)
+        result.projects[file_result.filename] = name
+        result.project_dirs[name] = project_dir
+        for finding in file_result.findings:
+            finding.project = name
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
+              progress: Optional[Callable[[int, int], None]]) -> List[FileResult]:
+    # small chunks keep both cores busy to the end; not one future per file for huge trees
+    size = max(1, min(64, len(tasks) // (jobs * 8)))
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
+    results: List[FileResult] = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
+                             initializer=_init_worker, initargs=init_args) as pool:
+        done = 0
+        for chunk_results in pool.map(_check_chunk, chunks):
+            results.extend(chunk_results)
+            done += len(chunk_results)
+            if progress:
+                progress(done, len(tasks))
+    return results

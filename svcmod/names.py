@@ -1,0 +1,389 @@
+"""A cheap name resolver: what imported name or object a callee refers to, without ScopeProvider.
+
+One pass over the statements of a module (never over expressions) records, per scope, what each
+name is bound to: an imported module or attribute (``import requests as rq``), or a value created by
+a call (``s = requests.Session()``, ``with Session() as s``, ``self.s = Session()`` in any method,
+``def f(s: requests.Session)``). Any other binding of a name in a scope shadows outer ones, and a
+name bound to two different things in one scope is unknown: precision over recall.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from svcmod.rule import AddImport
+
+UNKNOWN = object()
+
+
+class Alias:
+    """The name refers to an imported module, class or function."""
+
+    __slots__ = ("qualified",)
+
+    def __init__(self, qualified: str) -> None:
+        self.qualified = qualified
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Alias) and other.qualified == self.qualified
+
+
+class Value:
+    """The name refers to the result of calling ``creator`` (a qualified name)."""
+
+    __slots__ = ("creator",)
+
+    def __init__(self, creator: str) -> None:
+        self.creator = creator
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Value) and other.creator == self.creator
+
+
+Binding = Union[Alias, Value, object]
+
+
+class Scope:
+    __slots__ = ("bindings", "parent", "self_name", "klass")
+
+    def __init__(self, parent: Optional["Scope"]) -> None:
+        self.bindings: Dict[str, Binding] = {}
+        self.parent = parent
+        self.self_name: Optional[str] = None  # first parameter of a method
+        self.klass: Optional["ClassScope"] = None  # class of a method
+
+    def bind(self, name: str, binding: Binding) -> None:
+        old = self.bindings.get(name)
+        if old is None:
+            self.bindings[name] = binding
+        elif old is not UNKNOWN and old != binding:
+            self.bindings[name] = UNKNOWN
+
+
+class ClassScope(Scope):
+    __slots__ = ("attributes",)
+
+    def __init__(self, parent: Optional[Scope]) -> None:
+        super().__init__(parent)
+        self.attributes = Scope(None)  # self.<name> bindings from every method
+
+
+def dotted(expr: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    parts.append(expr.value)
+    return ".".join(reversed(parts))
+
+
+class Names:
+    """Bindings of one module, and resolution of expressions against them."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module_scope = Scope(None)
+        self.scopes: Dict[cst.CSTNode, Scope] = {}
+        self._collect(module.body, self.module_scope, None)
+
+    # -- collection ------------------------------------------------------------------------
+    def _collect(self, body: Sequence[cst.CSTNode], scope: Scope, klass: Optional[ClassScope]) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._small(small, scope, klass)
+            elif isinstance(stmt, cst.FunctionDef):
+                self._function(stmt, scope, klass)
+            elif isinstance(stmt, cst.ClassDef):
+                scope.bind(stmt.name.value, UNKNOWN)
+                class_scope = ClassScope(scope)
+                self.scopes[stmt] = class_scope
+                self._collect(_body(stmt.body), class_scope, class_scope)
+            else:
+                self._compound(stmt, scope, klass)
+
+    def _compound(self, stmt: cst.CSTNode, scope: Scope, klass: Optional[ClassScope]) -> None:
+        if isinstance(stmt, (cst.With,)):
+            for item in stmt.items:
+                if item.asname is not None:
+                    self._assign(item.asname.name, item.item, scope, klass)
+        elif isinstance(stmt, (cst.For,)):
+            self._assign(stmt.target, None, scope, klass)
+        if isinstance(stmt, cst.Try) or isinstance(stmt, getattr(cst, "TryStar", cst.Try)):
+            for handler in stmt.handlers:
+                if handler.name is not None:
+                    self._assign(handler.name.name, None, scope, klass)
+                self._collect(_body(handler.body), scope, klass)
+        for attr in ("body", "orelse", "finalbody"):
+            part = getattr(stmt, attr, None)
+            if part is None:
+                continue
+            if isinstance(part, (cst.Else, cst.Finally)):
+                part = part.body
+            if isinstance(part, cst.If):  # elif chain
+                self._compound(part, scope, klass)
+            else:
+                self._collect(_body(part), scope, klass)
+        if isinstance(stmt, cst.Match) if hasattr(cst, "Match") else False:
+            for case in stmt.cases:
+                self._collect(_body(case.body), scope, klass)
+
+    def _function(self, fn: cst.FunctionDef, scope: Scope, klass: Optional[ClassScope]) -> None:
+        scope.bind(fn.name.value, UNKNOWN)
+        # functions do not see class scopes
+        outer = scope
+        while isinstance(outer, ClassScope):
+            outer = outer.parent
+        inner = Scope(outer)
+        self.scopes[fn] = inner
+        params = fn.params
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        for param in all_params:
+            binding: Binding = UNKNOWN
+            if param.annotation is not None:
+                annotated = self._lookup_alias(param.annotation.annotation, outer)
+                if annotated is not None:
+                    binding = Value(annotated)
+            inner.bindings[param.name.value] = binding
+        if klass is not None and all_params and not _is_static(fn):
+            inner.self_name = all_params[0].name.value
+            inner.klass = klass
+        self._collect(_body(fn.body), inner, None)
+        # methods' self.x assignments were gathered into the class while walking the body
+
+    def _small(self, small: cst.BaseSmallStatement, scope: Scope, klass: Optional[ClassScope]) -> None:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                name = dotted(alias.name)
+                if name is None:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    scope.bind(alias.asname.name.value, Alias(name))
+                else:
+                    top = name.split(".")[0]
+                    scope.bind(top, Alias(top))
+        elif isinstance(small, cst.ImportFrom):
+            if small.module is None or small.relative:
+                base = "." * len(small.relative) + (dotted(small.module) or "" if small.module else "")
+            else:
+                base = dotted(small.module) or ""
+            if isinstance(small.names, cst.ImportStar):
+                return
+            for alias in small.names:
+                name = dotted(alias.name)
+                if name is None:
+                    continue
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                qualified = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
+                scope.bind(local, Alias(qualified))
+        elif isinstance(small, cst.Assign):
+            for target in small.targets:
+                self._assign(target.target, small.value, scope, klass)
+        elif isinstance(small, cst.AnnAssign):
+            value: Optional[cst.BaseExpression] = small.value
+            annotated = self._lookup_alias(small.annotation.annotation, scope)
+            if annotated is not None:
+                self._bind_target(small.target, Value(annotated), scope)
+            else:
+                self._assign(small.target, value, scope, klass)
+        elif isinstance(small, cst.AugAssign):
+            self._assign(small.target, None, scope, klass)
+        elif isinstance(small, (cst.Global, cst.Nonlocal)):
+            for item in small.names:
+                scope.bindings[item.name.value] = UNKNOWN
+
+    def _assign(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression],
+                scope: Scope, klass: Optional[ClassScope]) -> None:
+        binding: Binding = UNKNOWN
+        if value is not None:
+            binding = self._binding_of(value, scope)
+        self._bind_target(target, binding, scope)
+
+    def _bind_target(self, target: cst.BaseExpression, binding: Binding, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            scope.bind(target.value, binding)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, UNKNOWN, scope)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, UNKNOWN, scope)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            method = scope
+            if method.self_name is not None and target.value.value == method.self_name and method.klass:
+                method.klass.attributes.bind(target.attr.value, binding)
+
+    def _binding_of(self, value: cst.BaseExpression, scope: Scope) -> Binding:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call):
+            creator = self.qualified_name_in(value.func, scope)
+            if creator is not None:
+                return Value(creator)
+            return UNKNOWN
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            alias = self._lookup_alias(value, scope)
+            if alias is not None:
+                return Alias(alias)
+            creator = self.created_by_in(value, scope)
+            if creator is not None:
+                return Value(creator)
+        return UNKNOWN
+
+    def _lookup_alias(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        return self.qualified_name_in(expr, scope)
+
+    # -- resolution ------------------------------------------------------------------------
+    def scope_for(self, stack: Sequence[cst.CSTNode]) -> Scope:
+        for node in reversed(stack):
+            scope = self.scopes.get(node)
+            if scope is not None:
+                return scope
+        return self.module_scope
+
+    def qualified_name(self, expr: cst.BaseExpression, stack: Sequence[cst.CSTNode] = ()) -> Optional[str]:
+        return self.qualified_name_in(expr, self.scope_for(stack))
+
+    def created_by(self, expr: cst.BaseExpression, stack: Sequence[cst.CSTNode] = ()) -> Optional[str]:
+        return self.created_by_in(expr, self.scope_for(stack))
+
+    def _find(self, name: str, scope: Optional[Scope]) -> Optional[Binding]:
+        # a function's own bindings, then enclosing functions and the module; class scopes are
+        # only visible to code directly in the class body
+        first = True
+        while scope is not None:
+            if first or not isinstance(scope, ClassScope):
+                binding = scope.bindings.get(name)
+                if binding is not None:
+                    return binding
+            first = False
+            scope = scope.parent
+        return None
+
+    def qualified_name_in(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        if isinstance(expr, cst.Name):
+            binding = self._find(expr.value, scope)
+            return binding.qualified if isinstance(binding, Alias) else None
+        if isinstance(expr, cst.Attribute):
+            base = expr.value
+            qualified = self.qualified_name_in(base, scope)
+            if qualified is not None:
+                return f"{qualified}.{expr.attr.value}"
+            creator = self.created_by_in(base, scope)
+            if creator is not None:
+                return f"{creator}.{expr.attr.value}"
+        return None
+
+    def created_by_in(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if isinstance(expr, cst.Call):
+            return self.qualified_name_in(expr.func, scope)
+        if isinstance(expr, cst.Name):
+            binding = self._find(expr.value, scope)
+            return binding.creator if isinstance(binding, Value) else None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            method = self._method_scope(scope)
+            if method is not None and expr.value.value == method.self_name and method.klass is not None:
+                binding = method.klass.attributes.bindings.get(expr.attr.value)
+                if binding is None:
+                    binding = method.klass.bindings.get(expr.attr.value)
+                if isinstance(binding, Value):
+                    return binding.creator
+        return None
+
+    @staticmethod
+    def _method_scope(scope: Optional[Scope]) -> Optional[Scope]:
+        while scope is not None:
+            if scope.self_name is not None:
+                return scope
+            scope = scope.parent
+        return None
+
+    # -- references for fixes --------------------------------------------------------------
+    def reference(self, qualified: str) -> Tuple[str, Tuple[AddImport, ...]]:
+        """How to write ``qualified`` in this module, adding an import only when needed."""
+        bindings = self.module_scope.bindings
+        best: Optional[Tuple[str, str]] = None
+        for local, binding in bindings.items():
+            if not isinstance(binding, Alias):
+                continue
+            target = binding.qualified
+            if target == qualified:
+                return local, ()
+            if qualified.startswith(target + ".") and (best is None or len(target) > len(best[1])):
+                best = (local, target)
+        if best is not None:
+            return best[0] + qualified[len(best[1]):], ()
+        module, _, name = qualified.rpartition(".")
+        if not module:
+            return qualified, (AddImport(qualified),)
+        if name not in bindings:
+            return name, (AddImport(module, name),)
+        top = qualified.split(".")[0]
+        if top not in bindings:
+            return qualified, (AddImport(module),)
+        return qualified, (AddImport(module),)
+
+
+def _body(body: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    inner = getattr(body, "body", ())
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=body.body)]
+    return inner
+
+
+def _is_static(fn: cst.FunctionDef) -> bool:
+    for decorator in fn.decorators:
+        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
+            return True
+    return False
+
+
+def imported_modules(source: bytes) -> frozenset:
+    """Modules a source imports, read from its text without parsing (for the prefilter).
+
+    Every dotted prefix is included (``import urllib.request`` gives ``urllib`` and
+    ``urllib.request``). Imports in strings may be counted too: harmless, the file is just parsed.
+    """
+    found = set()
+    start = 0
+    find = source.find
+    while True:
+        at = find(b"import", start)
+        if at < 0:
+            break
+        start = at + 6
+        line_start = source.rfind(b"\n", 0, at) + 1
+        line_end = source.find(b"\n", at)
+        if line_end < 0:
+            line_end = len(source)
+        line = source[line_start:line_end].strip()
+        if line.startswith(b"from "):
+            parts = line.split()
+            if len(parts) >= 2:
+                _add_dotted(found, parts[1])
+        elif line.startswith(b"import "):
+            for piece in line[7:].split(b"#")[0].split(b";")[0].split(b","):
+                words = piece.split()
+                if words:
+                    _add_dotted(found, words[0].strip(b"()\\"))
+        start = max(start, line_end)
+    return frozenset(found)
+
+
+def _add_dotted(found: set, name: bytes) -> None:
+    if name.startswith(b"."):
+        return
+    try:
+        text = name.decode("ascii")
+    except UnicodeDecodeError:
+        return
+    parts = text.split(".")
+    for i in range(1, len(parts) + 1):
+        found.add(".".join(parts[:i]))

@@ -1,0 +1,17 @@
+"""Output formats of ``svcmod lint``: each module renders findings for one audience."""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Dict, TextIO
+
+from svcmod.engine import RunResult
+
+#: format name -> module in this package defining ``render(result, stream, **options)``
+FORMATS: Dict[str, str] = {
+    "text": "text",
+    "json": "json_format",
+}
+
+
+def renderer(name: str) -> Callable[..., None]:
+    return importlib.import_module(f"{__name__}.{FORMATS[name]}").render  # type: ignore[no-any-return]

@@ -1,0 +1,290 @@
+"""The contract between the engine and a rule: what a rule declares, sees and reports."""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.names import Names
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A rule option whose default is a project-wide setting (``default-timeout``, ``max-attempts``…)."""
+
+    key: str
+
+
+#: Project-wide settings and their built-in defaults; rules refer to them with ``Setting(key)``.
+SETTINGS: Dict[str, Any] = {
+    "default-timeout": 10,
+    "max-attempts": 5,
+    "backoff-max": 30,
+    "jitter": 1,
+}
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must not report."""
+
+    code: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must report; ``fixed`` is the code after its fixes (None: report only)."""
+
+    code: str
+    fixed: Optional[str] = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    count: int = 1
+
+
+Example = Union[Valid, Invalid]
+
+
+@dataclass(frozen=True)
+class AddImport:
+    """An import a fix needs: ``import module`` (name None) or ``from module import name``."""
+
+    module: str
+    name: Optional[str] = None
+    alias: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RemoveImport:
+    """An import a fix makes unused: removed only if nothing else in the file uses it."""
+
+    module: str
+    name: Optional[str] = None
+    alias: Optional[str] = None
+
+
+@dataclass
+class Fix:
+    """Replacements of nodes of the original tree, with the imports they need.
+
+    ``replacements`` maps an original node to its replacement (``cst.RemoveFromParent()`` to delete
+    it). ``safety`` is SAFE when behaviour is identical, UNSAFE when it changes.
+    """
+
+    replacements: Dict[cst.CSTNode, Any]
+    safety: str
+    description: str
+    add_imports: Tuple[AddImport, ...] = ()
+    remove_imports: Tuple[RemoveImport, ...] = ()
+
+    @classmethod
+    def replace(cls, old: cst.CSTNode, new: Any, *, safety: str, description: str,
+                add_imports: Sequence[AddImport] = (), remove_imports: Sequence[RemoveImport] = ()) -> "Fix":
+        return cls({old: new}, safety, description, tuple(add_imports), tuple(remove_imports))
+
+
+@dataclass
+class Report:
+    """What a rule reported, before the engine turns it into a located finding."""
+
+    code: str
+    name: str
+    message: str
+    node: cst.CSTNode
+    fix: Optional[Fix]
+    follow_up: bool = False
+
+
+class FileContext:
+    """What a rule may know about the file being checked: its path, names and how to report."""
+
+    __slots__ = ("path", "module", "names", "reports", "scope_stack")
+
+    def __init__(self, path: str, module: cst.Module, names: "Names") -> None:
+        self.path = path
+        self.module = module
+        self.names = names
+        self.reports: list = []
+        #: The FunctionDef/ClassDef nodes enclosing the node being visited, innermost last.
+        self.scope_stack: list = []
+
+
+class Rule:
+    """Base class of every lint rule. Subclasses live one per module in ``svcmod.lint_rules``.
+
+    The docstring of a rule is its documentation: a first line saying what it does, then sections
+    ``Why is this bad?`` and ``Fix safety`` (and optionally ``Options``, ``References``), as ruff's
+    rule pages. ``Example`` and ``Use instead`` are generated from the first ``Invalid`` example.
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    message: ClassVar[str] = ""
+    #: "safe", "unsafe" or None (report only): the class of the fix this rule usually offers.
+    fix_safety: ClassVar[Optional[str]] = None
+    #: Prefilter: the file must import one of these modules (top-level or dotted prefix) …
+    imports: ClassVar[Tuple[str, ...]] = ()
+    #: … and contain one of these byte strings. Empty means no condition.
+    tokens: ClassVar[Tuple[bytes, ...]] = ()
+    #: Option defaults; a value may be a ``Setting`` to take a project-wide setting.
+    options: ClassVar[Mapping[str, Any]] = {}
+    examples: ClassVar[Tuple[Example, ...]] = ()
+    #: True for rules whose findings a migration lists as manual follow-ups rather than edits.
+    report_only: ClassVar[bool] = False
+
+    def __init__(self, options: Optional[Mapping[str, Any]] = None,
+                 settings: Optional[Mapping[str, Any]] = None) -> None:
+        self.config = self.resolve_options(options or {}, settings or {})
+        self.file: FileContext  # set by the engine for each file
+
+    @classmethod
+    def resolve_options(cls, options: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+        resolved = {}
+        for key, default in cls.options.items():
+            if key in options:
+                resolved[key] = options[key]
+            elif isinstance(default, Setting):
+                resolved[key] = settings.get(default.key, SETTINGS[default.key])
+            else:
+                resolved[key] = default
+        return resolved
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        """Cheap test, before parsing, of whether this rule can possibly match ``source``."""
+        if cls.imports and not any(m in imported for m in cls.imports):
+            return False
+        if cls.tokens and not any(t in source for t in cls.tokens):
+            return False
+        return True
+
+    # -- called by the engine -------------------------------------------------------------
+    def start_file(self, file: FileContext) -> None:
+        """Begin a file. Rules with per-file state override ``reset`` to clear it."""
+        self.file = file
+        self.reset()
+
+    def reset(self) -> None:
+        pass
+
+    def end_file(self) -> None:
+        """Called after the whole module was walked; rules that report late override it."""
+
+    # -- for rules -------------------------------------------------------------------------
+    def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+        self.file.reports.append(Report(self.code, self.name, message or self.message, node, fix))
+
+    def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
+        """``requests.get`` for ``rq.get`` after ``import requests as rq``; None if unknown."""
+        return self.file.names.qualified_name(expr, self.file.scope_stack)
+
+    def created_by(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of the callable whose call made the value ``expr`` refers to."""
+        return self.file.names.created_by(expr, self.file.scope_stack)
+
+    def reference(self, qualified: str) -> Tuple[str, Tuple[AddImport, ...]]:
+        """Source text that refers to ``qualified`` here, and the imports needed for it."""
+        return self.file.names.reference(qualified)
+
+    @property
+    def enclosing_function(self) -> Optional[cst.FunctionDef]:
+        for node in reversed(self.file.scope_stack):
+            if isinstance(node, cst.FunctionDef):
+                return node
+        return None
+
+    # -- documentation ---------------------------------------------------------------------
+    @classmethod
+    def summary(cls) -> str:
+        return (cls.__doc__ or cls.message).strip().splitlines()[0]
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule page: docstring sections plus Example / Use instead from the examples."""
+        doc = textwrap.dedent("\n".join((cls.__doc__ or "").splitlines()[1:])).strip()
+        parts = [f"# {cls.code} {cls.name}", "", cls.summary(), ""]
+        if doc:
+            parts += [doc, ""]
+        invalid = next((e for e in cls.examples if isinstance(e, Invalid)), None)
+        if invalid is not None:
+            parts += ["## Example", "```python", invalid.code.strip("\n"), "```", ""]
+            if invalid.fixed is not None:
+                parts += ["## Use instead", "```python", invalid.fixed.strip("\n"), "```", ""]
+        if cls.options:
+            parts += ["## Options"]
+            for key, default in cls.options.items():
+                shown = f"project setting `{default.key}`" if isinstance(default, Setting) else repr(default)
+                parts.append(f"- `{key}` (default: {shown})")
+            parts.append("")
+        return "\n".join(parts)
+
+
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    """The argument ``name=`` of ``call``, if given."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    """True when ``call`` passes ``**kwargs`` (any keyword may hide in it)."""
+    return any(arg.star == "**" for arg in call.args)
+
+
+def positional_count(call: cst.Call) -> Optional[int]:
+    """Number of positional arguments, or None when ``*args`` makes it unknown."""
+    count = 0
+    for arg in call.args:
+        if arg.star == "*":
+            return None
+        if arg.keyword is None and arg.star == "":
+            count += 1
+    return count
+
+
+def is_none(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def with_keyword(call: cst.Call, name: str, value: Union[str, cst.BaseExpression]) -> cst.Call:
+    """``call`` with ``name=value`` set: replaced if present, else appended (keeps formatting)."""
+    if isinstance(value, str):
+        value = cst.parse_expression(value)
+    existing = keyword(call, name)
+    if existing is not None:
+        return call.with_deep_changes(existing, value=value)
+    args = list(call.args)
+    new_arg = cst.Arg(keyword=cst.Name(name), value=value,
+                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                            whitespace_after=cst.SimpleWhitespace("")))
+    if args:
+        last = args[-1]
+        comma = last.comma
+        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            # one argument per line with a trailing comma: the new argument goes on a line of its
+            # own, indented as the last one, and takes over the comma that leads to ")"
+            lead = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) \
+                else call.whitespace_before_args
+            new_arg = new_arg.with_changes(comma=comma)
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=lead))
+        else:
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(new_arg)
+    return call.with_changes(args=args)
+
+
+def without_keyword(call: cst.Call, name: str) -> cst.Call:
+    """``call`` without its ``name=`` argument."""
+    args = [a for a in call.args if not (a.keyword is not None and a.keyword.value == name)]
+    if args and len(args) < len(call.args):
+        original_last = call.args[-1]
+        if args[-1] is not original_last:
+            args[-1] = args[-1].with_changes(comma=original_last.comma)
+    return call.with_changes(args=args)

@@ -1,0 +1,63 @@
+"""Reading a source file's bytes and writing a rewritten one back without ever losing an edit."""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+
+class WriteRefused(Exception):
+    """The file was not written; the message says why."""
+
+
+#: Called just before a file is replaced; tests use it to simulate a concurrent edit.
+before_write: Optional[Callable[[Path], None]] = None
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
+    """Replace ``path`` with ``new`` atomically, only if it still holds ``original``.
+
+    The bytes go to a temporary file in the same directory (same file system, so ``os.replace``
+    is atomic), with the original's permission bits; a reader sees the old or the new file, never
+    half of one. Symlinks are never written through.
+    """
+    if path.is_symlink():
+        raise WriteRefused("is a symbolic link; not written through")
+    if before_write is not None:
+        before_write(path)
+    try:
+        current = read_bytes(path)
+    except OSError as error:
+        raise WriteRefused(f"cannot re-read before writing: {error.strerror or error}") from None
+    if current != original:
+        raise WriteRefused("changed on disk while svcmod was running; not overwritten")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".svcmod-tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        # last look: an edit that landed while we wrote the temp file still wins
+        if read_bytes(path) != original:
+            raise WriteRefused("changed on disk while svcmod was running; not overwritten")
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
