@@ -100,9 +100,11 @@ class Checker:
     """The rules of one configuration, built once and used for many files."""
 
     def __init__(self, config: Config, policy: FixPolicy = FixPolicy(),
-                 only_codes: Optional[FrozenSet[str]] = None) -> None:
+                 only_codes: Optional[FrozenSet[str]] = None, honour_noqa: bool = True) -> None:
         self.config = config
         self.policy = policy
+        # False in the flake8 plugin: flake8 applies ``# noqa`` itself (and reports unused ones)
+        self.honour_noqa = honour_noqa
         rules = selected_rules(config)
         if only_codes is not None:
             rules = tuple(r for r in rules if r.code in only_codes)
@@ -181,7 +183,7 @@ class Checker:
             if position is None:
                 continue
             start, end = position.start.line, position.end.line
-            if _suppressed(report.code, text_lines, start, end):
+            if _suppressed(report.code, text_lines, start, end, self.honour_noqa):
                 continue
             kept.append((report, (position, text_lines[start - 1] if start <= len(text_lines) else "")))
         kept.sort(key=lambda item: (item[1][0].start.line, item[1][0].start.column, item[0].code))
@@ -269,14 +271,14 @@ def _text_lines(module: cst.Module, source: bytes) -> List[str]:
         return source.decode("utf-8", errors="replace").splitlines()
 
 
-def _suppressed(code: str, lines: List[str], start: int, end: int) -> bool:
+def _suppressed(code: str, lines: List[str], start: int, end: int, noqa: bool = True) -> bool:
     for number in {start, end}:
         if number > len(lines):
             continue
         text = lines[number - 1]
         if "#" not in text:
             continue
-        match = _NOQA.search(text)
+        match = _NOQA.search(text) if noqa else None
         if match:
             codes = match.group("codes")
             if codes is None or code in re.split(r"[\s,]+", codes.upper()):
