@@ -249,6 +249,27 @@ def positional_count(call: cst.Call) -> Optional[int]:
     return count
 
 
+def argument(call: cst.Call, name: str, slot: Optional[int] = None) -> Optional[cst.Arg]:
+    """The argument ``name`` of ``call``: given by keyword, or positionally at index ``slot``."""
+    found = keyword(call, name)
+    if found is not None or slot is None:
+        return found
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    return positional[slot] if slot < len(positional) else None
+
+
+def with_argument(call: cst.Call, name: str, value: Union[str, cst.BaseExpression],
+                  slot: Optional[int] = None) -> cst.Call:
+    """``call`` with its ``name`` argument set to ``value``: in place when given (by keyword or at
+    ``slot``), else appended as ``name=value``."""
+    given = argument(call, name, slot)
+    if given is not None and given.keyword is None:
+        if isinstance(value, str):
+            value = cst.parse_expression(value)
+        return call.with_deep_changes(given, value=value)
+    return with_keyword(call, name, value)
+
+
 def is_none(expr: Optional[cst.BaseExpression]) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
