@@ -140,8 +140,8 @@ class Checker:
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:
-            self._engine_finding(result, "SVC901", f"cannot parse: {error.message}",
-                                 error.raw_line, error.raw_column + 1)
+            message, line, column = _syntax_error(source, error)
+            self._engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
             return result
         except RecursionError:
             self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
@@ -257,6 +257,19 @@ def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
         except (SyntaxError, ValueError):
             return  # did not compile before either (e.g. newer syntax): parse check suffices
         raise VerificationFailed(f"fixed code does not compile: {_describe(error)}") from None
+
+
+def _syntax_error(source: bytes, error: cst.ParserSyntaxError) -> Tuple[str, int, int]:
+    """CPython's own message and position when it has one (clearer than the CST parser's)."""
+    import ast
+    try:
+        compile(source, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return python_error.msg, python_error.lineno, max(1, python_error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return error.message, error.raw_line, error.raw_column + 1
 
 
 def _describe(error: BaseException) -> str:

@@ -252,6 +252,16 @@ class Names:
     def created_by(self, expr: cst.BaseExpression, stack: Sequence[cst.CSTNode] = ()) -> Optional[str]:
         return self.created_by_in(expr, self.scope_for(stack))
 
+    def bound_locally(self, name: str, stack: Sequence[cst.CSTNode] = ()) -> bool:
+        """True when a function or class around the current node binds ``name``: a fix that adds a
+        module-level import of ``name`` would not be seen there."""
+        scope: Optional[Scope] = self.scope_for(stack)
+        while scope is not None and scope is not self.module_scope:
+            if name in scope.bindings:
+                return True
+            scope = scope.parent
+        return False
+
     def _find(self, name: str, scope: Optional[Scope]) -> Optional[Binding]:
         # a function's own bindings, then enclosing functions and the module; class scopes are
         # only visible to code directly in the class body
@@ -363,16 +373,17 @@ def imported_modules(source: bytes) -> frozenset:
         line_end = source.find(b"\n", at)
         if line_end < 0:
             line_end = len(source)
-        line = source[line_start:line_end].strip()
-        if line.startswith(b"from "):
-            parts = line.split()
-            if len(parts) >= 2:
-                _add_dotted(found, parts[1])
-        elif line.startswith(b"import "):
-            for piece in line[7:].split(b"#")[0].split(b";")[0].split(b","):
-                words = piece.split()
-                if words:
-                    _add_dotted(found, words[0].strip(b"()\\"))
+        for statement in source[line_start:line_end].split(b"#")[0].split(b";"):
+            statement = statement.strip().lstrip(b"\xef\xbb\xbf")
+            if statement.startswith(b"from "):
+                parts = statement.split()
+                if len(parts) >= 2:
+                    _add_dotted(found, parts[1])
+            elif statement.startswith(b"import "):
+                for piece in statement[7:].split(b","):
+                    words = piece.split()
+                    if words:
+                        _add_dotted(found, words[0].strip(b"()\\"))
         start = max(start, line_end)
     return frozenset(found)
 
