@@ -1,0 +1,119 @@
+"""SVC104: aiohttp sessions left on the five-minute default and timeouts with no total bound."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
+    keyword, positional_count, with_argument, with_keyword
+
+SESSIONS = frozenset({"aiohttp.ClientSession", "aiohttp.client.ClientSession"})
+TIMEOUTS = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout"})
+
+
+class AiohttpSessionWithoutTimeout(Rule):
+    """Checks for `aiohttp.ClientSession()` without `timeout=` and `ClientTimeout` without a total.
+
+    ## Why is this bad?
+    An `aiohttp.ClientSession` made without `timeout=` uses aiohttp's default of a 5-minute total
+    per request: a peer that stops answering holds the request, and whatever awaits it, for five
+    minutes, far beyond any deadline a service call has. `aiohttp.ClientTimeout(total=None)` (or a
+    `ClientTimeout` that sets neither `total` nor `sock_read`) removes the bound altogether and a
+    request can wait forever.
+
+    `ClientSession(timeout=None)` is the same 5-minute default. Sessions made with `**kwargs` are
+    skipped (the timeout may be inside).
+
+    ## Fix safety
+    The fix adds `timeout=aiohttp.ClientTimeout(total=<timeout>)` (default: the project's
+    `default-timeout`, 10 s), importing `ClientTimeout` if needed, or sets `total=<timeout>` on
+    the `ClientTimeout`. It is unsafe: a request that used to take longer now raises
+    `asyncio.TimeoutError`.
+
+    ## References
+    - https://docs.aiohttp.org/en/stable/client_quickstart.html#timeouts
+    """
+
+    code = "SVC104"
+    name = "aiohttp-session-without-timeout"
+    message = "aiohttp request timeout not bounded by a deadline"
+    fix_safety = UNSAFE
+    imports = ("aiohttp",)
+    tokens = (b"ClientSession", b"ClientTimeout")
+    options = {"timeout": Setting("default-timeout")}
+    examples = (
+        Invalid("import aiohttp\n\nasync def main():\n    async with aiohttp.ClientSession() as session:\n        pass\n",
+                fixed="import aiohttp\n\nasync def main():\n"
+                "    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:\n"
+                "        pass\n"),
+        Invalid("from aiohttp import ClientSession\nsession = ClientSession(headers=headers)\n",
+                fixed="from aiohttp import ClientTimeout, ClientSession\n"
+                "session = ClientSession(headers=headers, timeout=ClientTimeout(total=10))\n"),
+        Invalid("import aiohttp as ah\nsession = ah.ClientSession(base_url)\n",
+                fixed="import aiohttp as ah\nsession = ah.ClientSession(base_url, timeout=ah.ClientTimeout(total=2))\n",
+                options={"timeout": 2}),
+        Invalid("import aiohttp\ntimeout = aiohttp.ClientTimeout(total=None)\n",
+                fixed="import aiohttp\ntimeout = aiohttp.ClientTimeout(total=10)\n"),
+        Invalid("from aiohttp import ClientTimeout\ntimeout = ClientTimeout(connect=5)\n",
+                fixed="from aiohttp import ClientTimeout\ntimeout = ClientTimeout(connect=5, total=10)\n"),
+        Invalid(
+            "import aiohttp\n\n"
+            "class Crawler:\n"
+            "    async def start(self):\n"
+            "        self.session = aiohttp.ClientSession(raise_for_status=True)\n",
+            fixed="import aiohttp\n\n"
+            "class Crawler:\n"
+            "    async def start(self):\n"
+            "        self.session = aiohttp.ClientSession(raise_for_status=True, "
+            "timeout=aiohttp.ClientTimeout(total=10))\n"),
+        Invalid("from aiohttp import ClientSession\na = ClientSession()\nb = ClientSession()\n",
+                fixed="from aiohttp import ClientTimeout, ClientSession\n"
+                "a = ClientSession(timeout=ClientTimeout(total=10))\nb = ClientSession(timeout=ClientTimeout(total=10))\n",
+                count=2),
+        Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))\n"),
+        Invalid("import aiohttp\nsession = aiohttp.client.ClientSession(timeout=None)\n",
+                fixed="import aiohttp\nsession = aiohttp.client.ClientSession(timeout=aiohttp.ClientTimeout(total=10))\n"),
+        Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=TIMEOUT)\n"),
+        Valid("import aiohttp\nsession = aiohttp.ClientSession(**options)\n"),
+        Valid("import aiohttp\ntimeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=30)\n"),
+        Valid("import aiohttp\ntimeout = aiohttp.ClientTimeout(60)\n"),
+        Valid("import aiohttp\nfrom requests import Session as ClientSession\nClientSession()\n"),
+        Valid("import aiohttp\nfrom sqlalchemy.orm import sessionmaker\nsession = sessionmaker()()\n"),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, (cst.Attribute, cst.Name)):
+            return
+        name = self.qualified_name(func)
+        if name in SESSIONS:
+            self._session(node)
+        elif name in TIMEOUTS:
+            self._client_timeout(node)
+
+    def _session(self, node: cst.Call) -> None:
+        given = keyword(node, "timeout")
+        if has_star_kwargs(node) or (given is not None and not is_none(given.value)):
+            return
+        total = self.config["timeout"]
+        client_timeout, imports = self.reference("aiohttp.ClientTimeout")
+        fixed = with_keyword(node, "timeout", f"{client_timeout}(total={total!r})")
+        self.report(node, message="aiohttp.ClientSession() without timeout= waits up to 5 minutes per request",
+                    fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add a {total!r} s total timeout",
+                                    add_imports=imports))
+
+    def _client_timeout(self, node: cst.Call) -> None:
+        # ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None, ceil_threshold=5)
+        if has_star_kwargs(node) or positional_count(node) is None:
+            return
+        if not _unset(argument(node, "total", 0)) or not _unset(argument(node, "sock_read", 2)):
+            return
+        total = self.config["timeout"]
+        fixed = with_argument(node, "total", repr(total), 0)
+        self.report(node, message="aiohttp.ClientTimeout without total or sock_read never times out a read",
+                    fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"total={total!r}"))
+
+
+def _unset(arg: Optional[cst.Arg]) -> bool:
+    return arg is None or is_none(arg.value)
