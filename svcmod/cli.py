@@ -13,9 +13,12 @@ import click
 
 from svcmod import __version__
 from svcmod.config import ConfigError
+from svcmod.output import FORMATS
 
 #: Commands that live in modules of their own: (module, attribute).
-EXTRA_COMMANDS: Tuple[Tuple[str, str], ...] = ()
+EXTRA_COMMANDS: Tuple[Tuple[str, str], ...] = (
+    ("svcmod.baseline_command", "baseline_command"),
+)
 
 
 def codes_option(value: Sequence[str]) -> Tuple[str, ...]:
@@ -67,9 +70,12 @@ def main() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change behaviour (with --fix or --diff).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff; write nothing.")
 @click.option("--format", "output_format", default="text", show_default=True,
-              type=click.Choice(["text", "json"]), help="Output format.")
+              type=click.Choice(list(FORMATS)), help="Output format.")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of each finding.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Report only findings not recorded in this file (see `svcmod baseline`).")
+@click.option("--changed-since", metavar="GITREF", help="Only check files changed since GITREF (and untracked ones).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -79,7 +85,8 @@ def main() -> None:
 def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[str, ...],
          ignore: Tuple[str, ...], fix: bool, unsafe_fixes: bool, diff: bool, output_format: str,
          output_file: Optional[str], statistics: bool, exit_zero: bool, jobs: Optional[int],
-         config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool) -> None:
+         config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool,
+         baseline_file: Optional[Path] = None, changed_since: Optional[str] = None) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.checker import FixPolicy
     from svcmod.engine import RunOptions, run
@@ -99,10 +106,15 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         jobs=jobs, config_file=config_file, stdin=stdin, force_exclude=force_exclude,
     )
     try:
+        if changed_since is not None:
+            options.files = _changed_files(changed_since, options.paths, config_file, force_exclude)
+        baseline = _load_baseline(baseline_file)
         with progress_bar(output_format == "text" and output_file is None) as progress:
             result = run(options, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
         raise fail(str(error))
+    if baseline is not None:
+        _report_stale(baseline.apply(result), statistics)
     for problem in result.problems:
         click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
 
@@ -121,6 +133,35 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         _summary(result, fix)
     remaining = len(result.findings)
     sys.exit(1 if remaining and not exit_zero else 0)
+
+
+def _changed_files(ref: str, paths: Sequence[Path], config_file: Optional[Path], force_exclude: bool) -> List[Path]:
+    from svcmod.changed import GitError, files_changed_since
+    try:
+        return files_changed_since(ref, [p for p in paths if str(p) != "-"], config_file, force_exclude)
+    except GitError as error:
+        raise fail(str(error))
+
+
+def _load_baseline(path: Optional[Path]):
+    if path is None:
+        return None
+    from svcmod.baseline import Baseline, BaselineError
+    try:
+        return Baseline.load(path)
+    except BaselineError as error:
+        raise fail(str(error))
+
+
+def _report_stale(stale, statistics: bool) -> None:
+    """Baseline entries whose finding is gone: a count always, the list with --statistics."""
+    if not stale:
+        return
+    click.echo(f"svcmod: {len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} no longer found "
+               f"(fixed or edited); `svcmod baseline` writes a fresh one.", err=True)
+    if statistics:
+        for entry in stale:
+            click.echo(f"  stale: {entry.file}:{entry.line}: {entry.code} {entry.text}", err=True)
 
 
 def _print_findings(result, output_format: str, output_file: Optional[str], statistics: bool,

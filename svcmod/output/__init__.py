@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Dict, TextIO
-
-from svcmod.engine import RunResult
+from typing import Callable, Dict
 
 #: format name -> module in this package defining ``render(result, stream, **options)``
 FORMATS: Dict[str, str] = {
     "text": "text",
     "json": "json_format",
+    "sarif": "sarif",
+    "github": "github",
 }
 
 
