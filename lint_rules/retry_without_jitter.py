@@ -1,0 +1,156 @@
+"""SVC203: retries that wait, but all clients wait the same time (no jitter)."""
+from __future__ import annotations
+
+from typing import FrozenSet, List, Optional
+
+import libcst as cst
+
+from svcmod.lint_rules.retry_patterns import RETRYING_WAIT_SLOT, TENACITY_JITTERED_WAITS, \
+    TENACITY_PLAIN_WAITS, TENACITY_WAIT_COMBINATORS, RetryUse, has_randomness, is_constant, \
+    may_hold_retry_loop, retry_loop, retry_use_of_call, sleeps, walk_local
+from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, is_none, keyword, without_keyword
+
+
+class RetryWithoutJitter(Rule):
+    """Checks for retry waits with no random part.
+
+    ## Why is this bad?
+    When a dependency fails, all its clients fail at once; if they all wait the same fixed or
+    exponential time, their retries arrive together again, wave after wave, and the dependency
+    cannot recover. A random part (jitter) spreads them out.
+
+    Found: tenacity `wait=` built only from `wait_fixed`, `wait_exponential`, `wait_incrementing`
+    (alone, added, or chained); `backoff` decorators with `jitter=None`; in a hand-written retry
+    loop, a `time.sleep`/`asyncio.sleep` of a constant or of arithmetic on literals (`2 ** n`)
+    when nothing in the loop draws a random number.
+
+    ## Fix safety
+    For tenacity the fix adds `+ wait_random(0, <jitter>)` to the wait; for backoff it drops
+    `jitter=None` (backoff's default is full jitter). Both are unsafe: waits change. Loops are
+    reported only.
+
+    ## Options
+    `jitter`: the upper bound of the random part in seconds; the project's `jitter` setting (1 s).
+
+    ## References
+    - https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+    """
+
+    code = "SVC203"
+    name = "retry-without-jitter"
+    message = "retry wait without jitter: clients retry in lockstep"
+    fix_safety = UNSAFE
+    imports = ("tenacity", "backoff")
+    tokens = (b"sleep",)
+    options = {"jitter": Setting("jitter")}
+    examples = (
+        Invalid("from tenacity import retry, stop_after_attempt, wait_fixed\n\n"
+                "@retry(stop=stop_after_attempt(3), wait=wait_fixed(2))\ndef fetch():\n    return call()\n",
+                fixed="from tenacity import wait_random, retry, stop_after_attempt, wait_fixed\n\n"
+                      "@retry(stop=stop_after_attempt(3), wait=wait_fixed(2) + wait_random(0, 1))\n"
+                      "def fetch():\n    return call()\n"),
+        Invalid("import tenacity\nr = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), "
+                "wait=tenacity.wait_exponential(multiplier=1, max=10))\n",
+                fixed="import tenacity\nr = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), "
+                      "wait=tenacity.wait_exponential(multiplier=1, max=10) + tenacity.wait_random(0, 0.5))\n",
+                options={"jitter": 0.5}),
+        Invalid("import backoff\n\n@backoff.on_exception(backoff.expo, OSError, max_tries=3, jitter=None)\n"
+                "def fetch():\n    return call()\n",
+                fixed="import backoff\n\n@backoff.on_exception(backoff.expo, OSError, max_tries=3)\n"
+                      "def fetch():\n    return call()\n"),
+        Invalid("import time\n\ndef fetch(client):\n    for _ in range(5):\n        try:\n            return client.get('/')\n"
+                "        except ConnectionError:\n            time.sleep(2)\n"),
+        Invalid("import time\n\ndef fetch(client):\n    for attempt in range(5):\n        try:\n"
+                "            return client.get('/')\n        except ConnectionError:\n            time.sleep(2 ** attempt)\n"),
+        Valid("from tenacity import retry, wait_fixed, wait_random\n\n@retry(wait=wait_fixed(2) + wait_random(0, 1))\n"
+              "def f():\n    pass\n"),
+        Valid("from tenacity import retry, wait_random_exponential\n\n@retry(wait=wait_random_exponential(max=10))\n"
+              "def f():\n    pass\n"),
+        Valid("from tenacity import retry\n\n@retry(wait=my_wait)\ndef f():\n    pass\n"),
+        Valid("import backoff\n\n@backoff.on_exception(backoff.expo, OSError, max_tries=3)\ndef f():\n    pass\n"),
+        Valid("import random, time\n\ndef fetch(client):\n    for _ in range(5):\n        try:\n            return client.get('/')\n"
+              "        except ConnectionError:\n            time.sleep(2 + random.random())\n"),
+        Valid("import time\n\ndef fetch(client, delay):\n    for _ in range(5):\n        try:\n            return client.get('/')\n"
+              "        except ConnectionError:\n            time.sleep(delay)\n"),
+        # a polling loop's fixed interval is not a retry wait
+        Valid("import time\n\ndef wait_done(job):\n    while True:\n        if job.status() == 'done':\n            break\n"
+              "        time.sleep(5)\n"),
+    )
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        return "tenacity" in imported or "backoff" in imported or \
+            (b"sleep" in source and may_hold_retry_loop(source))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        use = retry_use_of_call(self, node)
+        if use is None or use.opaque:
+            return
+        if use.library == "tenacity":
+            self._tenacity(use)
+        else:
+            given = keyword(node, "jitter")
+            if given is not None and is_none(given.value):
+                self.report(node, message="backoff with jitter=None: clients retry in lockstep",
+                            fix=Fix.replace(node, without_keyword(node, "jitter"), safety=UNSAFE,
+                                            description="drop jitter=None (backoff's default is full jitter)"))
+
+    def _tenacity(self, use: RetryUse) -> None:
+        wait = use.argument("wait", RETRYING_WAIT_SLOT)
+        if wait is None or not self._plain(wait.value):
+            return
+        jitter = self.config["jitter"]
+        random_wait, imports = self.reference("tenacity.wait_random")
+        jittered = cst.BinaryOperation(left=wait.value, operator=cst.Add(),
+                                       right=cst.parse_expression(f"{random_wait}(0, {jitter!r})"))
+        self.report(wait.value, message="tenacity wait without a random part: clients retry in lockstep",
+                    fix=Fix.replace(wait.value, jittered, safety=UNSAFE, add_imports=imports,
+                                    description=f"add + wait_random(0, {jitter!r})"))
+
+    def _plain(self, expr: cst.BaseExpression) -> bool:
+        """True when the wait is built only from tenacity waits that have no random part."""
+        leaves = self._wait_leaves(expr)
+        return bool(leaves) and all(leaf in TENACITY_PLAIN_WAITS for leaf in leaves)
+
+    def _wait_leaves(self, expr: cst.BaseExpression) -> List[Optional[str]]:
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._wait_leaves(expr.left) + self._wait_leaves(expr.right)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
+            name = self.qualified_name(expr.func)
+            if name in TENACITY_WAIT_COMBINATORS:
+                parts: List[Optional[str]] = []
+                for arg in expr.args:
+                    if arg.star:
+                        return [None]
+                    parts += self._wait_leaves(arg.value)
+                return parts
+            if name in TENACITY_PLAIN_WAITS or name in TENACITY_JITTERED_WAITS:
+                return [name]
+        return [None]
+
+    # -- hand-written loops ----------------------------------------------------------------
+    def visit_While(self, node: cst.While) -> None:
+        self._loop(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop(node)
+
+    def _loop(self, node: cst.CSTNode) -> None:
+        found = retry_loop(self, node)
+        if found is None or has_randomness(found):
+            return
+        for call, _ in sleeps(self, found):
+            if call.args and _fixed_delay(call.args[0].value):
+                self.report(call, message="retry loop sleeps a fixed time: clients retry in lockstep")
+                return
+
+
+def _fixed_delay(expr: cst.BaseExpression) -> bool:
+    """A constant, or arithmetic on literals and names with no call (``2 ** attempt``)."""
+    if is_constant(expr):
+        return True
+    if isinstance(expr, cst.BinaryOperation):
+        nodes = [expr, *walk_local(expr)]
+        has_literal = any(isinstance(n, (cst.Integer, cst.Float)) for n in nodes)
+        return has_literal and not any(isinstance(n, (cst.Call, cst.Subscript)) for n in nodes)
+    return False
