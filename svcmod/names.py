@@ -262,6 +262,19 @@ class Names:
             scope = scope.parent
         return False
 
+    def reference_here(self, qualified: str, stack: Sequence[cst.CSTNode] = ()
+                       ) -> Optional[Tuple[str, Tuple[AddImport, ...]]]:
+        """``reference(qualified)`` if it means ``qualified`` at the current node, else None: when a
+        local name would hide it, or the import it needs would rebind a name the module uses."""
+        text, imports = self.reference(qualified)
+        if self.bound_locally(text.split(".")[0], stack):
+            return None
+        for needed in imports:
+            bound = needed.alias or needed.name or needed.module.split(".")[0]
+            if bound in self.module_scope.bindings:
+                return None
+        return text, imports
+
     def _find(self, name: str, scope: Optional[Scope]) -> Optional[Binding]:
         # a function's own bindings, then enclosing functions and the module; class scopes are
         # only visible to code directly in the class body

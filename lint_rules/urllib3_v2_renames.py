@@ -1,0 +1,116 @@
+"""SVC302: names of urllib3's ``Retry`` that urllib3 2.0 removed, renamed to their 1.26+ spelling."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from svcmod.rule import SAFE, Fix, Invalid, Rule, Valid, keyword
+
+#: Where code gets ``Retry`` from: urllib3 itself, requests' vendored copy, requests.adapters.
+RETRY_CLASSES = frozenset({
+    "urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry",
+    "requests.packages.urllib3.Retry", "requests.packages.urllib3.util.Retry",
+    "requests.packages.urllib3.util.retry.Retry", "requests.adapters.Retry",
+})
+#: Class attributes removed in 2.0 and their names since 1.26.
+CLASS_ATTRIBUTES = {
+    "DEFAULT_METHOD_WHITELIST": "DEFAULT_ALLOWED_METHODS",
+    "BACKOFF_MAX": "DEFAULT_BACKOFF_MAX",
+    "BACK0FF_MAX": "DEFAULT_BACKOFF_MAX",
+    "DEFAULT_REDIRECT_HEADERS_BLACKLIST": "DEFAULT_REMOVE_HEADERS_ON_REDIRECT",
+}
+#: The keyword of ``Retry(...)`` / ``retry.new(...)``, also an attribute of ``Retry`` objects.
+KEYWORDS = {"method_whitelist": "allowed_methods"}
+
+
+class Urllib3V2Renames(Rule):
+    """Checks for urllib3 `Retry` names that urllib3 2.0 removed.
+
+    ## Why is this bad?
+    urllib3 1.26 renamed `Retry(method_whitelist=...)` to `allowed_methods=`,
+    `Retry.DEFAULT_METHOD_WHITELIST` to `DEFAULT_ALLOWED_METHODS`, `Retry.BACKOFF_MAX` to
+    `DEFAULT_BACKOFF_MAX` and `Retry.DEFAULT_REDIRECT_HEADERS_BLACKLIST` to
+    `DEFAULT_REMOVE_HEADERS_ON_REDIRECT`, and urllib3 2.0 removed the old names: the old spelling
+    raises `TypeError` / `AttributeError` as soon as urllib3 2 is installed (which `requests`
+    allows), typically at import time of the module that builds the HTTP adapter.
+
+    `Retry` is recognised however it is imported: `urllib3`, `urllib3.util`, `urllib3.util.retry`,
+    `requests.packages.urllib3…` and `requests.adapters`, aliases included, and `.new(...)` /
+    attribute reads on objects made by `Retry(...)`.
+
+    ## Fix safety
+    The fix renames the keyword or attribute. It is safe: the new names exist since urllib3 1.26
+    (released 2020) with the same meaning and values, and the old ones do not exist in 2.x. Code
+    still pinned below urllib3 1.26 must raise its pin first.
+
+    ## References
+    - https://urllib3.readthedocs.io/en/stable/v2-migration-guide.html
+    - https://urllib3.readthedocs.io/en/1.26.x/reference/urllib3.util.html#urllib3.util.Retry
+    """
+
+    code = "SVC302"
+    name = "urllib3-v2-renames"
+    message = "urllib3 2.0 removed this Retry name"
+    fix_safety = SAFE
+    imports = ("urllib3", "requests")
+    tokens = (b"method_whitelist", b"METHOD_WHITELIST", b"BACKOFF_MAX", b"BACK0FF_MAX", b"HEADERS_BLACKLIST")
+    examples = (
+        Invalid("from urllib3.util.retry import Retry\nretry = Retry(total=3, method_whitelist=['GET'])\n",
+                fixed="from urllib3.util.retry import Retry\nretry = Retry(total=3, allowed_methods=['GET'])\n"),
+        Invalid("import urllib3\nmethods = urllib3.Retry.DEFAULT_METHOD_WHITELIST | {'POST'}\n",
+                fixed="import urllib3\nmethods = urllib3.Retry.DEFAULT_ALLOWED_METHODS | {'POST'}\n"),
+        Invalid("from requests.packages.urllib3.util.retry import Retry as R\n"
+                "R.BACKOFF_MAX = 60\nr = R(method_whitelist=False)\n",
+                fixed="from requests.packages.urllib3.util.retry import Retry as R\n"
+                "R.DEFAULT_BACKOFF_MAX = 60\nr = R(allowed_methods=False)\n", count=2),
+        Invalid("from requests.adapters import HTTPAdapter, Retry\n"
+                "drop = Retry.DEFAULT_REDIRECT_HEADERS_BLACKLIST\n",
+                fixed="from requests.adapters import HTTPAdapter, Retry\n"
+                "drop = Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT\n"),
+        Invalid("from urllib3.util import Retry\nbase = Retry(3)\nsafe = base.new(method_whitelist=None)\n"
+                "print(base.method_whitelist)\n",
+                fixed="from urllib3.util import Retry\nbase = Retry(3)\nsafe = base.new(allowed_methods=None)\n"
+                "print(base.allowed_methods)\n", count=2),
+        # both spellings given: a TypeError either way, nothing mechanical to do
+        Invalid("from urllib3 import Retry\nRetry(method_whitelist=['GET'], allowed_methods=['GET'])\n"),
+        Valid("from urllib3.util.retry import Retry\nRetry(total=3, allowed_methods=['GET'])\n"),
+        Valid("import urllib3\nprint(urllib3.Retry.DEFAULT_BACKOFF_MAX)\n"),
+        Valid("import requests\nclass Policy:\n    DEFAULT_METHOD_WHITELIST = {'GET'}\n"
+              "print(Policy.DEFAULT_METHOD_WHITELIST)\n"),
+        Valid("import urllib3\nfrom mylib import Retry\nRetry(method_whitelist=['GET'])\n"),
+        Valid("import requests\nconfig = load()\nconfig.method_whitelist\n"),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = self.qualified_name(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if name is None:
+            return
+        if name not in RETRY_CLASSES and not (name.endswith(".new") and name[:-4] in RETRY_CLASSES):
+            return
+        for old, new in KEYWORDS.items():
+            given = keyword(node, old)
+            if given is None:
+                continue
+            if keyword(node, new) is not None:
+                self.report(given, message=f"`{old}=` was removed in urllib3 2.0 (`{new}=` is also given)")
+                continue
+            self.report(given, message=f"`{old}=` was removed in urllib3 2.0; use `{new}=`",
+                        fix=Fix.replace(given.keyword, cst.Name(new), safety=SAFE,
+                                        description=f"rename `{old}=` to `{new}=`"))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        new: Optional[str] = CLASS_ATTRIBUTES.get(attr)
+        if new is not None:
+            owner = self.qualified_name(node.value)
+            if owner not in RETRY_CLASSES and self.created_by(node.value) not in RETRY_CLASSES:
+                return
+        else:
+            new = KEYWORDS.get(attr)
+            if new is None or self.created_by(node.value) not in RETRY_CLASSES:
+                return
+        self.report(node, message=f"`Retry.{attr}` was removed in urllib3 2.0; use `{new}`",
+                    fix=Fix.replace(node.attr, cst.Name(new), safety=SAFE,
+                                    description=f"rename `{attr}` to `{new}`"))
