@@ -45,7 +45,8 @@ class _Replace(cst.CSTTransformer):
 
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> Tuple[cst.Module, List[Fix]]:
     """``module`` with every non-conflicting fix applied, and the fixes that were."""
-    candidates = list(fixes)
+    # several reports may share one Fix (a codemod over the whole file): apply it once
+    candidates = list({id(fix): fix for fix in fixes}.values())
     while True:
         transformer = _Replace(candidates)
         new_module = module.visit(transformer)

@@ -1,0 +1,248 @@
+"""Translating the unmaintained ``retrying`` library's arguments and imports to ``tenacity``, behaviour kept.
+
+The formulas, read from retrying 1.4 (``retrying.py``) and tenacity 9 (``tenacity/wait.py``, ``stop.py``):
+
+- retrying counts attempts from 1 and, after a rejected attempt ``n``, first asks its stop condition
+  (``n >= stop_max_attempt_number``; milliseconds since the first attempt ``>= stop_max_delay``), then
+  sleeps ``wait(n) [+ random() * wait_jitter_max]`` milliseconds. tenacity checks
+  ``attempt_number >= max_attempt_number`` and ``seconds_since_start >= max_delay`` the same way.
+- ``wait_fixed`` → ``wait_fixed``; ``wait_random_min/max`` (``randint(min, max)``, defaults 0 and
+  1000 ms) → ``wait_random(min, max)`` (same bounds, continuous); ``wait_incrementing_start/increment``
+  (``start + increment * (n - 1)``, capped by ``wait_incrementing_max``, defaults 0 and 100 ms) →
+  ``wait_incrementing`` (same formula; its own defaults are in seconds, so both are always written).
+- ``wait_exponential_multiplier=m`` waits ``m * 2**n`` ms after attempt ``n``; tenacity's
+  ``wait_exponential(multiplier=k)`` waits ``k * 2**(n - 1)`` s, so ``k = 2 * m / 1000``.
+- Several wait kinds at once: retrying sleeps the *longest* of them, tenacity's ``+`` adds them, so
+  that combination is left for a person. Several stop conditions: retrying stops when *any* holds,
+  which is tenacity's ``|``.
+- ``retry_on_exception`` alone: results are never retried (``retry_if_exception``; a tuple of
+  exception types becomes ``retry_if_exception_type``). ``retry_on_result`` alone: every exception is
+  still retried, so it becomes ``retry_if_exception_type() | retry_if_result(...)``.
+- retrying raises the original error when it gives up (``reraise=True``) unless ``wrap_exception=True``
+  (tenacity's default: ``RetryError``). With ``wrap_exception=True`` retrying also wraps an exception
+  its ``retry_on_exception`` declines; tenacity raises that one as it is: left for a person.
+- The bare ``@retry`` never stops and never waits, as tenacity's.
+"""
+from __future__ import annotations
+
+import ast
+from decimal import Decimal
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+RETRYING = "retrying"
+TENACITY = "tenacity"
+
+#: Names of the retrying module that have a tenacity twin of the same name and use.
+TWINS = ("retry", "Retrying", "RetryError")
+
+#: Keywords of retrying's ``Retrying``/``retry`` with no mechanical tenacity equivalent, and why.
+NOT_MAPPED: Dict[str, str] = {
+    "stop": "a stop strategy named by string",
+    "wait": "a wait strategy named by string",
+    "stop_func": "a custom stop_func takes (attempt, delay_ms); tenacity's stop takes a RetryCallState",
+    "wait_func": "a custom wait_func takes (attempt, delay_ms) and returns ms; tenacity's wait takes a "
+                 "RetryCallState and returns seconds",
+    "before_attempts": "before_attempts gets the attempt number; tenacity's before= gets a RetryCallState",
+    "after_attempts": "after_attempts gets the attempt number; tenacity's after= gets a RetryCallState",
+    "logger": "retrying logs each failed attempt to this logger; tenacity has no such option",
+}
+
+MAPPED = frozenset({
+    "stop_max_attempt_number", "stop_max_delay", "wait_fixed", "wait_random_min", "wait_random_max",
+    "wait_incrementing_start", "wait_incrementing_increment", "wait_incrementing_max",
+    "wait_exponential_multiplier", "wait_exponential_max", "wait_jitter_max", "retry_on_exception",
+    "retry_on_result", "wrap_exception",
+})
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+
+
+class CannotMigrate(Exception):
+    """The retrying call uses something with no mechanical tenacity equivalent; ``str()`` says what."""
+
+
+def source_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _number(expr: cst.BaseExpression) -> Optional[Decimal]:
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return Decimal(repr(ast.literal_eval(expr.value)))
+    return None
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _atom(expr: cst.BaseExpression) -> str:
+    text = source_of(expr)
+    return text if isinstance(expr, _ATOMS) and not expr.lpar else f"({text})"
+
+
+def seconds(expr: cst.BaseExpression, factor: int = 1) -> str:
+    """``factor`` times the milliseconds ``expr``, in seconds: a literal is computed, else divided."""
+    number = _number(expr)
+    if number is not None:
+        return _decimal_text(number * factor / 1000)
+    prefix = f"{factor} * " if factor != 1 else ""
+    return f"{prefix}{_atom(expr)} / 1000"
+
+
+def _is_literal(expr: cst.BaseExpression, *values: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in values
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    number = _number(expr)
+    return number is not None and number == 0
+
+
+def translate(call: Optional[cst.Call], spell: Callable[[str], str],
+              is_exception_types: Callable[[cst.BaseExpression], bool]) -> List[str]:
+    """The keyword arguments, as source text, of the tenacity call equivalent to retrying's ``call``.
+
+    ``call`` is None for a bare ``@retry``. ``spell("stop_after_attempt")`` returns how the file
+    refers to that tenacity name (and records the import it needs); ``is_exception_types(expr)`` says
+    whether a ``retry_on_exception`` value is a tuple of exception classes rather than a predicate.
+    Raises ``CannotMigrate`` for what has no equivalent.
+    """
+    given: Dict[str, cst.BaseExpression] = {}
+    for arg in call.args if call is not None else ():
+        if arg.star:
+            raise CannotMigrate(f"arguments passed with {arg.star} cannot be read")
+        if arg.keyword is None:
+            raise CannotMigrate("positional arguments")
+        key = arg.keyword.value
+        if key in NOT_MAPPED:
+            raise CannotMigrate(NOT_MAPPED[key])
+        if key not in MAPPED:
+            raise CannotMigrate(f"unknown keyword '{key}'")
+        if key != "wrap_exception" and _is_literal(arg.value, "None"):
+            continue  # retrying treats None as not given
+        given[key] = arg.value
+
+    arguments: List[str] = []
+    stops = []
+    if "stop_max_attempt_number" in given:
+        stops.append(f"{spell('stop_after_attempt')}({source_of(given['stop_max_attempt_number'])})")
+    if "stop_max_delay" in given:
+        stops.append(f"{spell('stop_after_delay')}({seconds(given['stop_max_delay'])})")
+    if stops:
+        arguments.append("stop=" + " | ".join(stops))
+
+    waits = []
+    if "wait_fixed" in given:
+        waits.append(f"{spell('wait_fixed')}({seconds(given['wait_fixed'])})")
+    if "wait_random_min" in given or "wait_random_max" in given:
+        low = seconds(given["wait_random_min"]) if "wait_random_min" in given else "0"
+        high = seconds(given["wait_random_max"]) if "wait_random_max" in given else "1"
+        waits.append(f"{spell('wait_random')}({low}, {high})")
+    # wait_incrementing_max alone does not turn incrementing waits on in retrying
+    if "wait_incrementing_start" in given or "wait_incrementing_increment" in given:
+        start = seconds(given["wait_incrementing_start"]) if "wait_incrementing_start" in given else "0"
+        step = seconds(given["wait_incrementing_increment"]) if "wait_incrementing_increment" in given else "0.1"
+        parts = [f"start={start}", f"increment={step}"]
+        if "wait_incrementing_max" in given:
+            parts.append(f"max={seconds(given['wait_incrementing_max'])}")
+        waits.append(f"{spell('wait_incrementing')}({', '.join(parts)})")
+    if "wait_exponential_multiplier" in given or "wait_exponential_max" in given:
+        multiplier = seconds(given["wait_exponential_multiplier"], factor=2) \
+            if "wait_exponential_multiplier" in given else "0.002"
+        parts = [f"multiplier={multiplier}"]
+        if "wait_exponential_max" in given:
+            parts.append(f"max={seconds(given['wait_exponential_max'])}")
+        waits.append(f"{spell('wait_exponential')}({', '.join(parts)})")
+    if len(waits) > 1:
+        raise CannotMigrate("retrying sleeps the longest of several wait kinds, tenacity adds them up")
+    jitter = given.get("wait_jitter_max")
+    if jitter is not None and not _is_zero(jitter):
+        waits.append(f"{spell('wait_random')}(0, {seconds(jitter)})")
+    if waits:
+        arguments.append("wait=" + " + ".join(waits))
+
+    on_exception = given.get("retry_on_exception")
+    on_result = given.get("retry_on_result")
+    conditions = []
+    if on_exception is not None:
+        if is_exception_types(on_exception):
+            conditions.append(f"{spell('retry_if_exception_type')}({source_of(on_exception)})")
+        else:
+            conditions.append(f"{spell('retry_if_exception')}({source_of(on_exception)})")
+    elif on_result is not None:
+        # retrying still retries every exception when only retry_on_result is given
+        conditions.append(f"{spell('retry_if_exception_type')}()")
+    if on_result is not None:
+        conditions.append(f"{spell('retry_if_result')}({source_of(on_result)})")
+    if conditions:
+        arguments.append("retry=" + " | ".join(conditions))
+
+    wrap = given.get("wrap_exception")
+    if wrap is not None and not _is_literal(wrap, "True", "False", "None"):
+        raise CannotMigrate("wrap_exception is not a literal True or False")
+    if wrap is not None and _is_literal(wrap, "True"):
+        if on_exception is not None:
+            raise CannotMigrate("with wrap_exception=True retrying wraps an exception that "
+                                "retry_on_exception declines in RetryError; tenacity raises it unwrapped")
+    else:
+        arguments.append("reraise=True")
+    return arguments
+
+
+def with_arguments(call: cst.Call, func: cst.BaseExpression, arguments: List[str]) -> cst.Call:
+    """``call`` calling ``func`` with ``arguments`` instead, one per line if the original was so."""
+    parsed = cst.parse_expression(f"f({', '.join(arguments)})")
+    assert isinstance(parsed, cst.Call)
+    args = list(parsed.args)
+    before = call.whitespace_before_args
+    if isinstance(before, cst.ParenthesizedWhitespace) and args:
+        indent = before.last_line.value
+        closing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+        closing_space = closing.whitespace_after if isinstance(closing, cst.Comma) else None
+        line = cst.ParenthesizedWhitespace(last_line=cst.SimpleWhitespace(indent))
+        args = [a.with_changes(comma=cst.Comma(whitespace_after=line)) for a in args]
+        if closing_space is not None:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=closing_space))
+        else:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return call.with_changes(func=func, args=args)
+    return call.with_changes(func=func, args=args, whitespace_before_args=cst.SimpleWhitespace(""))
+
+
+def bare_call(func: cst.BaseExpression, arguments: List[str]) -> cst.Call:
+    """``func(arguments)`` for a bare ``@retry``."""
+    return with_arguments(cst.Call(func=func), func, arguments)
+
+
+def retarget_import_alias(alias: cst.ImportAlias) -> cst.ImportAlias:
+    """``import retrying [as x]`` → ``import tenacity [as x]``."""
+    return alias.with_changes(name=cst.Name(TENACITY))
+
+
+def retarget_import_from(node: cst.ImportFrom, extra: Sequence[str] = ()) -> cst.ImportFrom:
+    """``from retrying import retry, …`` → ``from tenacity import retry, …, *extra`` (twins share names)."""
+    if not extra or isinstance(node.names, cst.ImportStar):
+        return node.with_changes(module=cst.Name(TENACITY))
+    names = list(node.names)
+    last = names[-1]
+    trailing = last.comma
+    names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    names += [cst.ImportAlias(name=cst.Name(n), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+              for n in extra]
+    names[-1] = names[-1].with_changes(comma=trailing)
+    return node.with_changes(module=cst.Name(TENACITY), names=names)
+
+
+def imported_names(node: cst.ImportFrom) -> List[Tuple[str, str]]:
+    """``(imported name, local name)`` of a from-import (empty for ``*``)."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    found = []
+    for alias in node.names:
+        name = source_of(alias.name)
+        local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) \
+            else name
+        found.append((name, local))
+    return found
