@@ -2,15 +2,17 @@
 
 A finding is recognised again by a fingerprint that does not contain its line number: the hash of
 its code, its file (relative to the baseline's folder), the text of the flagged line with
-whitespace collapsed, and its occurrence index among findings with those same three values in that
+whitespace collapsed and any comment dropped, and its occurrence index among findings with those same three values in that
 file. Lines moving (code added above) and edits elsewhere in the file leave it unchanged; editing
 the flagged line itself makes the finding new, which is what a reviewer wants to see.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,7 @@ def normalized_text(finding: Finding, root: Path) -> str:
     line = finding.source_line
     if not line:
         line = _read_line(Path(os.path.abspath(finding.filename)), finding.line)
-    return " ".join(line.split())
+    return " ".join(_without_comment(line.strip()).split())
 
 
 def relative_file(filename: str, root: Path) -> str:
@@ -154,6 +156,19 @@ class Baseline:
             file_result.findings = [f for f in file_result.findings if id(f) in keep]
         checked = {relative_file(r.filename, self.root) for r in result.files}
         return [e for e in stale if e.file in checked]
+
+
+def _without_comment(line: str) -> str:
+    """``line`` minus a trailing comment: a ``# TODO`` added to a baselined line keeps it baselined."""
+    if "#" not in line:
+        return line
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                return line[:token.start[1]]
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an open bracket or string: the comment, if any, was already seen or is not one
+    return line
 
 
 def _read_line(path: Path, number: int) -> str:
