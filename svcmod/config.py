@@ -281,12 +281,18 @@ class ConfigFinder:
         self.fallback = fallback or Config()
         self._by_dir: Dict[Path, Config] = {}
         self._by_file: Dict[Path, Config] = {}
+        self._by_written_dir: Dict[str, Config] = {}
 
     def for_path(self, path: Path) -> Config:
         if self.explicit is not None:
             return self.explicit
         directory = path.parent if not path.is_dir() else path
-        return self.for_directory(directory.resolve())
+        # resolve() costs a system call per path component: once per directory as written, not per file
+        key = str(directory)
+        found = self._by_written_dir.get(key)
+        if found is None:
+            found = self._by_written_dir[key] = self.for_directory(directory.resolve())
+        return found
 
     def for_directory(self, directory: Path) -> Config:
         found = self._by_dir.get(directory)

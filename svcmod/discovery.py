@@ -36,6 +36,7 @@ class Discovery:
         self.force_exclude = force_exclude
         self.problems: List[Problem] = []
         self._gitignores: Dict[Path, Optional[pathspec.PathSpec]] = {}
+        self._chains: Dict[str, List[Tuple[str, pathspec.PathSpec]]] = {}
         self._excludes: Dict[int, Tuple[Optional[pathspec.PathSpec], Config]] = {}
 
     # -- exclusion -------------------------------------------------------------------------
@@ -73,16 +74,27 @@ class Discovery:
         return self._gitignores[directory]
 
     def _gitignored(self, path: Path, is_dir: bool) -> bool:
-        absolute = path.absolute()
-        for directory in absolute.parents:
-            spec = self._gitignore_of(directory)
-            if spec is not None:
-                relative = absolute.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
-                    return True
-            if (directory / ".git").exists():
-                break
+        absolute = os.path.abspath(path)
+        for directory, spec in self._gitignore_chain(os.path.dirname(absolute)):
+            relative = absolute[len(directory):].lstrip(os.sep).replace(os.sep, "/") + ("/" if is_dir else "")
+            if spec.match_file(relative):
+                return True
         return False
+
+    def _gitignore_chain(self, directory: str) -> List[Tuple[str, pathspec.PathSpec]]:
+        """The .gitignore files that apply in ``directory``, up to the repository root (per directory:
+        looking for them per file cost several system calls per file)."""
+        chain = self._chains.get(directory)
+        if chain is None:
+            chain = []
+            spec = self._gitignore_of(Path(directory))
+            if spec is not None:
+                chain.append((directory, spec))
+            parent = os.path.dirname(directory)
+            if not os.path.exists(os.path.join(directory, ".git")) and parent != directory:
+                chain.extend(self._gitignore_chain(parent))
+            self._chains[directory] = chain
+        return chain
 
     # -- walking ---------------------------------------------------------------------------
     def files(self, paths: Iterable[Path]) -> List[Path]:

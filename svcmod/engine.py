@@ -121,9 +121,15 @@ def _check_chunk(tasks: Sequence[_Task]) -> List[FileResult]:
 
 
 # -- orchestration -------------------------------------------------------------------------
-def display_name(path: Path) -> str:
+def display_name(path: Path, cwd: Optional[str] = None) -> str:
     """A path as users see it: relative to the working directory when below it."""
-    text = os.path.relpath(path) if not path.is_absolute() or _below_cwd(path) else str(path)
+    text = str(path)
+    if not path.is_absolute():
+        text = os.path.normpath(text)  # what relpath gives, without a getcwd() per file
+    else:
+        cwd = cwd or os.getcwd()
+        if text.startswith(cwd.rstrip(os.sep) + os.sep) or _below_cwd(path):
+            text = os.path.relpath(text, cwd)
     return text.replace(os.sep, "/")
 
 
@@ -188,11 +194,23 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     from svcmod.registry import known_codes
     specs: Dict[int, list] = {}
     tasks: List[_Task] = []
+    cwd = os.getcwd()
+    config_of_dir: Dict[str, Config] = {}  # one config lookup per directory, not per file
+    codes_of: Dict[int, List[str]] = {}
     for path in files:
-        config = finder.for_path(path)
+        directory = os.path.dirname(str(path))
+        config = config_of_dir.get(directory)
+        if config is None:
+            config = config_of_dir[directory] = finder.for_path(path)
         index = index_of(config)
-        ignored = expand_ignored(_per_file_ignored(path, config, specs), known_codes(configs[index]))
-        tasks.append(_Task(str(path), display_name(path), index, ignored))
+        if config.per_file_ignores:
+            codes = codes_of.get(index)
+            if codes is None:
+                codes = codes_of[index] = known_codes(configs[index])
+            ignored = expand_ignored(_per_file_ignored(path, config, specs), codes)
+        else:
+            ignored = ()
+        tasks.append(_Task(str(path), display_name(path, cwd), index, ignored))
     stdin_task = None
     if options.stdin is not None:
         name, data = options.stdin
@@ -221,12 +239,18 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
 
     projects = ProjectFinder(real_paths or [Path.cwd()])
     by_name = {t.filename: t for t in tasks}
+    # the project of a file depends only on its directory (and config): look it up once per directory
+    project_of_dir: Dict[Tuple[str, int], Tuple[str, Path]] = {}
     for file_result in result.files:
         task = by_name.get(file_result.filename)
         path = Path(task.path) if task is not None and task.path != "-" else Path(file_result.filename)
         config = configs[task.config] if task is not None else None
-        project_dir = projects.project_of(path.absolute(), config)
-        name = projects.name_of(project_dir)
+        key = (os.path.dirname(str(path)), task.config if task is not None else -1)
+        known = project_of_dir.get(key)
+        if known is None:
+            project_dir = projects.project_of(path.absolute(), config)
+            known = project_of_dir[key] = (projects.name_of(project_dir), project_dir)
+        name, project_dir = known
         result.projects[file_result.filename] = name
         result.project_dirs[name] = project_dir
         for finding in file_result.findings:

@@ -67,46 +67,80 @@ def dispatch_table(rules: Sequence[Rule]) -> Dict[str, Tuple[List[Callable], Lis
     return table
 
 
+#: What a field value is to the walk: 0 nothing to visit, 1 a node to visit, 2 a sequence of values.
+_KINDS: Dict[type, int] = {str: 0, type(None): 0, bool: 0, tuple: 2, list: 2}
+
+#: Nodes that hold no other node worth visiting: skipped outright when no rule visits them.
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis,
+           cst.Pass, cst.Break, cst.Continue)
+
+
+def _kind(value_type: type) -> int:
+    # type-keyed and cached: isinstance() against LibCST's abstract base classes goes through
+    # ABCMeta.__instancecheck__, which was a third of the walk's time
+    kind = _KINDS.get(value_type)
+    if kind is None:
+        if issubclass(value_type, cst.CSTNode):
+            kind = 0 if issubclass(value_type, _SKIPPED_TYPES) else 1
+        elif issubclass(value_type, (tuple, list)):
+            kind = 2
+        else:
+            kind = 0
+        _KINDS[value_type] = kind
+    return kind
+
+
 def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
     """Visit ``module`` once, calling every rule's methods for each node."""
     by_name = dispatch_table(rules)
-    resolved: Dispatch = {}
     stack = file.scope_stack
-    empty: Tuple[Tuple[Callable, ...], Tuple[Callable, ...]] = ((), ())
+    # per node type: (visit methods, leave methods, fields to walk, is a scope)
+    plans: Dict[type, Tuple[Tuple[Callable, ...], Tuple[Callable, ...], Tuple[str, ...], bool]] = {}
+    kinds = dict(_KINDS)
+    for leaf in _LEAVES:
+        if not any(klass.__name__ in by_name for klass in leaf.__mro__):
+            kinds[leaf] = 0
 
-    def handlers(node_type: type):
-        found = resolved.get(node_type)
-        if found is None:
-            visits: List[Callable] = []
-            leaves: List[Callable] = []
-            for klass in node_type.__mro__:
-                entry = by_name.get(klass.__name__)
-                if entry:
-                    visits += entry[0]
-                    leaves += entry[1]
-            found = (tuple(visits), tuple(leaves)) if visits or leaves else empty
-            resolved[node_type] = found
-        return found
+    def plan_of(node_type: type):
+        visits: List[Callable] = []
+        leaves: List[Callable] = []
+        for klass in node_type.__mro__:
+            entry = by_name.get(klass.__name__)
+            if entry:
+                visits += entry[0]
+                leaves += entry[1]
+        plan = (tuple(visits), tuple(leaves), _fields(node_type), node_type in _SCOPES)
+        plans[node_type] = plan
+        return plan
+
+    def kind_of(value_type: type) -> int:
+        kind = kinds[value_type] = _kind(value_type)
+        return kind
 
     def visit(node: cst.CSTNode) -> None:
         node_type = type(node)
-        visits, leaves = handlers(node_type)
+        plan = plans.get(node_type) or plan_of(node_type)
+        visits, leaves, fields, is_scope = plan
         descend = True
         for fn in visits:
             if fn(node) is False:
                 descend = False
-        is_scope = node_type in _SCOPES
         if is_scope:
             stack.append(node)
         if descend:
-            for name in _fields(node_type):
+            for name in fields:
                 child = getattr(node, name)
-                if isinstance(child, cst.CSTNode):
-                    if not isinstance(child, _SKIPPED_TYPES):
-                        visit(child)
-                elif isinstance(child, (tuple, list)):
+                kind = kinds.get(type(child))
+                if kind is None:
+                    kind = kind_of(type(child))
+                if kind == 1:
+                    visit(child)
+                elif kind == 2:
                     for item in child:
-                        if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIPPED_TYPES):
+                        item_kind = kinds.get(type(item))
+                        if item_kind is None:
+                            item_kind = kind_of(type(item))
+                        if item_kind == 1:
                             visit(item)
         if is_scope:
             stack.pop()
