@@ -1,0 +1,145 @@
+"""SVC308: ``TestCase`` method aliases that Python 3.12 removed (``assertEquals``, ``failUnless``, …)."""
+from __future__ import annotations
+
+from typing import Dict, Optional, Set
+
+import libcst as cst
+
+from svcmod.rule import SAFE, Fix, Invalid, Rule, Valid
+
+ALIASES = {
+    "failUnlessEqual": "assertEqual", "assertEquals": "assertEqual",
+    "failIfEqual": "assertNotEqual", "assertNotEquals": "assertNotEqual",
+    "failUnless": "assertTrue", "assert_": "assertTrue",
+    "failIf": "assertFalse",
+    "failUnlessRaises": "assertRaises",
+    "failUnlessAlmostEqual": "assertAlmostEqual", "assertAlmostEquals": "assertAlmostEqual",
+    "failIfAlmostEqual": "assertNotAlmostEqual", "assertNotAlmostEquals": "assertNotAlmostEqual",
+    "assertRegexpMatches": "assertRegex", "assertNotRegexpMatches": "assertNotRegex",
+    "assertRaisesRegexp": "assertRaisesRegex",
+}
+#: Removed with no drop-in replacement: reported only.
+REMOVED = {"assertDictContainsSubset": "compare `{**actual, **expected} == actual` or the items"}
+
+TEST_CASES = frozenset({
+    "unittest.TestCase", "unittest.case.TestCase", "unittest.IsolatedAsyncioTestCase",
+    "unittest.async_case.IsolatedAsyncioTestCase", "unittest.FunctionTestCase",
+    "django.test.TestCase", "django.test.SimpleTestCase", "django.test.TransactionTestCase",
+    "django.test.LiveServerTestCase", "django.test.testcases.TestCase",
+    "django.test.testcases.SimpleTestCase", "django.test.testcases.TransactionTestCase",
+    "rest_framework.test.APITestCase", "rest_framework.test.APISimpleTestCase",
+    "asynctest.TestCase", "twisted.trial.unittest.TestCase", "twisted.trial.unittest.SynchronousTestCase",
+    "tornado.testing.AsyncTestCase", "tornado.testing.AsyncHTTPTestCase",
+    "aiohttp.test_utils.AioHTTPTestCase", "absl.testing.absltest.TestCase",
+    "absl.testing.parameterized.TestCase",
+})
+
+
+class UnittestDeprecatedAlias(Rule):
+    """Checks for deprecated `TestCase` aliases such as `self.assertEquals(...)`.
+
+    ## Why is this bad?
+    `assertEquals`, `assertNotEquals`, `assert_`, `failUnless`, `failIf`, `failUnlessEqual`,
+    `failIfEqual`, `failUnlessRaises`, `failUnlessAlmostEqual`, `failIfAlmostEqual`,
+    `assertAlmostEquals`, `assertNotAlmostEquals`, `assertRegexpMatches`,
+    `assertNotRegexpMatches`, `assertRaisesRegexp` and `assertDictContainsSubset` were deprecated
+    for years and removed in Python 3.12: the test fails with `AttributeError` instead of testing.
+
+    Only `self.<alias>` inside a class that subclasses a `TestCase` is reported: `unittest`'s,
+    Django's, DRF's, tornado's, twisted's, aiohttp's or absl's, a class of the same module that
+    does, or an imported class whose name ends in `TestCase` (a project's own base class). A class
+    that defines a method with the alias's name keeps it.
+
+    ## Fix safety
+    The fix uses the canonical name (`assertEquals` → `assertEqual`, …). It is safe: the aliases
+    were plain references to the same methods. `assertDictContainsSubset` has no drop-in
+    replacement and is only reported.
+
+    ## References
+    - https://docs.python.org/3/whatsnew/3.12.html#id3 (unittest)
+    - https://docs.python.org/3.11/library/unittest.html#deprecated-aliases
+    """
+
+    code = "SVC308"
+    name = "unittest-deprecated-alias"
+    message = "deprecated unittest alias, removed in Python 3.12"
+    fix_safety = SAFE
+    tokens = (b"assertEquals", b"assertNotEquals", b"assert_(", b"failUnless", b"failIf", b"Regexp",
+              b"AlmostEquals", b"assertDictContainsSubset")
+    examples = (
+        Invalid("import unittest\n\nclass T(unittest.TestCase):\n    def test_sum(self):\n"
+                "        self.assertEquals(sum([1, 2]), 3)\n",
+                fixed="import unittest\n\nclass T(unittest.TestCase):\n    def test_sum(self):\n"
+                "        self.assertEqual(sum([1, 2]), 3)\n"),
+        Invalid("from unittest import TestCase as Base\n\nclass T(Base):\n    def test_x(self):\n"
+                "        self.assert_(ok)\n        self.failIf(bad)\n"
+                "        with self.assertRaisesRegexp(ValueError, 'bad'):\n            parse('')\n",
+                fixed="from unittest import TestCase as Base\n\nclass T(Base):\n    def test_x(self):\n"
+                "        self.assertTrue(ok)\n        self.assertFalse(bad)\n"
+                "        with self.assertRaisesRegex(ValueError, 'bad'):\n            parse('')\n", count=3),
+        Invalid("import unittest\n\nclass Base(unittest.TestCase):\n    pass\n\nclass T(Base):\n"
+                "    def test_x(self):\n        check = self.assertRegexpMatches\n        check(text, 'a+')\n",
+                fixed="import unittest\n\nclass Base(unittest.TestCase):\n    pass\n\nclass T(Base):\n"
+                "    def test_x(self):\n        check = self.assertRegex\n        check(text, 'a+')\n"),
+        Invalid("from tests.base import ApiTestCase\n\nclass T(ApiTestCase):\n    def test_x(this):\n"
+                "        this.failUnlessEqual(a, b)\n",
+                fixed="from tests.base import ApiTestCase\n\nclass T(ApiTestCase):\n    def test_x(this):\n"
+                "        this.assertEqual(a, b)\n"),
+        Invalid("import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n"
+                "        self.assertDictContainsSubset({'a': 1}, d)\n"),
+        Valid("import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        self.assertEqual(a, b)\n"),
+        Valid("class Matcher:\n    def check(self):\n        self.assertEquals(a, b)\n"),
+        Valid("import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        other.assertEquals(a, b)\n"),
+        Valid("import unittest\n\nclass T(unittest.TestCase):\n    def assertEquals(self, a, b):\n        pass\n\n"
+              "    def test_x(self):\n        self.assertEquals(a, b)\n"),
+        Valid("import numpy.testing as npt\nnpt.assert_(x)\n"),
+    )
+
+    def reset(self) -> None:
+        self.test_classes: Set[str] = set()  # classes of this module that are TestCases
+        self.own_methods: Dict[cst.ClassDef, Set[str]] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(self._is_test_case(base.value) for base in node.bases):
+            self.test_classes.add(node.name.value)
+            self.own_methods[node] = {
+                item.name.value for item in getattr(node.body, "body", ())
+                if isinstance(item, cst.FunctionDef)
+            }
+
+    def _is_test_case(self, base: cst.BaseExpression) -> bool:
+        name = self.qualified_name(base)
+        if name is not None:
+            return name in TEST_CASES or name.endswith("TestCase")
+        return isinstance(base, cst.Name) and base.value in self.test_classes
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        canonical = ALIASES.get(attr)
+        if canonical is None and attr not in REMOVED:
+            return
+        klass = self._test_class_of(node.value)
+        if klass is None or attr in self.own_methods[klass]:
+            return
+        if canonical is None:
+            self.report(node, message=f"`{attr}` was removed in Python 3.12 ({REMOVED[attr]})")
+            return
+        self.report(node, message=f"`{attr}` was removed in Python 3.12; use `{canonical}`",
+                    fix=Fix.replace(node.attr, cst.Name(canonical), safety=SAFE,
+                                    description=f"rename `{attr}` to `{canonical}`"))
+
+    def _test_class_of(self, receiver: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The TestCase class whose method's first parameter ``receiver`` is, if it is one."""
+        if not isinstance(receiver, cst.Name):
+            return None
+        stack = self.file.scope_stack
+        for index in range(len(stack) - 1, 0, -1):
+            klass, method = stack[index - 1], stack[index]
+            if isinstance(klass, cst.ClassDef) and isinstance(method, cst.FunctionDef):
+                if klass not in self.own_methods:
+                    return None
+                params = method.params.params or method.params.posonly_params
+                if params and params[0].name.value == receiver.value:
+                    return klass
+                return None
+        return None
