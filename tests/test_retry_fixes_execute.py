@@ -40,10 +40,10 @@ def fix_and_import(tmp_path: Path, source: str, *extra: str):
     return module, fixed
 
 
-@pytest.fixture
-def waits(monkeypatch) -> List[float]:
-    """The seconds each sleep asked for; nothing really sleeps (tenacity and backoff both end in
-    ``time.sleep``: tenacity's default ``sleep`` is ``tenacity.nap.sleep``)."""
+def record_sleeps(monkeypatch) -> List[float]:
+    """From now on, record the seconds each sleep asks for instead of sleeping (tenacity and backoff
+    both end in ``time.sleep``: tenacity's default ``sleep`` is ``tenacity.nap.sleep``). Called after
+    svcmod ran: ``subprocess`` itself waits with ``time.sleep``."""
     recorded: List[float] = []
 
     def sleep(seconds: float) -> None:
@@ -69,7 +69,7 @@ def run_twice(function, calls: List[int], waits: List[float], error) -> List[Lis
     return runs
 
 
-def test_bare_tenacity_retry_stops_after_configured_attempts_and_waits_with_jitter(tmp_path, waits):
+def test_bare_tenacity_retry_stops_after_configured_attempts_and_waits_with_jitter(tmp_path, monkeypatch):
     module, fixed = fix_and_import(tmp_path, """
         from tenacity import retry
 
@@ -81,6 +81,7 @@ def test_bare_tenacity_retry_stops_after_configured_attempts_and_waits_with_jitt
             CALLS.append(1)
             raise ConnectionError("down")
         """, "--unsafe-fixes")
+    waits = record_sleeps(monkeypatch)
     assert "stop=stop_after_attempt(3)" in fixed and "wait=wait_random_exponential(" in fixed
     first, second = run_twice(module.always_fails, module.CALLS, waits, tenacity.RetryError)
     assert len(first) == len(second) == 2  # a wait between attempts, none after the last
@@ -88,7 +89,7 @@ def test_bare_tenacity_retry_stops_after_configured_attempts_and_waits_with_jitt
     assert first != second, "waits are the same in two runs: no jitter"
 
 
-def test_fixed_wait_gets_jitter_added(tmp_path, waits):
+def test_fixed_wait_gets_jitter_added(tmp_path, monkeypatch):
     module, fixed = fix_and_import(tmp_path, """
         import tenacity
 
@@ -100,13 +101,14 @@ def test_fixed_wait_gets_jitter_added(tmp_path, waits):
             CALLS.append(1)
             raise TimeoutError("slow")
         """, "--unsafe-fixes")
+    waits = record_sleeps(monkeypatch)
     assert "tenacity.wait_fixed(2) + tenacity.wait_random(0, 1)" in fixed
     first, second = run_twice(module.always_fails, module.CALLS, waits, TimeoutError)
     assert all(2 <= w <= 3 for w in first + second)
     assert first != second
 
 
-def test_retrying_object_is_bounded(tmp_path, waits):
+def test_retrying_object_is_bounded(tmp_path, monkeypatch):
     module, _ = fix_and_import(tmp_path, """
         from tenacity import Retrying
 
@@ -119,11 +121,12 @@ def test_retrying_object_is_bounded(tmp_path, waits):
                     CALLS.append(1)
                     raise ConnectionResetError("reset")
         """, "--unsafe-fixes")
+    waits = record_sleeps(monkeypatch)
     first, second = run_twice(module.always_fails, module.CALLS, waits, ConnectionResetError)
     assert first != second
 
 
-def test_backoff_decorator_is_bounded(tmp_path, waits):
+def test_backoff_decorator_is_bounded(tmp_path, monkeypatch):
     module, fixed = fix_and_import(tmp_path, """
         import backoff
 
@@ -135,6 +138,7 @@ def test_backoff_decorator_is_bounded(tmp_path, waits):
             CALLS.append(1)
             raise ConnectionError("down")
         """, "--unsafe-fixes")
+    waits = record_sleeps(monkeypatch)
     assert "max_tries=3" in fixed
     first, second = run_twice(module.always_fails, module.CALLS, waits, ConnectionError)
     assert first != second  # backoff's default full jitter
