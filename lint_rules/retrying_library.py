@@ -341,7 +341,7 @@ class RetryingLibrary(Rule):
             return None
         for site in convertible:
             if site.kind == "RetryError":
-                if whole and site.module_style and _module_prefix(site.expr) == RETRYING:
+                if whole and site.module_style and _module_prefix(site.expr) == TENACITY:
                     replacements[site.expr] = cst.parse_expression(f"{TENACITY}.RetryError")
                 continue
             func, spell = spelling(site)
