@@ -157,7 +157,7 @@ class Checker:
             return result
         located = self._locate(module, reports, source)
         if self.policy.apply and any(self._fixable(r) for r, _ in located):
-            self._fix(result, module, source, filename, active, located)
+            self._fix(result, module, source, filename, active, located, ignored_codes)
         else:
             result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         return result
@@ -207,8 +207,10 @@ class Checker:
 
     # -- fixing ---------------------------------------------------------------------------
     def _fix(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
-             active: Sequence[Rule], located: List[Tuple[Report, Any]]) -> None:
+             active: Sequence[Rule], located: List[Tuple[Report, Any]],
+             ignored_codes: Sequence[str] = ()) -> None:
         from svcmod.fixing import VerificationFailed, apply_fixes, verify
+        original_active = active
         current_module, current_source = module, source
         edits: List[Edit] = []
         try:
@@ -226,6 +228,11 @@ class Checker:
                 new_source = new_module.bytes
                 current_module = verify(new_source, filename)
                 current_source = new_source
+                # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)
+                imported_now = imported_modules(current_source)
+                active = list(active) + [self.rules[r.code] for r in self.rule_classes
+                                         if self.rules[r.code] not in active and r.code not in ignored_codes
+                                         and r.wants(current_source, imported_now)]
                 located = self._locate(current_module, self._lint(current_module, filename, active),
                                        current_source)
             else:
@@ -237,7 +244,7 @@ class Checker:
         except VerificationFailed as error:
             # leave the file as it is and report every finding of the original
             result.findings = [self._finding(filename, r, pos, line)
-                               for r, (pos, line) in self._locate(module, self._lint(module, filename, active), source)]
+                               for r, (pos, line) in self._locate(module, self._lint(module, filename, original_active), source)]
             self._engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
             return
         result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]

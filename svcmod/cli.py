@@ -18,6 +18,7 @@ from svcmod.output import FORMATS
 #: Commands that live in modules of their own: (module, attribute).
 EXTRA_COMMANDS: Tuple[Tuple[str, str], ...] = (
     ("svcmod.baseline_command", "baseline_command"),
+    ("svcmod.cli_migrate", "migrate"),
 )
 
 
