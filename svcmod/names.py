@@ -15,6 +15,9 @@ import libcst as cst
 from svcmod.rule import AddImport
 
 UNKNOWN = object()
+#: ``x = None``: a placeholder (``self.proc = None`` in ``__init__``, the real value set later). It
+#: does not make a name unknown, since calling a method on None fails anyway.
+PLACEHOLDER = object()
 
 
 class Alias:
@@ -55,8 +58,10 @@ class Scope:
 
     def bind(self, name: str, binding: Binding) -> None:
         old = self.bindings.get(name)
-        if old is None:
+        if old is None or old is PLACEHOLDER:
             self.bindings[name] = binding
+        elif binding is PLACEHOLDER:
+            return
         elif old is not UNKNOWN and old != binding:
             self.bindings[name] = UNKNOWN
 
@@ -147,7 +152,7 @@ class Names:
         for param in all_params:
             binding: Binding = UNKNOWN
             if param.annotation is not None:
-                annotated = self._lookup_alias(param.annotation.annotation, outer)
+                annotated = self._annotated(param.annotation.annotation, outer)
                 if annotated is not None:
                     binding = Value(annotated)
             inner.bindings[param.name.value] = binding
@@ -187,7 +192,7 @@ class Names:
                 self._assign(target.target, small.value, scope, klass)
         elif isinstance(small, cst.AnnAssign):
             value: Optional[cst.BaseExpression] = small.value
-            annotated = self._lookup_alias(small.annotation.annotation, scope)
+            annotated = self._annotated(small.annotation.annotation, scope)
             if annotated is not None:
                 self._bind_target(small.target, Value(annotated), scope)
             else:
@@ -219,6 +224,8 @@ class Names:
                 method.klass.attributes.bind(target.attr.value, binding)
 
     def _binding_of(self, value: cst.BaseExpression, scope: Scope) -> Binding:
+        if isinstance(value, cst.Name) and value.value == "None":
+            return PLACEHOLDER
         if isinstance(value, cst.Await):
             value = value.expression
         if isinstance(value, cst.Call):
@@ -237,6 +244,29 @@ class Names:
 
     def _lookup_alias(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
         return self.qualified_name_in(expr, scope)
+
+    def _annotated(self, annotation: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        """The class an annotation names: ``X`` for ``X``, ``"X"``, ``Optional[X]``, ``X | None``,
+        ``Union[X, None]`` and generics ``X[int]``; None for anything else."""
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            try:
+                annotation = cst.parse_expression(text if isinstance(text, str) else text.decode())
+            except Exception:  # any text that is not an expression is just not understood
+                return None
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            sides = [annotation.left, annotation.right]
+            others = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
+            return self._annotated(others[0], scope) if len(others) == 1 else None
+        if isinstance(annotation, cst.Subscript):
+            outer = self.qualified_name_in(annotation.value, scope)
+            if outer in ("typing.Optional", "typing.Union"):
+                members = [element.slice.value for element in annotation.slice
+                           if isinstance(element.slice, cst.Index)]
+                others = [m for m in members if not (isinstance(m, cst.Name) and m.value == "None")]
+                return self._annotated(others[0], scope) if len(others) == 1 else None
+            return outer
+        return self.qualified_name_in(annotation, scope)
 
     # -- resolution ------------------------------------------------------------------------
     def scope_for(self, stack: Sequence[cst.CSTNode]) -> Scope:
