@@ -91,6 +91,14 @@ def test_stale_entries_are_reported_with_statistics(svcmod, tmp_path):
     assert 'stale: app.py:5: SVC101 return requests.get(base + "/users")' in result.stderr
 
 
+def test_entries_of_files_not_checked_are_not_stale(svcmod, tmp_path):
+    write(tmp_path, {"a/app.py": APP, "b/app.py": APP})
+    make_baseline(svcmod, tmp_path)
+    result = svcmod("lint", "--baseline", ".svcmod-baseline.json", "--statistics", "a", cwd=tmp_path)
+    assert result.exit_code == 0, result
+    assert "stale" not in result.stderr and "no longer found" not in result.stderr
+
+
 def test_baseline_works_from_another_directory(svcmod, tmp_path):
     """Paths in the baseline are relative to its own folder, not to where lint runs."""
     write(tmp_path, {"svc/app.py": APP})
