@@ -1,0 +1,31 @@
+"""The distribution ships every package of the source tree (a missing one only shows after `pip install .`)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_directory_is_listed():
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    mapping = config["package-dir"]
+    found = set()
+    for package, folder in mapping.items():
+        root = REPO / folder
+        for init in root.rglob("__init__.py"):
+            relative = init.parent.relative_to(root)
+            found.add(".".join((package, *relative.parts)))
+    assert found == listed
+
+
+def test_console_script_and_flake8_entry_point():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["svcmod"] == "svcmod.cli:main"
+    assert "SVC" in project["entry-points"]["flake8.extension"]
