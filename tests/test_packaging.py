@@ -29,3 +29,15 @@ def test_console_script_and_flake8_entry_point():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["svcmod"] == "svcmod.cli:main"
     assert "SVC" in project["entry-points"]["flake8.extension"]
+
+
+def test_readme_rule_table_is_current():
+    from click.testing import CliRunner
+
+    from svcmod.cli import main
+
+    table = CliRunner().invoke(main, ["rules", "--format", "markdown"]).stdout
+    readme = (REPO / "README.md").read_text()
+    begin = readme.index("-->\n", readme.index("<!-- rules:begin")) + 4
+    end = readme.index("<!-- rules:end -->")
+    assert readme[begin:end] == table, "README's rule table is stale: paste `svcmod rules --format markdown`"
