@@ -101,12 +101,13 @@ def _is_zero(expr: cst.BaseExpression) -> bool:
 
 
 def translate(call: Optional[cst.Call], spell: Callable[[str], str],
-              is_exception_types: Callable[[cst.BaseExpression], bool]) -> List[str]:
+              exception_kind: Callable[[cst.BaseExpression], Optional[str]]) -> List[str]:
     """The keyword arguments, as source text, of the tenacity call equivalent to retrying's ``call``.
 
     ``call`` is None for a bare ``@retry``. ``spell("stop_after_attempt")`` returns how the file
-    refers to that tenacity name (and records the import it needs); ``is_exception_types(expr)`` says
-    whether a ``retry_on_exception`` value is a tuple of exception classes rather than a predicate.
+    refers to that tenacity name (and records the import it needs); ``exception_kind(expr)`` says
+    whether a ``retry_on_exception`` value is a tuple of exception classes (``"types"``), a predicate
+    (``"predicate"``) or cannot be told from the file (None: decided at run time, as retrying does).
     Raises ``CannotMigrate`` for what has no equivalent.
     """
     given: Dict[str, cst.BaseExpression] = {}
@@ -167,10 +168,19 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
     on_result = given.get("retry_on_result")
     conditions = []
     if on_exception is not None:
-        if is_exception_types(on_exception):
-            conditions.append(f"{spell('retry_if_exception_type')}({source_of(on_exception)})")
+        value = source_of(on_exception)
+        kind = exception_kind(on_exception)
+        if kind == "types":
+            conditions.append(f"{spell('retry_if_exception_type')}({value})")
+        elif kind == "predicate":
+            conditions.append(f"{spell('retry_if_exception')}({value})")
+        elif isinstance(on_exception, (cst.Name, cst.Attribute)):
+            # retrying itself checks isinstance(value, tuple) when the Retrying object is made
+            conditions.append(f"({spell('retry_if_exception_type')}({value}) if isinstance({value}, tuple) "
+                              f"else {spell('retry_if_exception')}({value}))")
         else:
-            conditions.append(f"{spell('retry_if_exception')}({source_of(on_exception)})")
+            raise CannotMigrate("cannot tell whether retry_on_exception is a predicate or a tuple of "
+                                "exception types without evaluating it twice")
     elif on_result is not None:
         # retrying still retries every exception when only retry_on_result is given
         conditions.append(f"{spell('retry_if_exception_type')}()")
@@ -198,17 +208,41 @@ def with_arguments(call: cst.Call, func: cst.BaseExpression, arguments: List[str
     args = list(parsed.args)
     before = call.whitespace_before_args
     if isinstance(before, cst.ParenthesizedWhitespace) and args:
-        indent = before.last_line.value
+        # one argument per line: the arguments are rewritten whole, their comments go above them
+        comments = [cst.EmptyLine(indent=before.indent, whitespace=before.last_line, comment=c)
+                    for c in _comments(call.args)]
+        if comments:
+            before = before.with_changes(empty_lines=[*before.empty_lines, *comments])
+        line = before.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
         closing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
-        closing_space = closing.whitespace_after if isinstance(closing, cst.Comma) else None
-        line = cst.ParenthesizedWhitespace(last_line=cst.SimpleWhitespace(indent))
         args = [a.with_changes(comma=cst.Comma(whitespace_after=line)) for a in args]
-        if closing_space is not None:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=closing_space))
+        if isinstance(closing, cst.Comma):
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=closing.whitespace_after))
         else:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return call.with_changes(func=func, args=args)
+        if call.args:
+            args[-1] = args[-1].with_changes(whitespace_after_arg=call.args[-1].whitespace_after_arg)
+        return call.with_changes(func=func, args=args, whitespace_before_args=before)
     return call.with_changes(func=func, args=args, whitespace_before_args=cst.SimpleWhitespace(""))
+
+
+class _CommentFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: List[cst.Comment] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.found.append(node)
+
+
+def _comments(args: Sequence[cst.Arg]) -> List[cst.Comment]:
+    """Comments among ``args``, except those before ``)`` (the last argument's, which stay there)."""
+    finder = _CommentFinder()
+    for arg in args:
+        arg.visit(finder)
+    staying = _CommentFinder()
+    if args:
+        args[-1].whitespace_after_arg.visit(staying)
+    return [c for c in finder.found if not any(c is s for s in staying.found)]
 
 
 def bare_call(func: cst.BaseExpression, arguments: List[str]) -> cst.Call:

@@ -174,7 +174,7 @@ class RetryingLibrary(Rule):
                 site.reason = "tenacity's RetryError.last_attempt is a Future, not retrying's Attempt"
             elif site.kind in ("retry", "Retrying"):
                 try:
-                    translate(site.call, lambda name: name, lambda expr: False)
+                    translate(site.call, lambda name: name, lambda expr: _exception_kind(expr, scopes, parents))
                 except CannotMigrate as error:
                     site.reason = str(error)
         blocked = [s for s in sites if s.reason is not None]
@@ -333,8 +333,8 @@ class RetryingLibrary(Rule):
                 prefix = text.rsplit(".", 1)[0]
             return cst.parse_expression(f"{prefix}.{site.kind}"), lambda name: f"{prefix}.{name}"
 
-        def exception_types(expr: cst.BaseExpression) -> bool:
-            return _is_exception_tuple(expr, scopes, parents)
+        def exception_kind(expr: cst.BaseExpression) -> Optional[str]:
+            return _exception_kind(expr, scopes, parents)
 
         convertible = [s for s in sites if s.reason is None]
         if not convertible and not (whole and imports.statements):
@@ -345,7 +345,7 @@ class RetryingLibrary(Rule):
                     replacements[site.expr] = cst.parse_expression(f"{TENACITY}.RetryError")
                 continue
             func, spell = spelling(site)
-            arguments = translate(site.call, spell, exception_types)
+            arguments = translate(site.call, spell, exception_kind)
             if site.call is None:
                 replacements[site.expr] = bare_call(func, arguments)
                 continue
@@ -388,22 +388,32 @@ def _async_reason(function: Optional[cst.CSTNode]) -> Optional[str]:
     return None
 
 
-def _is_exception_tuple(expr: cst.BaseExpression, scopes, parents) -> bool:
-    """A tuple literal, or a name bound only to tuple literals: retrying checks isinstance against it."""
+def _exception_kind(expr: cst.BaseExpression, scopes, parents) -> Optional[str]:
+    """"types" for a tuple of exception classes (retrying checks isinstance against it), "predicate"
+    for a function, None when the file does not say (an imported name, say)."""
     if isinstance(expr, cst.Tuple):
-        return True
+        return "types"
+    if isinstance(expr, cst.Lambda):
+        return "predicate"
     if not isinstance(expr, cst.Name):
-        return False
+        return None
     scope = scopes.get(expr)
     if scope is None:
-        return False
-    values = []
+        return None
+    kinds = set()
     for assignment in scope[expr.value]:
         if not isinstance(assignment, Assignment):
-            return False
-        target_parent = parents.get(assignment.node)
+            return None
+        node = assignment.node
+        if isinstance(node, cst.FunctionDef):
+            kinds.add("predicate")
+            continue
+        target_parent = parents.get(node)
         statement = parents.get(target_parent) if isinstance(target_parent, cst.AssignTarget) else None
-        if not isinstance(statement, cst.Assign):
-            return False
-        values.append(statement.value)
-    return bool(values) and all(isinstance(v, cst.Tuple) for v in values)
+        if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Tuple):
+            kinds.add("types")
+        elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Lambda):
+            kinds.add("predicate")
+        else:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None

@@ -23,6 +23,15 @@ import tenacity.nap  # noqa: E402
 from svcmod.checker import Checker, FixPolicy  # noqa: E402
 from svcmod.config import Config  # noqa: E402
 
+#: A module the cases import from: retry_on_exception values the migrated file cannot see into.
+POLICIES = """
+RETRYABLE = (IOError, KeyError)
+
+
+def is_io_error(error):
+    return isinstance(error, IOError)
+"""
+
 WORK = '''
 
 OUTCOMES = []
@@ -139,6 +148,14 @@ CASES = [
          "from retrying import retry\n\nRETRYABLE = (IOError, KeyError)\n\n"
          "@retry(stop_max_attempt_number=5, retry_on_exception=RETRYABLE)\ndef target():\n    return work()\n",
          lambda: [KeyError("a"), ValueError("b")], expect_attempts=2),
+    Case("retry_on_exception-imported-tuple",
+         decorated("(stop_max_attempt_number=5, retry_on_exception=policies.RETRYABLE)",
+                   imports="import policies\nfrom retrying import retry"),
+         lambda: [IOError("a"), KeyError("b"), ValueError("c")], expect_attempts=3),
+    Case("retry_on_exception-imported-predicate",
+         decorated("(stop_max_attempt_number=5, retry_on_exception=is_io_error)",
+                   imports="from policies import is_io_error\nfrom retrying import retry"),
+         lambda: [IOError("a"), KeyError("b")], expect_attempts=2),
     Case("retry_on_result", decorated("(stop_max_attempt_number=6, retry_on_result=lambda r: r is None)"),
          lambda: [None, IOError("still retried"), None, 5], expect_attempts=4),
     Case("retry_on_result-gives-up", decorated("(stop_max_attempt_number=3, retry_on_result=lambda r: r is None, "
@@ -240,6 +257,8 @@ def run(module: types.ModuleType, case: Case, monkeypatch, libraries: Sequence[t
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_migrated_function_behaves_as_the_original(case: Case, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "policies.py").write_text(POLICIES)
+    monkeypatch.syspath_prepend(str(tmp_path))
     original = tmp_path / "original_service.py"
     original.write_text(case.code + WORK)
     migrated = tmp_path / "migrated_service.py"

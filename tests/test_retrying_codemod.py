@@ -40,6 +40,7 @@ def migrated(code: str, **kwargs) -> str:
     ("before_attempts=log_attempt", "before_attempts"),
     ("logger=log", "logger"),
     ("stop_max_attemps=3", "unknown keyword 'stop_max_attemps'"),
+    ("retry_on_exception=make_predicate()", "predicate or a tuple"),
 ])
 def test_what_cannot_be_mapped_is_reported_with_the_reason_and_left_alone(arguments, reason):
     code = f"from retrying import retry\n\n@retry({arguments})\ndef fetch():\n    pass\n"
@@ -242,3 +243,20 @@ def test_svcmod_lint_fix_migrates_a_file_and_a_second_run_changes_nothing(tmp_pa
     report = subprocess.run([sys.executable, "-m", "svcmod", "lint", "--select", "SVC301",
                              str(service)], capture_output=True, text=True, cwd=tmp_path)
     assert report.returncode == 0, report.stdout
+
+
+def test_comments_among_the_arguments_are_kept():
+    text = migrated("""\
+    from retrying import retry
+
+    class Client:
+        @retry(
+            # agreed with SRE
+            stop_max_attempt_number=4,  # attempts
+            wait_fixed=250  # ms
+        )
+        def fetch(self):
+            pass
+    """)
+    assert ("    @retry(\n        # agreed with SRE\n        # attempts\n"
+            "        stop=stop_after_attempt(4),\n        wait=wait_fixed(0.25),\n        reraise=True  # ms\n    )\n") in text
