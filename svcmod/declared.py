@@ -42,8 +42,16 @@ _CODE = re.compile(r"^SVC4[0-9]{2}$")
 
 def rules_from_config(config: Config) -> Tuple[Type[Rule], ...]:
     """One rule class per declared deprecation of ``config``; ``ConfigError`` for a wrong entry."""
+    from svcmod.registry import builtin_rules
     entries = [{k: v for k, v in entry.items()} for entry in config.deprecations]
-    return _rules(json.dumps(entries, sort_keys=True, default=str))
+    rules = _rules(json.dumps(entries, sort_keys=True, default=str))
+    taken = {rule.code: rule for rule in builtin_rules()}
+    for rule in rules:
+        other = taken.get(rule.code)
+        if other is not None:
+            raise ConfigError(f"{rule.deprecation.source}: code: '{rule.code}' is already the code of "
+                              f"rule {other.name} ({other.__module__})")
+    return rules
 
 
 @lru_cache(maxsize=64)
@@ -317,8 +325,6 @@ class _Migration:
             return None
         target = _moved(qualified, old, new)
         module_name, _, name = target.rpartition(".")
-        if not module_name:
-            return None  # a top-level module has no ``from`` form: left to a person (rare)
         local = alias.asname.name.value if alias.asname is not None else None
         renamed = None
         if local is None and name != alias.name.value:
@@ -330,8 +336,11 @@ class _Migration:
         if len(statement.names) == 1:
             new_alias = cst.ImportAlias(name=cst.Name(name),
                                         asname=cst.AsName(name=cst.Name(local)) if local else None)
-            self.replacements[statement] = statement.with_changes(
-                module=cst.parse_expression(module_name), names=[new_alias])
+            if module_name:
+                self.replacements[statement] = statement.with_changes(
+                    module=cst.parse_expression(module_name), names=[new_alias])
+            else:  # a top-level module has no ``from`` form
+                self.replacements[statement] = cst.Import(names=[new_alias])
         else:
             others = [a for a in statement.names if a is not alias]
             others[-1] = others[-1].with_changes(comma=statement.names[-1].comma)
@@ -339,7 +348,7 @@ class _Migration:
             if previous is not None:  # two names of one statement: the second waits a round
                 return None
             self.replacements[statement] = statement.with_changes(names=others)
-            self.additions.append(AddImport(module_name, name, local))
+            self.additions.append(AddImport(module_name, name, local) if module_name else AddImport(name, None, local))
         return renamed
 
     def _import_site(self, statement: cst.CSTNode) -> None:

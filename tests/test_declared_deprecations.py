@@ -40,6 +40,11 @@ message = "acme.rpc.broadcast is gone: call each service"
 code = "SVC404"
 name = "legacy_auth"
 replacement = "acme.auth"
+
+[[tool.svcmod.deprecations]]
+code = "SVC405"
+name = "acme.metrics"
+replacement = "statsd_client"
 """
 
 # A small framework with the v1 API beside v2, so migrated code can be run.
@@ -114,6 +119,10 @@ def fixed(tmp_path: Path, code: str, name: str = "service.py") -> str:
                  id="module-move-from-parent"),
     pytest.param("import legacy_auth\nlegacy_auth.login('ann')\n", "import acme.auth\nacme.auth.login('ann')\n",
                  id="top-level-module-move"),
+    pytest.param("from acme import metrics\nmetrics.incr('x')\n", "import statsd_client\nstatsd_client.incr('x')\n",
+                 id="module-moved-to-top-level"),
+    pytest.param("from acme import metrics as m, rpc\nm.incr('x')\n",
+                 "from acme import rpc\nimport statsd_client as m\n\nm.incr('x')\n", id="module-moved-to-top-level-alias"),
     pytest.param("from acme.rpc import call\ncall('a', 'b',\n     legacy=True)\n",
                  "from acme.rpc.v2 import invoke\ninvoke('a', 'b')\n", id="removed-last-keyword"),
 ])
