@@ -1,12 +1,12 @@
 """SVC204: retries written out to retry on every exception, bugs included."""
 from __future__ import annotations
 
-from typing import FrozenSet
+from typing import FrozenSet, Set
 
 import libcst as cst
 
-from svcmod.lint_rules.retry_patterns import BROAD_EXCEPTIONS, catches_everything, may_hold_retry_loop, \
-    retry_loop, retry_use_of_call, walk_local
+from svcmod.lint_rules.retry_patterns import BROAD_EXCEPTIONS, catches_everything, delegates, \
+    may_hold_retry_loop, retry_loop, retry_use_of_call, walk_local
 from svcmod.names import dotted
 from svcmod.rule import Invalid, Rule, Valid, keyword
 
@@ -53,6 +53,15 @@ class RetryOnBroadException(Rule):
         Valid("import time\n\ndef fetch(client):\n    for _ in range(3):\n        try:\n            return client.get('/')\n"
               "        except Exception as error:\n            if not transient(error):\n                raise\n"
               "            time.sleep(1)\n"),
+        Valid("import time\n\ndef retry_target(target, predicate, sleeps):\n    while True:\n        try:\n"
+              "            return target()\n        except Exception as exc:\n"
+              "            delay = _retry_error_helper(exc, predicate, sleeps)\n            time.sleep(delay)\n"),
+        Valid("import time\n\ndef run(node):\n    for _ in range(3):\n        try:\n            return node.execute()\n"
+              "        except Exception as e:\n            if type(e) in RETRYABLE:\n                time.sleep(1)\n"
+              "            else:\n                raise\n"),
+        Valid("from tenacity import retry, retry_if_exception_type, retry_unless_exception_type\n\n"
+              "@retry(retry=retry_if_exception_type(Exception) & retry_unless_exception_type(QueryError))\n"
+              "def f():\n    pass\n"),
         # a worker loop that logs and goes on is not a retry loop
         Valid("def serve(queue):\n    while True:\n        try:\n            handle(queue.get())\n"
               "        except Exception:\n            log.exception('failed')\n"),
@@ -62,7 +71,17 @@ class RetryOnBroadException(Rule):
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source)
 
+    def reset(self) -> None:
+        self.narrowed: Set[int] = set()
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        # retry_if_exception_type(Exception) & retry_unless_exception_type(Permanent): narrowed
+        if isinstance(node.operator, cst.BitAnd):
+            self.narrowed.update(id(n) for n in walk_local(node) if isinstance(n, cst.Call))
+
     def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self.narrowed:
+            return
         if isinstance(node.func, (cst.Name, cst.Attribute)) and \
                 self.qualified_name(node.func) in RETRY_IF_EXCEPTION_TYPE:
             given = node.args[0].value if node.args else None
@@ -94,7 +113,7 @@ class RetryOnBroadException(Rule):
         if found is None:
             return
         for handler in found.again:
-            if catches_everything(self, handler) and not _filters(handler):
+            if catches_everything(self, handler) and not _filters(handler) and not delegates(handler):
                 self.report(handler, message="retry loop retries on every exception: name the transient errors")
                 return
 
@@ -105,9 +124,9 @@ def _filters(handler: cst.ExceptHandler) -> bool:
     for node in walk_local(handler.body):
         if not isinstance(node, cst.If):
             continue
-        if not any(isinstance(n, cst.Raise) for n in walk_local(node.body)):
+        if not any(isinstance(n, cst.Raise) for n in walk_local(node)):  # in the if or its else
             continue
-        for part in walk_local(node.test):
-            if isinstance(part, cst.Name) and (part.value == bound or part.value == "isinstance"):
+        for part in [node.test, *walk_local(node.test)]:
+            if isinstance(part, cst.Name) and part.value in (bound, "isinstance", "type"):
                 return True
     return False

@@ -17,6 +17,7 @@ recall, so a loop is only called a retry loop when all of this holds:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
@@ -71,11 +72,20 @@ LOCAL_EXCEPTIONS = frozenset({
     "json.JSONDecodeError", "json.decoder.JSONDecodeError", "BlockingIOError", "ChildProcessError",
     "ProcessLookupError", "GeneratorExit", "SystemExit", "queue.Empty", "queue.Full", "Empty", "Full",
     "binascii.Error", "struct.error", "re.error", "pickle.UnpicklingError", "UnpicklingError",
-    "zlib.error", "UnsupportedOperation", "io.UnsupportedOperation",
+    "zlib.error", "UnsupportedOperation", "io.UnsupportedOperation", "CancelledError", "RuntimeError",
 })
+#: Words in an exception's name that say "this will fail the same way again" or "stop": a loop that
+#: goes round only on these is skipping (``RecordTooLargeError``) or resolving a conflict by design
+#: (``DuplicateKeyError``, ``IntegrityError``), not waiting out a failure.
+_PERMANENT_WORDS = re.compile(r"Invalid|Duplicate|TooLarge|NotFound|Decode|Parse|Validation|Integrity|Cancel"
+                              r"|Stopped|Exists|Unsupported|Permission|Forbidden")
+#: Function names that say the loop waits for something to become ready: a polling loop
+_POLLING_FUNCTION = re.compile(r"(^|_)(wait|poll|until|ready)(_|$)", re.IGNORECASE)
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 #: Callee names (last part) that mean the loop waits before going round again
-_WAITING_WORDS = ("sleep", "backoff", "wait", "delay", "pause")
+_WAITING_WORDS = ("sleep", "backoff", "wait", "delay", "pause", "select", "poll")
+#: Argument names that say a call is handed the wait to do (``_ensure_connection(interval_start, …)``)
+_WAIT_ARGUMENT_WORDS = ("sleep", "backoff", "delay", "interval")
 _JITTER_WORDS = ("random", "uniform", "jitter", "randint", "gauss", "choice")
 SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep", "gevent.sleep",
                     "eventlet.sleep", "eventlet.greenthread.sleep"})
@@ -302,7 +312,7 @@ class RetryLoop:
         if not self.endless:
             return False
         for handler in self.again:
-            if _can_leave(handler.body):
+            if _can_leave(handler.body) or delegates(handler):
                 return False
         for stmt in self.rest:
             if _can_leave(stmt):
@@ -316,6 +326,9 @@ def retry_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
     """``loop`` as a hand-written retry loop, or None when it is not one (see the module docstring)."""
     endless = False
     attempts = None
+    function = rule.enclosing_function
+    if function is not None and _POLLING_FUNCTION.search(function.name.value):
+        return None  # wait_until_ready(), poll_status(): probing until ready is the purpose
     if isinstance(loop, cst.While):
         endless = _always_true(loop.test)
     elif isinstance(loop, cst.For):
@@ -447,12 +460,20 @@ def _rebinds(node: Union[cst.CSTNode, Sequence[cst.CSTNode]]) -> Set[str]:
                 targets = [t.target for t in child.targets]
             elif isinstance(child, (cst.AugAssign, cst.AnnAssign)):
                 targets = [child.target]
+            if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and \
+                    isinstance(child.func.value, cst.Name) and child.func.attr.value in _MUTATORS:
+                found.add(child.func.value.value)  # hosts.pop(): the next attempt sees another list
             for target in targets:
-                if isinstance(target, cst.Name):
+                if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                    found.add(target.value.value)  # groups[:] = groups[:-1]
+                elif isinstance(target, cst.Name):
                     found.add(target.value)
                 elif isinstance(target, (cst.Tuple, cst.List)):
                     found.update(e.value.value for e in target.elements if isinstance(e.value, cst.Name))
     return found
+
+
+_MUTATORS = frozenset({"pop", "popleft", "remove", "clear", "insert", "discard", "rotate"})
 
 
 def handler_exceptions(handler: cst.ExceptHandler) -> Optional[List[str]]:
@@ -478,10 +499,46 @@ def catches_everything(rule: "Rule", handler: cst.ExceptHandler) -> bool:
 
 
 def _may_be_transient(rule: "Rule", handler: cst.ExceptHandler) -> bool:
+    if _mentions(handler.body, "EINTR"):
+        return False  # the classic EINTR loop: retrying at once is the point
     names = handler_exceptions(handler)
     if names is None:
         return True  # bare except, or a computed type: may be anything
-    return not all(n in LOCAL_EXCEPTIONS or n.split(".")[-1] in LOCAL_EXCEPTIONS for n in names)
+    return not all(_permanent(n) for n in names)
+
+
+def _permanent(name: str) -> bool:
+    last = name.split(".")[-1]
+    return name in LOCAL_EXCEPTIONS or last in LOCAL_EXCEPTIONS or bool(_PERMANENT_WORDS.search(last))
+
+
+def _mentions(node: cst.CSTNode, word: str) -> bool:
+    for child in walk_local(node):
+        if isinstance(child, cst.Name) and child.value == word:
+            return True
+    return False
+
+
+def delegates(handler: cst.ExceptHandler) -> bool:
+    """The handler hands the caught error to a function that decides (``_retry_error_helper(exc,
+    …)``): it may raise, so it filters and bounds the retry. Logging calls do not count."""
+    if handler.name is None or not isinstance(handler.name.name, cst.Name):
+        return False
+    bound = handler.name.name.value
+    for node in walk_local(handler.body):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            continue
+        last = (dotted(node.func) or "").split(".")[-1].lower()
+        if last in _LOGGING_CALLS:
+            continue
+        if any(isinstance(a.value, cst.Name) and a.value.value == bound for a in node.args):
+            return True
+    return False
+
+
+_LOGGING_CALLS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+                            "print", "append", "add", "format", "str", "repr", "type", "isinstance",
+                            "getattr", "hasattr", "_debug", "_log", "set_exception", "capture_exception"})
 
 
 def waits(rule: "Rule", loop: RetryLoop) -> List[cst.Call]:
@@ -497,17 +554,49 @@ def waits(rule: "Rule", loop: RetryLoop) -> List[cst.Call]:
         last = (dotted(node.func) or "").split(".")[-1].lower()
         if any(word in last for word in _WAITING_WORDS):
             found.append(node)
+            continue
+        for arg in node.args:
+            word = arg.keyword.value if arg.keyword is not None else \
+                (arg.value.value if isinstance(arg.value, cst.Name) else "")
+            if any(w in word.lower() for w in _WAIT_ARGUMENT_WORDS):
+                found.append(node)
+                break
     return found
 
 
-def sleeps(rule: "Rule", loop: RetryLoop) -> List[Tuple[cst.Call, str]]:
-    """``time.sleep``-like calls in the loop, with their qualified names."""
+def sleeps(rule: "Rule", loop: RetryLoop, nested: bool = True) -> List[Tuple[cst.Call, str]]:
+    """``time.sleep``-like calls in the loop, with their qualified names; with ``nested=False``, not
+    those inside a loop of its own (``for _ in range(int(tts)): sleep(1.0)`` sleeps ``tts``)."""
     found = []
-    for node in walk_local(loop.loop):
+    nodes = walk_local(loop.loop) if nested else _walk_own_level(loop.loop)
+    for node in nodes:
         if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
             name = rule.qualified_name(node.func)
             if name in SLEEPS:
                 found.append((node, name))
+    return found
+
+
+def _walk_own_level(loop: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = list(loop.children)
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.For, cst.While)):
+            continue
+        stack.extend(current.children)
+
+
+def assigned_in(loop: RetryLoop) -> Set[str]:
+    """Names given a new value by plain assignment inside the loop (``delay = compute()``)."""
+    found: Set[str] = set()
+    for node in walk_local(loop.loop):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    found.add(target.target.value)
+        elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
+            found.add(node.target.value)
     return found
 
 

@@ -82,6 +82,19 @@ class RetryWithoutBackoff(Rule):
               "        except ValueError:\n            print('a number, please')\n"),
         Valid("import os\n\ndef read(fd):\n    while True:\n        try:\n            return os.read(fd, 1024)\n"
               "        except InterruptedError:\n            continue\n"),
+        # look-alikes met in real code (see bench/audit_retries.md)
+        Valid("import asyncio\n\nasync def reacquire(lock):\n    while True:\n        try:\n"
+              "            await lock.acquire()\n            break\n        except asyncio.CancelledError:\n"
+              "            cancelled = True\n"),
+        Valid("import errno\n\ndef call(func):\n    while True:\n        try:\n            return func()\n"
+              "        except OSError as error:\n            if error.errno == errno.EINTR:\n                continue\n"
+              "            raise\n"),
+        Valid("import os\n\ndef setgroups(groups):\n    while True:\n        try:\n            return os.setgroups(groups)\n"
+              "        except OSError:\n            groups[:] = groups[:-1]\n"),
+        Valid("def next_record(consumer):\n    while True:\n        try:\n            return consumer.getone()\n"
+              "        except RecordTooLargeError:\n            log.exception('skipped')\n"),
+        Valid("def tls_call(self, call):\n    while True:\n        try:\n            return call()\n"
+              "        except WantReadError:\n            self.checker.select(self, True, False, self.timeout)\n"),
         Valid("def fetch(client):\n    for _ in range(3):\n        try:\n            return client.get('/')\n"
               "        except ConnectionError:\n            raise\n"),
     )

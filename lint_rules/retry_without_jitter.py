@@ -1,12 +1,12 @@
 """SVC203: retries that wait, but all clients wait the same time (no jitter)."""
 from __future__ import annotations
 
-from typing import FrozenSet, List, Optional
+from typing import FrozenSet, List, Optional, Set
 
 import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import RETRYING_WAIT_SLOT, TENACITY_JITTERED_WAITS, \
-    TENACITY_PLAIN_WAITS, TENACITY_WAIT_COMBINATORS, RetryUse, has_randomness, is_constant, \
+    TENACITY_PLAIN_WAITS, TENACITY_WAIT_COMBINATORS, RetryUse, assigned_in, has_randomness, is_constant, \
     may_hold_retry_loop, retry_loop, retry_use_of_call, sleeps, walk_local
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, is_none, keyword, without_keyword
 
@@ -72,6 +72,15 @@ class RetryWithoutJitter(Rule):
               "        except ConnectionError:\n            time.sleep(2 + random.random())\n"),
         Valid("import time\n\ndef fetch(client, delay):\n    for _ in range(5):\n        try:\n            return client.get('/')\n"
               "        except ConnectionError:\n            time.sleep(delay)\n"),
+        Valid("import time\n\ndef prepare(engine):\n    retries = 0\n    while True:\n        try:\n"
+              "            return create_all(engine)\n        except DatabaseError:\n"
+              "            pause = backoff_interval(10, retries, 1000, True)\n            time.sleep(pause / 1000)\n"
+              "            retries += 1\n"),
+        Valid("import time\n\ndef retry_over_time(fun, intervals):\n    while True:\n        try:\n            return fun()\n"
+              "        except OSError:\n            tts = next(intervals)\n            for _ in range(int(tts)):\n"
+              "                time.sleep(1.0)\n            time.sleep(tts - int(tts))\n"),
+        Valid("import time\n\ndef wait_for_server(client, seconds):\n    for _ in range(seconds):\n        try:\n"
+              "            return client.ping()\n        except ConnectionError:\n            time.sleep(1)\n"),
         # a polling loop's fixed interval is not a retry wait
         Valid("import time\n\ndef wait_done(job):\n    while True:\n        if job.status() == 'done':\n            break\n"
               "        time.sleep(5)\n"),
@@ -139,18 +148,22 @@ class RetryWithoutJitter(Rule):
         found = retry_loop(self, node)
         if found is None or has_randomness(found):
             return
-        for call, _ in sleeps(self, found):
-            if call.args and _fixed_delay(call.args[0].value):
-                self.report(call, message="retry loop sleeps a fixed time: clients retry in lockstep")
-                return
+        calls = [call for call, _ in sleeps(self, found, nested=False)]
+        computed = assigned_in(found)
+        # every wait of the loop must be fixed: one computed wait may hold the jitter
+        if calls and all(c.args and _fixed_delay(c.args[0].value, computed) for c in calls):
+            self.report(calls[0], message="retry loop sleeps a fixed time: clients retry in lockstep")
 
 
-def _fixed_delay(expr: cst.BaseExpression) -> bool:
-    """A constant, or arithmetic on literals and names with no call (``2 ** attempt``)."""
+def _fixed_delay(expr: cst.BaseExpression, computed: Set[str]) -> bool:
+    """A constant, or arithmetic on literals and names with no call (``2 ** attempt``) where no
+    name is computed in the loop (``delay = backoff_with_jitter(n)`` may hold a random part)."""
     if is_constant(expr):
         return True
     if isinstance(expr, cst.BinaryOperation):
         nodes = [expr, *walk_local(expr)]
         has_literal = any(isinstance(n, (cst.Integer, cst.Float)) for n in nodes)
+        if any(isinstance(n, cst.Name) and n.value in computed for n in nodes):
+            return False
         return has_literal and not any(isinstance(n, (cst.Call, cst.Subscript)) for n in nodes)
     return False

@@ -45,6 +45,9 @@ class UnboundedRetryLoop(Rule):
               "        if time.monotonic() > deadline:\n            raise TimeoutError(host)\n        time.sleep(1)\n"),
         Valid("import time\n\ndef connect(host):\n    for _ in range(5):\n        try:\n"
               "            return open_connection(host)\n        except ConnectionError:\n            time.sleep(1)\n"),
+        Valid("import time\n\ndef retry_target(target, deadline):\n    while True:\n        try:\n"
+              "            return target()\n        except ConnectionError as exc:\n"
+              "            time.sleep(_next_sleep_or_raise(exc, deadline))\n"),
         Valid("import time\n\ndef consume(queue):\n    while True:\n        try:\n            handle(queue.get())\n"
               "        except ConnectionError:\n            time.sleep(1)\n"),
     )
