@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
     positional_count, with_keyword
@@ -24,7 +25,10 @@ class RequestsWithoutTimeout(Rule):
 
     Calls on `requests.Session` objects are found too, whether the session is a local variable,
     a `with requests.Session() as s` target, an annotated parameter or `self.session` set in any
-    method. Calls that pass `**kwargs` are skipped (the timeout may be inside).
+    method. A call that passes `**kwargs` is reported without a fix (the timeout may be inside,
+    and adding one could pass it twice) unless the code around it visibly puts a `"timeout"` key
+    in a dict (`kwargs.setdefault("timeout", 5)`, `{"timeout": 5}`, `dict(timeout=5)`): the
+    outermost function or class holding the call is searched, or the module at module level.
 
     ## Fix safety
     The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s). It is
@@ -72,7 +76,13 @@ class RequestsWithoutTimeout(Rule):
         Invalid("import requests\nrequests.get(\n    url,\n    headers=headers,\n)\n",
                 fixed="import requests\nrequests.get(\n    url,\n    headers=headers,\n    timeout=10,\n)\n"),
         Valid("import requests\nrequests.get(url, timeout=5)\n"),
-        Valid("import requests\nrequests.get(url, **kwargs)\n"),
+        Invalid("import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n"),
+        Valid("import requests\n\ndef fetch(url, **kwargs):\n    kwargs.setdefault('timeout', 5)\n"
+              "    return requests.get(url, **kwargs)\n"),
+        Valid("import requests\nDEFAULTS = {'timeout': 5}\nrequests.get(url, **DEFAULTS)\n"),
+        Invalid("import requests\nrequests.get(url, timeout=None, **kwargs)\n",
+                fixed="import requests\nrequests.get(url, timeout=10, **kwargs)\n"),
+        Valid("import requests\n\ndef fetch(url, timeout, **kwargs):\n    return requests.get(url, timeout=timeout, **kwargs)\n"),
         Valid("import requests\nparams = {}\nparams.get('page')\n"),
         Valid("import requests\nconfig = load()\nconfig.get('url')\n"),
         Valid("import requests\n\ndef handler(requests):\n    return requests.get('k')\n"),
@@ -94,11 +104,33 @@ class RequestsWithoutTimeout(Rule):
                 return
         else:
             return
-        if has_star_kwargs(node):
-            return
         given = keyword(node, "timeout")
         if given is not None and not is_none(given.value):
+            return
+        if has_star_kwargs(node) and given is None:
+            if not self._timeout_set_nearby():
+                self.report(node, message="requests call passing **kwargs may have no timeout")
             return
         timeout = self.config["timeout"]
         self.report(node, fix=Fix.replace(node, with_keyword(node, "timeout", repr(timeout)), safety=UNSAFE,
                                           description=f"add timeout={timeout!r}"))
+
+    def _timeout_set_nearby(self) -> bool:
+        stack = self.file.scope_stack
+        around = stack[0] if stack else self.file.module
+        known = self._searched.get(id(around))
+        if known is None:
+            known = self._searched[id(around)] = bool(m.findall(around, TIMEOUT_KEY))
+        return known
+
+    def reset(self) -> None:
+        #: per outermost function/class: whether it sets a timeout key somewhere
+        self._searched: dict = {}
+
+
+#: ``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)``,
+#: ``dict(timeout=5)``, ``kwargs.update(timeout=5)``
+TIMEOUT_KEY = m.SimpleString(value=m.MatchIfTrue(lambda text: text.strip("\"'").lower() == "timeout")) | m.Call(
+    func=m.Name("dict") | m.Attribute(attr=m.Name("update")),
+    args=[m.ZeroOrMore(), m.Arg(keyword=m.Name("timeout")), m.ZeroOrMore()],
+)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import subprocess
 import sys
 import textwrap
 
 import libcst as cst
 import pytest
 
-from conftest import run_in_process, run_subprocess, write
+from conftest import REPO, run_in_process, run_subprocess, write
 from svcmod.checker import Checker, FixPolicy
 from svcmod.config import Config
 from svcmod.names import Names
@@ -427,3 +428,86 @@ def test_grpc_aio_stub_on_annotated_attribute():
                 return await self.stub.Place(order)
     """
     assert codes("SVC105", source) == [("SVC105", 12)]
+
+
+# -- SVC101 finds everything ruff's S113 finds ---------------------------------------------------
+
+S113_TREE = {
+    "plain.py": """
+        import requests
+        requests.get("https://example.com")
+        requests.post(url, json={}, timeout=None)
+        requests.request("GET", url)
+        requests.put(
+            url,
+            data=body,
+        )
+    """,
+    "aliases.py": """
+        import requests as rq
+        from requests import delete, head as probe
+        rq.patch(url)
+        delete(url)
+        probe(url, timeout=None)
+    """,
+    "wrappers.py": """
+        import requests
+
+        def call(method, url, **kwargs):
+            return requests.request(method, url, **kwargs)
+
+        class Api:
+            def __init__(self):
+                self.session = requests.Session()
+
+            def get(self, path):
+                return self.session.get(self.base + path)
+    """,
+    "async_client.py": """
+        import httpx
+
+        async def main():
+            async with httpx.AsyncClient(timeout=None) as client:
+                await client.get(url)
+            httpx.get(url, timeout=None)
+            httpx.Client(timeout=None)
+            with httpx.stream("GET", url, timeout=None) as response:
+                pass
+    """,
+    "clean.py": """
+        import requests, httpx
+        requests.get(url, timeout=5)
+        httpx.get(url)
+    """,
+}
+
+
+def compare_s113(tmp_path):
+    completed = subprocess.run([sys.executable, str(REPO / "bench" / "compare_ruff_s113.py"), "--json", str(tmp_path)],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode in (0, 1), completed.stderr
+    return completed.returncode, json.loads(completed.stdout)
+
+
+def test_svcmod_misses_none_of_ruffs_s113_findings(tmp_path):
+    write(tmp_path, S113_TREE)
+    code, result = compare_s113(tmp_path)
+    assert result["ruff_s113"] >= 12
+    assert result["missed"] == []
+    assert code == 0
+    # and more: the session kept in self.session, which ruff cannot follow
+    assert result["extra_by_category"] == {"method on a session kept in self.<attribute>": 1}
+
+
+def test_ruff_false_positive_on_kwargs_with_timeout_is_explained(tmp_path):
+    write(tmp_path, {"wrapper.py": """
+        import requests
+
+        def call(method, url, **kwargs):
+            kwargs.setdefault("timeout", 10)
+            return requests.request(method, url, **kwargs)
+    """})
+    code, result = compare_s113(tmp_path)
+    assert [m["why"] for m in result["missed"]] == \
+        ["ruff false positive: a 'timeout' key is put in a dict next to the **kwargs call"]
+    assert code == 0
