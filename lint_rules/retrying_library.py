@@ -25,7 +25,6 @@ class _Site:
     expr: cst.BaseExpression  # the reference to the retrying name
     module_style: bool  # referred to as ``<module alias>.<name>``
     call: Optional[cst.Call] = None  # retry(...) / Retrying(...) when called
-    is_async: bool = False  # a decorated ``async def``
     outer: Optional[cst.Call] = None  # ``Retrying(...).call(fn)`` around the construction
     reason: Optional[str] = None  # why it cannot be migrated
 
@@ -124,6 +123,12 @@ class RetryingLibrary(Rule):
         self.object_calls: Dict[int, cst.Call] = {}
         self.self_references: List[cst.Attribute] = []
         self.bound_to: Dict[int, Optional[cst.BaseExpression]] = {}  # id(construction) → target or None
+        self.star_imports: List[cst.ImportFrom] = []
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar) and not node.relative and node.module is not None \
+                and dotted(node.module) == RETRYING:
+            self.star_imports.append(node)
 
     # -- collected during the walk (the svcmod resolver knows what objects were made by) ----------
     def visit_Call(self, node: cst.Call) -> None:
@@ -155,6 +160,12 @@ class RetryingLibrary(Rule):
 
     # -- the whole file at once -----------------------------------------------------------------
     def end_file(self) -> None:
+        if self.star_imports:
+            # the names it brings in cannot be followed: the whole file is left to a person
+            for statement in self.star_imports:
+                self.report(statement, message="`retrying` cannot be migrated to tenacity automatically here: "
+                                               "`from retrying import *` hides which names are used")
+            return
         module = self.file.module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         scopes = wrapper.resolve(ScopeProvider)
@@ -248,8 +259,7 @@ class RetryingLibrary(Rule):
         if member == "retry":
             if isinstance(parent, cst.Decorator):
                 function = parents.get(parent)
-                return _Site("retry", expr, module_style, is_async=_is_async(function),
-                             reason=_async_reason(function))
+                return _Site("retry", expr, module_style, reason=_async_reason(function))
             if isinstance(parent, cst.Call) and parent.func is expr:
                 holder = parents.get(parent)
                 function = parents.get(holder) if isinstance(holder, cst.Decorator) else None

@@ -10,7 +10,7 @@ import importlib.util
 import itertools
 import random
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -18,7 +18,7 @@ import pytest
 
 retrying = pytest.importorskip("retrying")
 tenacity = pytest.importorskip("tenacity")
-import tenacity.nap  # noqa: E402
+nap = pytest.importorskip("tenacity.nap")  # where tenacity sleeps
 
 from svcmod.checker import Checker, FixPolicy  # noqa: E402
 from svcmod.config import Config  # noqa: E402
@@ -272,7 +272,7 @@ def test_migrated_function_behaves_as_the_original(case: Case, tmp_path: Path, m
         random.seed(seed)
         before = run(before_module, case, monkeypatch, [retrying])
         random.seed(seed)
-        after = run(after_module, case, monkeypatch, [tenacity, tenacity.nap])
+        after = run(after_module, case, monkeypatch, [tenacity, nap])
         attempts, sleeps, end = before
         assert after[0] == attempts, f"attempts differ:\n{text}"
         assert after[2] == end, f"ending differs:\n{text}"
@@ -297,7 +297,7 @@ def test_random_waits_spread_over_the_same_range(tmp_path: Path, monkeypatch) ->
     migrated.write_text(case.code + WORK)
     migrated.write_text(migrate(migrated))
     before = run(load(original, "spread_before"), case, monkeypatch, [retrying])[1]
-    after = run(load(migrated, "spread_after"), case, monkeypatch, [tenacity, tenacity.nap])[1]
+    after = run(load(migrated, "spread_after"), case, monkeypatch, [tenacity, nap])[1]
     for sleeps in (before, after):
         assert min(sleeps) < 0.35 and max(sleeps) > 0.65
         assert all(0.1 <= s <= 0.9 for s in sleeps)

@@ -86,6 +86,12 @@ def test_a_rebound_retrying_object_is_left_alone():
     assert check(code).fixed is None
 
 
+def test_a_star_import_is_left_for_a_person():
+    result = check("from retrying import *\n\n@retry(stop_max_attempt_number=3)\ndef f():\n    pass\n")
+    assert result.fixed is None
+    assert [(f.line, "import *" in f.message) for f in result.findings] == [(1, True)]
+
+
 def test_other_names_of_the_module_are_follow_ups():
     result = check("import retrying\nprint(retrying.MAX_WAIT)\n")
     assert result.fixed is None
