@@ -19,6 +19,7 @@ from svcmod.output import FORMATS
 EXTRA_COMMANDS: Tuple[Tuple[str, str], ...] = (
     ("svcmod.baseline_command", "baseline_command"),
     ("svcmod.cli_migrate", "migrate"),
+    ("svcmod.sharding", "report_command"),
 )
 
 
@@ -83,15 +84,29 @@ def main() -> None:
               help="Use this configuration file for every file.")
 @click.option("--stdin-filename", metavar="NAME", help="The name of the file read from stdin (PATH '-').")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named on the command line too.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Keep the results cache here (default: .svcmod_cache at the configuration's root).")
+@click.option("--shard", metavar="K/N", help="Check only the K-th of N parts of the files (split by path; "
+              "merge the JSON outputs with `svcmod report merge`).")
 def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[str, ...],
          ignore: Tuple[str, ...], fix: bool, unsafe_fixes: bool, diff: bool, output_format: str,
          output_file: Optional[str], statistics: bool, exit_zero: bool, jobs: Optional[int],
          config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool,
-         baseline_file: Optional[Path] = None, changed_since: Optional[str] = None) -> None:
+         baseline_file: Optional[Path] = None, changed_since: Optional[str] = None,
+         no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.checker import FixPolicy
     from svcmod.engine import RunOptions, run
     from svcmod.output import renderer
+
+    shard_part = None
+    if shard is not None:
+        from svcmod.sharding import parse_shard
+        try:
+            shard_part = parse_shard(shard)
+        except ValueError as error:
+            raise fail(f"--shard: {error}")
 
     stdin = None
     if stdin_filename is not None and not paths:
@@ -105,6 +120,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         write=fix and not diff,
         keep_sources=diff or stdin is not None,
         jobs=jobs, config_file=config_file, stdin=stdin, force_exclude=force_exclude,
+        cache=not no_cache, cache_dir=cache_dir, shard=shard_part,
     )
     try:
         if changed_since is not None:

@@ -17,7 +17,7 @@ from svcmod.config import Config, ConfigError, ConfigFinder
 from svcmod.discovery import Discovery, Problem
 from svcmod.projects import ProjectFinder
 from svcmod.registry import validate
-from svcmod.source import WriteRefused, read_bytes, write_if_unchanged
+from svcmod.source import WriteRefused, digest, read_bytes, write_if_unchanged
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
 IN_PROCESS_LIMIT = 8
@@ -38,6 +38,9 @@ class RunOptions:
     force_exclude: bool = False
     stdin: Optional[Tuple[str, bytes]] = None  # (filename, contents) of a "-" argument
     files: Optional[Sequence[Path]] = None  # an already chosen file list (skips discovery)
+    cache: bool = False  # reuse results of unchanged files (svcmod/cache.py); the CLI turns it on
+    cache_dir: Optional[Path] = None  # default: .svcmod_cache at the configuration's root
+    shard: Optional[Tuple[int, int]] = None  # (K, N): check only the K-th of N parts (1-based)
 
 
 @dataclass
@@ -70,9 +73,10 @@ _WORKER: Dict[str, object] = {}
 
 
 def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
-                 write: bool, keep: bool) -> None:
+                 write: bool, keep: bool, stamp: bool = False) -> None:
     _WORKER.clear()
-    _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={})
+    _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={},
+                   stamp=stamp)
 
 
 def _checker(index: int) -> Checker:
@@ -116,8 +120,21 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
     return result
 
 
-def _check_chunk(tasks: Sequence[_Task]) -> List[FileResult]:
-    return [_check_task(task) for task in tasks]
+def _check_stamped(task: _Task) -> Tuple[FileResult, Optional[Tuple[int, int, str]]]:
+    """The result, and for the cache (when on) the (mtime_ns, size, digest) of the bytes checked."""
+    if not _WORKER["stamp"] or task.path == "-":
+        return _check_task(task), None
+    try:
+        with open(task.path, "rb") as handle:
+            info = os.fstat(handle.fileno())  # before reading: a later edit then shows as a new mtime
+            source = handle.read()
+    except OSError:
+        return _check_task(task), None
+    return _check_task(task, source), (info.st_mtime_ns, info.st_size, digest(source))
+
+
+def _check_chunk(tasks: Sequence[_Task]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
+    return [_check_stamped(task) for task in tasks]
 
 
 # -- orchestration -------------------------------------------------------------------------
@@ -176,6 +193,9 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     else:
         files = discovery.files(real_paths)
     result.problems.extend(discovery.problems)
+    if options.shard is not None:
+        from svcmod.sharding import select_shard
+        files = select_shard(files, real_paths, *options.shard)
 
     configs: List[Config] = []
     config_index: Dict[int, int] = {}
@@ -222,19 +242,38 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
 
-    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources)
+    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, options.cache)
     jobs = options.jobs or os.cpu_count() or 1
     if stdin_task is not None:
         _init_worker(*init_args)
         result.files.append(_check_task(*stdin_task))
-    if len(tasks) <= IN_PROCESS_LIMIT or jobs == 1:
+    cache = _open_cache(options, finder, real_paths) if options.cache else None
+    to_check = tasks
+    if cache is not None:
+        buckets = [cache.bucket(c, _rules_of(c, options.only_codes), options.fix, options.only_codes)
+                   for c in configs]
+        to_check = []
+        for task in tasks:
+            cached = buckets[task.config].lookup(os.path.abspath(task.path), task.filename)
+            if cached is None:
+                to_check.append(task)
+            else:
+                result.files.append(cached)
+    checked: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
+    if len(to_check) <= IN_PROCESS_LIMIT or jobs == 1:
         _init_worker(*init_args)
-        for done, task in enumerate(tasks, 1):
-            result.files.append(_check_task(task))
+        for done, task in enumerate(to_check, 1):
+            checked.append(_check_stamped(task))
             if progress:
-                progress(done, len(tasks))
+                progress(done, len(to_check))
     else:
-        result.files.extend(_run_pool(tasks, jobs, init_args, progress))
+        checked = _run_pool(to_check, jobs, init_args, progress)
+    for task, (file_result, stamp) in zip(to_check, checked):
+        result.files.append(file_result)
+        if cache is not None and stamp is not None:
+            buckets[task.config].store(os.path.abspath(task.path), stamp, file_result)
+    if cache is not None:
+        cache.save()
     result.files.sort(key=lambda r: r.filename)
 
     projects = ProjectFinder(real_paths or [Path.cwd()])
@@ -259,14 +298,27 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     return result
 
 
+def _open_cache(options: RunOptions, finder: ConfigFinder, real_paths: Sequence[Path]):
+    from svcmod.cache import Cache, cache_directory
+    first = real_paths[0] if real_paths else Path.cwd()
+    config = finder.for_path(first if not first.is_dir() else first / "__init__.py")
+    return Cache(cache_directory(options.cache_dir, config))
+
+
+def _rules_of(config: Config, only: Optional[FrozenSet[str]]) -> tuple:
+    from svcmod.registry import selected_rules
+    rules = selected_rules(config)
+    return tuple(r for r in rules if only is None or r.code in only)
+
+
 def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
-              progress: Optional[Callable[[int, int], None]]) -> List[FileResult]:
+              progress: Optional[Callable[[int, int], None]]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
     # small chunks keep both cores busy to the end; not one future per file for huge trees
     size = max(1, min(64, len(tasks) // (jobs * 8)))
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-    results: List[FileResult] = []
+    results: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
                              initializer=_init_worker, initargs=init_args) as pool:
         done = 0

@@ -1,0 +1,238 @@
+"""The results cache: a warm run checks nothing unchanged, and never serves a stale or wrong result."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import svcmod.cache as cache_module
+from svcmod.cache import bucket_key
+from svcmod.checker import Checker, FixPolicy
+from svcmod.config import Config
+from svcmod.engine import RunOptions, run
+
+from conftest import write
+
+MISSING = """
+import requests
+
+
+def fetch(url):
+    return requests.get(url)
+"""
+
+FIXED = """
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=10)
+"""
+
+OTHER = """
+import subprocess
+
+subprocess.run(["ls"])
+"""
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Paths that went through the parser-and-rules path in this process."""
+    seen = []
+    original = Checker.check
+
+    def counting(self, filename, source, *args, **kwargs):
+        seen.append(filename)
+        return original(self, filename, source, *args, **kwargs)
+
+    monkeypatch.setattr(Checker, "check", counting)
+    return seen
+
+
+def lint(root: Path, **options) -> list:
+    """Findings as (file name, line, code) of a cached in-process run over ``root``."""
+    options.setdefault("cache_dir", root / ".svcmod_cache")
+    result = run(RunOptions(paths=[root], jobs=1, cache=True, **options))
+    return [(Path(f.filename).name, f.line, f.code) for f in result.findings]
+
+
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, {"a.py": MISSING, "b.py": OTHER, "c.py": "x = 1\n",
+                 "pyproject.toml": "[tool.svcmod]\nselect = ['SVC']\n"})
+    return root
+
+
+def test_warm_run_checks_no_unchanged_file_and_reports_the_same(tmp_path, checks, monkeypatch):
+    root = tree(tmp_path)
+    cold = lint(root)
+    assert cold == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
+    assert len(checks) == 3
+    checks.clear()
+    opened = []
+    real_open = open
+
+    def watching_open(file, *args, **kwargs):
+        if str(file).endswith(".py"):
+            opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watching_open)
+    assert lint(root) == cold
+    assert checks == []
+    assert opened == []  # not even read: stat says unchanged
+
+
+def test_cache_directory_is_tagged_and_git_ignored(tmp_path):
+    root = tree(tmp_path)
+    lint(root)
+    directory = root / ".svcmod_cache"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_default_location_is_the_configuration_root(tmp_path, monkeypatch):
+    root = tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run(RunOptions(paths=[root / "a.py"], jobs=1, cache=True))
+    assert (root / ".svcmod_cache" / "CACHEDIR.TAG").is_file()
+    assert not (tmp_path / ".svcmod_cache").exists()
+
+
+def test_edited_file_is_checked_again_alone(tmp_path, checks):
+    root = tree(tmp_path)
+    lint(root)
+    checks.clear()
+    (root / "a.py").write_text(FIXED.lstrip("\n"))
+    assert lint(root) == [("b.py", 3, "SVC106")]
+    assert [Path(c).name for c in checks] == ["a.py"]
+
+
+def test_same_size_edit_in_the_same_clock_tick_is_seen(tmp_path, checks):
+    root = tree(tmp_path)
+    lint(root)
+    stat = os.stat(root / "a.py")
+    # same length, same mtime: only the content hash can tell (the racily-clean case)
+    (root / "a.py").write_text(MISSING.lstrip("\n").replace("fetch", "fetcH"))
+    os.utime(root / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    checks.clear()
+    lint(root)
+    assert [Path(c).name for c in checks] == ["a.py"]
+
+
+def test_touched_but_unchanged_file_is_not_parsed_again(tmp_path, checks):
+    root = tree(tmp_path)
+    cold = lint(root)
+    os.utime(root / "a.py", ns=(10**18, 10**18))
+    checks.clear()
+    assert lint(root) == cold
+    assert checks == []
+
+
+def test_config_change_invalidates(tmp_path, checks):
+    root = tree(tmp_path)
+    lint(root)
+    (root / "pyproject.toml").write_text("[tool.svcmod]\nselect = ['SVC']\nignore = ['SVC106']\n")
+    checks.clear()
+    assert lint(root) == [("a.py", 5, "SVC101")]
+    assert len(checks) == 3
+
+
+def test_command_line_selection_is_part_of_the_key(tmp_path):
+    root = tree(tmp_path)
+    lint(root)
+    assert lint(root, select=("SVC106",)) == [("b.py", 3, "SVC106")]
+    assert lint(root) == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
+
+
+def test_editing_a_rule_module_changes_the_key(tmp_path, monkeypatch):
+    package = tmp_path / "pack"
+    package.mkdir()
+    module_file = package / "my_rule.py"
+    module_file.write_text("from svcmod.rule import Rule\n\nclass MyRule(Rule):\n    code = 'XYZ001'\n")
+    spec = importlib.util.spec_from_file_location("pack_my_rule", module_file)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pack_my_rule", module)
+    spec.loader.exec_module(module)
+    rules = (module.MyRule,)
+    before = bucket_key(Config(), rules, FixPolicy(), None)
+    monkeypatch.setattr(cache_module, "_CODE_HASHES", {})
+    module_file.write_text(module_file.read_text() + "    message = 'changed'\n")
+    after = bucket_key(Config(), rules, FixPolicy(), None)
+    assert before[0] != after[0]
+    assert before[1] == after[1]  # same owner: the old bucket is superseded and pruned
+
+
+def test_fix_run_is_not_fooled_by_cached_lint_results(tmp_path):
+    root = tree(tmp_path)
+    lint(root)
+    lint(root, fix=FixPolicy(apply=True, unsafe=True), write=True)
+    assert (root / "a.py").read_text() == FIXED.lstrip("\n")
+    assert lint(root) == []  # b.py was fixed too
+    assert lint(root, fix=FixPolicy(apply=True, unsafe=True), write=True) == []
+
+
+def test_diff_run_twice_still_has_the_fixed_text(tmp_path):
+    root = tree(tmp_path)
+    policy = FixPolicy(apply=True, unsafe=True)
+    for _ in range(2):
+        result = run(RunOptions(paths=[root], jobs=1, cache=True, cache_dir=root / ".svcmod_cache",
+                                fix=policy, write=False, keep_sources=True))
+        fixed = {Path(r.filename).name: r.fixed for r in result.files if r.fixed is not None}
+        assert sorted(fixed) == ["a.py", "b.py"]
+    assert (root / "a.py").read_text() == MISSING.lstrip("\n")
+
+
+def test_deleted_files_and_superseded_buckets_are_pruned(tmp_path):
+    root = tree(tmp_path)
+    directory = root / ".svcmod_cache"
+    lint(root)
+    (root / "pyproject.toml").write_text("[tool.svcmod]\nselect = ['SVC']\ndefault-timeout = 3\n")
+    (root / "c.py").unlink()
+    lint(root)
+    buckets = list(directory.glob("*.json"))
+    assert len(buckets) == 1  # the bucket of the old settings is gone
+    entries = json.loads(buckets[0].read_text())["files"]
+    assert sorted(Path(p).name for p in entries) == ["a.py", "b.py"]
+
+
+def test_corrupt_cache_is_ignored(tmp_path):
+    root = tree(tmp_path)
+    cold = lint(root)
+    for bucket in (root / ".svcmod_cache").glob("*.json"):
+        bucket.write_text("{not json")
+    assert lint(root) == cold
+    assert lint(root) == cold
+
+
+def test_no_cache_writes_nothing(svcmod, tmp_path):
+    root = tree(tmp_path)
+    result = svcmod("lint", "--no-cache", ".", cwd=root)
+    assert result.exit_code == 1, result
+    assert not (root / ".svcmod_cache").exists()
+    result = svcmod("lint", "--cache-dir", str(tmp_path / "elsewhere"), ".", cwd=root)
+    assert result.exit_code == 1, result
+    assert (tmp_path / "elsewhere" / "CACHEDIR.TAG").is_file()
+    assert not (root / ".svcmod_cache").exists()
+
+
+def test_cli_warm_run_prints_the_same(svcmod, tmp_path):
+    root = tree(tmp_path)
+    first = svcmod("lint", "--format", "json", ".", cwd=root)
+    second = svcmod("lint", "--format", "json", ".", cwd=root)
+    assert first.exit_code == second.exit_code == 1
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    assert len(json.loads(first.stdout)) == 2
+
+
+def test_unwritable_cache_directory_does_not_fail_the_run(tmp_path):
+    root = tree(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert lint(root, cache_dir=blocker / "cache") == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
+

@@ -1,0 +1,83 @@
+"""Sharded lint across CI jobs: every file in exactly one shard, and the merged reports equal one run."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from svcmod.sharding import parse_shard, select_shard
+
+from conftest import run_in_process, write
+
+MISSING = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
+SUBPROCESS = "import subprocess\n\nsubprocess.run(['make'])\nsubprocess.call('ls', shell=True)\n"
+
+
+def monorepo(root: Path) -> Path:
+    files = {}
+    for service in ("billing", "users", "search"):
+        files[f"services/{service}/pyproject.toml"] = f"[project]\nname = '{service}'\n"
+        for number in range(6):
+            files[f"services/{service}/app/mod{number}.py"] = MISSING if number % 2 else SUBPROCESS
+        files[f"services/{service}/app/broken.py"] = "def (:\n"
+        files[f"services/{service}/app/clean.py"] = "x = 1\n"
+    return write(root, files)
+
+
+def lint_json(root: Path, *extra: str) -> list:
+    result = run_in_process(["lint", "--no-cache", "--format", "json", *extra, "."], root)
+    assert result.exit_code in (0, 1), result
+    return json.loads(result.stdout)
+
+
+def test_merged_shards_equal_one_unsharded_run(tmp_path):
+    root = monorepo(tmp_path / "repo")
+    whole = lint_json(root)
+    assert len(whole) > 20
+    reports = []
+    for k in (1, 2, 3):
+        shard = lint_json(root, "--shard", f"{k}/3")
+        assert shard, "each of 3 shards of 24 files gets some findings"
+        (tmp_path / f"shard{k}.json").write_text(json.dumps(shard))
+        reports.append(str(tmp_path / f"shard{k}.json"))
+    merged = run_in_process(["report", "merge", *reports, "-o", str(tmp_path / "merged.json")], tmp_path)
+    assert merged.exit_code == 1, merged  # findings remain, as lint would say
+    assert json.loads((tmp_path / "merged.json").read_text()) == whole
+    printed = run_in_process(["report", "merge", "--exit-zero", *reversed(reports)], tmp_path)
+    assert printed.exit_code == 0
+    assert json.loads(printed.stdout) == whole  # order of the inputs does not matter
+
+
+def test_every_file_is_in_exactly_one_shard_wherever_the_checkout_is(tmp_path):
+    first = monorepo(tmp_path / "checkout-a")
+    second = tmp_path / "elsewhere" / "checkout-b"
+    shutil.copytree(first, second)
+
+    def split(root: Path) -> list:
+        files = sorted(root.rglob("*.py"))
+        return [sorted(p.relative_to(root).as_posix() for p in select_shard(files, [root], k, 4))
+                for k in (1, 2, 3, 4)]
+
+    parts = split(first)
+    assert sorted(name for part in parts for name in part) == \
+        sorted(p.relative_to(first).as_posix() for p in first.rglob("*.py"))
+    assert split(second) == parts
+    assert sum(1 for part in parts if part) >= 3  # 24 files do spread
+
+
+def test_bad_shard_is_a_usage_error(tmp_path):
+    root = monorepo(tmp_path / "repo")
+    for bad in ("0/3", "4/3", "3", "a/b", "1/0"):
+        result = run_in_process(["lint", "--shard", bad, "."], root)
+        assert result.exit_code == 2, (bad, result)
+        assert "--shard" in result.stderr
+    assert parse_shard(" 2 / 5 ") == (2, 5)
+
+
+def test_merge_rejects_what_is_not_a_json_report(tmp_path):
+    (tmp_path / "text.txt").write_text("app.py:1:1: SVC101 ...\n")
+    result = run_in_process(["report", "merge", str(tmp_path / "text.txt")], tmp_path)
+    assert result.exit_code == 2
+    assert "text.txt" in result.stderr
+    (tmp_path / "empty.json").write_text("[]")
+    assert run_in_process(["report", "merge", str(tmp_path / "empty.json")], tmp_path).exit_code == 0
