@@ -23,7 +23,7 @@ def _fail(message: str) -> "click.exceptions.Exit":
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the migration would change files.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the per-project report as JSON.")
-@click.option("--report-md", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--report-md", type=click.Path(), metavar="FILE",
               help="Write a pull-request body per project (a directory: one FILE per project).")
 @click.option("--patch-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write one git-apply-able patch per project into DIR.")
@@ -31,7 +31,7 @@ def _fail(message: str) -> "click.exceptions.Exit":
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Use this configuration file for every file.")
 def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool, diff: bool, check: bool,
-                    report_json: Optional[Path], report_md: Optional[Path], patch_dir: Optional[Path],
+                    report_json: Optional[Path], report_md: Optional[str], patch_dir: Optional[Path],
                     jobs: Optional[int], config_file: Optional[Path]) -> None:
     """Apply migration NAME to PATHS (default: the current directory; several paths: several repos).
 
@@ -70,7 +70,7 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     sys.exit(1 if mode != "write" and outcome.pending else 0)
 
 
-def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[Path],
+def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[str],
                    patch_dir: Optional[Path]) -> None:
     from svcmod.reports import json_report, markdown, patches
     written: Dict[str, str] = {}
@@ -90,7 +90,8 @@ def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[Pat
 def _print_diff(outcome) -> None:
     from svcmod.reports.patches import file_patch
     from svcmod.reports import FileChange
-    out = click.get_binary_stream("stdout")
+    sys.stdout.flush()
+    out = sys.stdout.buffer
     for file_result in outcome.changed_files:
         name = file_result.filename
         out.write(file_patch(FileChange(name, name, file_result.original, file_result.fixed), relative=False))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
@@ -70,9 +71,21 @@ class ProjectFinder:
             except ValueError:
                 continue
             text = relative.as_posix()
+            label = self._label(base) if len(self.given) > 1 else base.name or str(base)
             if text == ".":
-                return base.name or str(base)
+                return label
             if len(self.given) > 1:
-                return f"{base.name}/{text}"
+                return f"{label}/{text}"
             return text
         return str(project)
+
+    def _label(self, base: Path) -> str:
+        """A given path's name among several: its path below their common parent, so that
+        ``one/billing`` and ``two/billing`` stay two projects."""
+        bases = [g if g.is_dir() else g.parent for g in self.given]
+        try:
+            common = Path(os.path.commonpath([str(b) for b in bases]))
+            text = base.relative_to(common).as_posix()
+        except ValueError:
+            text = "."
+        return base.name or str(base) if text == "." else text

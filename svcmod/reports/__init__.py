@@ -8,6 +8,7 @@ the terminal (``terminal``), JSON (``json_report``), a pull-request body (``mark
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -134,7 +135,7 @@ def rule_names(reports: List[ProjectReport]) -> Dict[str, str]:
 
 def patch_filename(project: str) -> str:
     """A file name for a project's patch: its path with separators and odd characters replaced."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in project).strip("-.")
+    safe = re.sub(r"-{2,}", "-", "".join(c if c.isalnum() or c in "-_." else "-" for c in project)).strip("-.")
     return f"{safe or 'project'}.patch"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from svcmod import __version__
 from svcmod.reports import ProjectReport, patch_filename
@@ -123,11 +123,14 @@ def render(reports: List[ProjectReport], *, migration: str, mode: str,
     return "\n---\n\n".join(sections) if sections else "No Python files found.\n"
 
 
-def write(reports: List[ProjectReport], target: Path, *, migration: str, mode: str,
+def write(reports: List[ProjectReport], target: Union[str, Path], *, migration: str, mode: str,
           patches: Optional[Dict[str, str]] = None) -> List[Path]:
-    """Write to ``target``: one file for all projects, or one ``<project>.md`` each if it is a directory."""
+    """Write to ``target``: one file for all projects, or one ``<project>.md`` each if it is a
+    directory (an existing one, or a name ending with a slash)."""
     patches = patches or {}
-    if target.is_dir() or str(target).endswith(("/", "\\")):
+    as_directory = str(target).endswith(("/", "\\"))
+    target = Path(target)
+    if as_directory or target.is_dir():
         target.mkdir(parents=True, exist_ok=True)
         written = []
         for report in reports:
