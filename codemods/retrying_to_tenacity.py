@@ -15,9 +15,11 @@ The formulas, read from retrying 1.4 (``retrying.py``) and tenacity 9 (``tenacit
 - Several wait kinds at once: retrying sleeps the *longest* of them, tenacity's ``+`` adds them, so
   that combination is left for a person. Several stop conditions: retrying stops when *any* holds,
   which is tenacity's ``|``.
-- ``retry_on_exception`` alone: results are never retried (``retry_if_exception``; a tuple of
-  exception types becomes ``retry_if_exception_type``). ``retry_on_result`` alone: every exception is
-  still retried, so it becomes ``retry_if_exception_type() | retry_if_result(...)``.
+- ``retry_on_exception`` alone: results are never retried. A predicate becomes
+  ``retry_if_exception_type() & retry_if_exception(pred)``: retrying catches only ``Exception``, so its
+  predicate never sees ``KeyboardInterrupt``; tenacity's would. ``lambda e: isinstance(e, X)`` and a
+  tuple of exception types become ``retry_if_exception_type(X)``. ``retry_on_result`` alone: every
+  exception is still retried, so it becomes ``retry_if_exception_type() | retry_if_result(...)``.
 - retrying raises the original error when it gives up (``reraise=True``) unless ``wrap_exception=True``
   (tenacity's default: ``RetryError``). With ``wrap_exception=True`` retrying also wraps an exception
   its ``retry_on_exception`` declines; tenacity raises that one as it is: left for a person.
@@ -170,14 +172,20 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
     if on_exception is not None:
         value = source_of(on_exception)
         kind = exception_kind(on_exception)
+        checked_type = _isinstance_check(on_exception)
+        # retrying only catches Exception: its predicate never sees KeyboardInterrupt or SystemExit,
+        # tenacity's would, so the predicate is guarded by tenacity's own Exception check
+        guarded = f"{spell('retry_if_exception_type')}() & {spell('retry_if_exception')}({value})"
         if kind == "types":
             conditions.append(f"{spell('retry_if_exception_type')}({value})")
+        elif checked_type is not None:
+            conditions.append(f"{spell('retry_if_exception_type')}({source_of(checked_type)})")
         elif kind == "predicate":
-            conditions.append(f"{spell('retry_if_exception')}({value})")
+            conditions.append(f"({guarded})" if on_result is not None else guarded)
         elif isinstance(on_exception, (cst.Name, cst.Attribute)):
             # retrying itself checks isinstance(value, tuple) when the Retrying object is made
             conditions.append(f"({spell('retry_if_exception_type')}({value}) if isinstance({value}, tuple) "
-                              f"else {spell('retry_if_exception')}({value}))")
+                              f"else {guarded})")
         else:
             raise CannotMigrate("cannot tell whether retry_on_exception is a predicate or a tuple of "
                                 "exception types without evaluating it twice")
@@ -199,6 +207,21 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
     else:
         arguments.append("reraise=True")
     return arguments
+
+
+def _isinstance_check(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``X`` for ``lambda e: isinstance(e, X)``: the same test as tenacity's ``retry_if_exception_type(X)``."""
+    if not isinstance(expr, cst.Lambda) or len(expr.params.params) != 1 or expr.params.star_arg \
+            not in (cst.MaybeSentinel.DEFAULT, None) or expr.params.kwonly_params or expr.params.star_kwarg:
+        return None
+    body = expr.body
+    if not (isinstance(body, cst.Call) and isinstance(body.func, cst.Name) and body.func.value == "isinstance"
+            and len(body.args) == 2 and not any(a.star or a.keyword for a in body.args)):
+        return None
+    subject, types = body.args[0].value, body.args[1].value
+    if isinstance(subject, cst.Name) and subject.value == expr.params.params[0].name.value:
+        return types
+    return None
 
 
 def with_arguments(call: cst.Call, func: cst.BaseExpression, arguments: List[str]) -> cst.Call:

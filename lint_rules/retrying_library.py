@@ -55,7 +55,8 @@ class RetryingLibrary(Rule):
     (tenacity: `Retrying(...)(fn, ...)`), `RetryError` and the imports (aliases kept). Milliseconds
     become seconds; `wait_exponential_multiplier=m` becomes `wait_exponential(multiplier=2*m/1000)`
     (retrying waits m·2ⁿ ms after attempt n, tenacity multiplier·2ⁿ⁻¹ s); `retry_on_exception` →
-    `retry_if_exception`, `retry_on_result` → `retry_if_exception_type() | retry_if_result(...)`
+    `retry_if_exception_type() & retry_if_exception(...)` (retrying's predicate never sees a
+    `KeyboardInterrupt`), `retry_on_result` → `retry_if_exception_type() | retry_if_result(...)`
     (retrying still retries exceptions then); `reraise=True` unless `wrap_exception=True`.
 
     Left for a person, reported without a fix, the message saying why: `stop_func`, `wait_func`,

@@ -141,6 +141,13 @@ CASES = [
     Case("retry_on_exception-lambda-gives-up",
          decorated("(stop_max_attempt_number=3, retry_on_exception=lambda e: isinstance(e, IOError))"),
          always_fails(), expect_attempts=3),
+    Case("retry_on_exception-predicate-never-sees-base-exceptions",
+         decorated("(stop_max_attempt_number=5, retry_on_exception=lambda e: True)"),
+         lambda: [IOError("a"), Stop(), "unused"], expect_attempts=2),
+    Case("retry_on_exception-isinstance-lambda-with-result",
+         decorated("(stop_max_attempt_number=6, retry_on_exception=lambda error: isinstance(error, (IOError, KeyError)),"
+                   " retry_on_result=lambda r: r is None)"),
+         lambda: [IOError("a"), None, KeyError("b"), ValueError("c")], expect_attempts=4),
     Case("retry_on_exception-tuple",
          decorated("(stop_max_attempt_number=5, retry_on_exception=(IOError, KeyError))"),
          lambda: [IOError("a"), KeyError("b"), ValueError("c")], expect_attempts=3),
