@@ -76,6 +76,7 @@ class FileResult:
     skipped: Optional[str] = None  # why the file was not checked at all (generated, ignore-file)
     lines: int = 0
     written: bool = False
+    seconds: float = 0.0  # time spent checking and fixing this file
 
 
 @dataclass(frozen=True)

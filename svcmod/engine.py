@@ -97,8 +97,10 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             result = FileResult(task.filename)
             checker._engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
             return result
+    started = time.perf_counter()
     try:
         result = checker.check(task.filename, source, task.ignored)
+        result.seconds = time.perf_counter() - started  # per-project time in migrate reports
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)
         checker._engine_finding(result, "SVC901", f"internal error while checking: "

@@ -59,6 +59,7 @@ class ProjectReport:
     directory: Path
     files_scanned: int = 0
     lines: int = 0
+    seconds: float = 0.0  # checking and fixing its files, summed over the workers
     edits: List[AppliedEdit] = field(default_factory=list)
     follow_ups: List[FollowUp] = field(default_factory=list)
     errors: List[FollowUp] = field(default_factory=list)
@@ -111,6 +112,7 @@ def build_reports(result) -> List[ProjectReport]:
         relative = relative_to_project(file_result.filename, directory)
         report.files_scanned += 1
         report.lines += file_result.lines
+        report.seconds += getattr(file_result, "seconds", 0.0)
         changed = (file_result.fixed is not None and file_result.original is not None
                    and file_result.fixed != file_result.original)
         if changed:

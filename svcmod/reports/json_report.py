@@ -14,6 +14,7 @@ def project_data(report: ProjectReport, patch: Optional[str] = None) -> Dict[str
         "path": str(report.directory),
         "files_scanned": report.files_scanned,
         "lines": report.lines,
+        "seconds": round(report.seconds, 3),
         "files_changed": report.files_changed,
         "edits": [
             {"code": e.code, "name": e.name, "file": e.file, "line": e.line, "description": e.description,

@@ -54,7 +54,7 @@ def project_body(report: ProjectReport, migration: str, mode: str, patch: Option
         f"{'Would apply' if would else 'Applied'} the {code(migration)} migration (svcmod {escape(__version__)}): "
         f"**{len(edits)} edit{'s' * (len(edits) != 1)}** in {len(report.changes)} of {report.files_scanned} "
         f"file{'s' * (report.files_scanned != 1)}, **{len(report.behaviour_changing)} changing behaviour**; "
-        f"**{len(follow_ups)} manual follow-up{'s' * (len(follow_ups) != 1)}**."
+        f"**{len(follow_ups)} manual follow-up{'s' * (len(follow_ups) != 1)}** ({report.seconds:.1f} s)."
     )
     lines.append("")
     lines.append("### What changed")

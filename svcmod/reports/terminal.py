@@ -10,7 +10,7 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream, force_terminal=color, no_color=not color, width=None if color else 120,
+    console = Console(file=stream, force_terminal=color, no_color=not color, width=None if color else 150,
                       highlight=False)
     title = "would change" if mode in ("check", "diff") else "changed"
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -21,11 +21,12 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
     table.add_column("behaviour-changing", justify="right")
     table.add_column("follow-ups", justify="right")
     table.add_column("errors", justify="right")
+    table.add_column("time", justify="right")
     table.add_column("rules")
     for report in reports:
         rules = ", ".join(f"{code}×{len(items)}" for code, items in report.edits_by_rule().items())
         table.add_row(report.name, str(report.files_scanned), str(len(report.changes)), str(len(report.edits)),
                       str(len(report.behaviour_changing)), str(len(report.follow_ups)), str(len(report.errors)),
-                      rules or "-")
+                      f"{report.seconds:.1f}s", rules or "-")
     console.print(table)
     console.print(summary_line(reports, mode))
