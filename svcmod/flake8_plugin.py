@@ -9,6 +9,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from svcmod import __version__
 from svcmod.checker import Checker, Finding
 from svcmod.config import Config, ConfigError, ConfigFinder
+from svcmod.registry import ENGINE_CODES
 
 #: flake8 reports ``(line, column from 0, "CODE message", type)``.
 Flake8Error = Tuple[int, int, str, type]
@@ -57,8 +58,10 @@ class _Setup:
     def ignored_codes(self, path: Path, config: Config) -> Tuple[str, ...]:
         """Codes turned off for ``path`` by ``per-file-ignores``, as ``svcmod lint`` computes them."""
         from svcmod.engine import _per_file_ignored, expand_ignored
-        from svcmod.registry import known_codes
-        return expand_ignored(_per_file_ignored(path, config, self.ignore_specs), known_codes(config))
+        ignored = _per_file_ignored(path, config, self.ignore_specs)
+        if not ignored:
+            return ()
+        return expand_ignored(ignored, [*self.checker_for(config).rules, *ENGINE_CODES])
 
 
 _setup: Optional[_Setup] = None
