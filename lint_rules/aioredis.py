@@ -25,6 +25,7 @@ SUBMODULES = {
     "lock": ("redis.asyncio.lock", frozenset({"Lock"})),
     "sentinel": ("redis.asyncio.sentinel", frozenset({
         "Sentinel", "SentinelConnectionPool", "SentinelManagedConnection"})),
+    "utils": ("redis.asyncio.utils", frozenset({"from_url"})),
 }
 #: aioredis 1.x entry points: a different API that redis.asyncio does not have.
 V1_NAMES = frozenset({

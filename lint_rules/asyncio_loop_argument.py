@@ -36,11 +36,12 @@ class AsyncioLoopArgument(Rule):
     as `loop.run_in_executor`.
 
     ## Fix safety
-    The fix drops the `loop=` argument. It is safe: on 3.10+ the call could not run at all with it,
-    and on 3.7–3.9 these APIs are called from a coroutine, where the loop passed is the running
-    loop they use without it. (Passing a loop other than the running one never worked reliably:
-    the objects would be bound to a loop that is not driving them.) Calls that pass `**kwargs`
-    are not changed.
+    The fix drops the `loop=` argument. It is safe: on 3.10+ the call cannot run with it, and
+    without it these APIs use the running loop (the objects bind to it on first use). On 3.8/3.9
+    the call behaves the same when made from a coroutine, or when the loop passed is the thread's
+    current loop, which is how nearly all code passes it; only code that still runs on 3.8/3.9
+    and creates queues/locks *outside* any coroutine for a loop other than the current one would
+    bind them differently. A `loop=` hidden in `**kwargs` is reported without a fix.
 
     ## References
     - https://docs.python.org/3/whatsnew/3.10.html#removed (bpo-42392)

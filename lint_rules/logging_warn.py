@@ -17,6 +17,9 @@ LOGGERS = frozenset({"logging", "logging.root"})
 CONVENTIONAL_NAMES = frozenset({"logger", "log", "LOG", "LOGGER", "_logger", "_log", "_LOG", "_LOGGER",
                                 "logging_", "root_logger"})
 
+#: Libraries with a logger-like object whose `warn` is not the stdlib alias.
+OWN_WARN = frozenset({"distutils", "setuptools", "numpy", "twisted", "structlog", "loguru", "pip"})
+
 
 class LoggingWarn(Rule):
     """Checks for `logging.warn()` and `logger.warn()`.
@@ -31,9 +34,11 @@ class LoggingWarn(Rule):
     `LoggerAdapter(...)` or `.getChild(...)`, including `self.log = logging.getLogger()` set in any
     method and parameters annotated `logging.Logger`. When the resolver cannot tell what the
     receiver is, the call is still reported if the receiver is named like a logger (`logger`,
-    `log`, `LOG`, `LOGGER`, `_logger`, … or `self.logger`, `cls.log`, …) *and* the file imports
-    `logging`; a receiver known to come from anything else (`structlog.get_logger()`, a library's
-    own object) is left alone, as is `warnings.warn`.
+    `log`, `LOG`, `LOGGER`, `_logger`, … or `self.logger`, `cls.log`, …, or such a name imported
+    from the project, `from app.log import logger`) *and* the file imports `logging`. A receiver
+    made by any other call (`structlog.get_logger()`, `Reporter()`) is left alone, and so are
+    logger-named objects of libraries whose `warn` is their own API: `distutils.log` (which has
+    no `warning`), setuptools, numpy, twisted, structlog, loguru; and `warnings.warn`.
 
     ## Fix safety
     The fix renames the call to `warning`. It is safe for stdlib loggers, where `warn` only adds the
@@ -66,6 +71,8 @@ class LoggingWarn(Rule):
         Invalid("import logging\n\nclass Job:\n    def run(self, log):\n        log.warn('x')\n        self.logger.warn('y')\n",
                 fixed="import logging\n\nclass Job:\n    def run(self, log):\n        log.warning('x')\n        self.logger.warning('y')\n",
                 count=2),
+        Invalid("import logging\nfrom sanic.log import logger\nlogger.warn('x')\n",
+                fixed="import logging\nfrom sanic.log import logger\nlogger.warning('x')\n"),
         Invalid("from logging import warn\nwarn('old')\n",
                 fixed="from logging import warning\n\nwarning('old')\n"),
         Invalid("import logging\n\ndef check(logger: logging.Logger):\n    logger.warn('x')\n",
@@ -73,6 +80,7 @@ class LoggingWarn(Rule):
         Valid("import logging\nimport warnings\nwarnings.warn('deprecated', DeprecationWarning)\n"),
         Valid("import logging\nimport structlog\nlogger = structlog.get_logger()\nlogger.warn('x')\n"),
         Valid("import logging\nreporter = Reporter()\nreporter.warn('x')\n"),
+        Valid("import logging\nfrom distutils import log\nlog.warn('distutils.log has no warning()')\n"),
         Valid("import logging\nfrom app.log import setup\nLOG = setup()\nLOG.warn('made by something that is not logging')\n"),
         Valid("from mylib import get_logger\nlogger = get_logger()\nlogger.warn('no logging import here')\n"),
         Valid("import logging\nlogger = logging.getLogger()\nlogger.warning('x')\n"),
@@ -96,8 +104,12 @@ class LoggingWarn(Rule):
         creator = self.created_by(receiver)
         if creator is not None:
             return creator in LOGGER_MAKERS
-        if isinstance(receiver, (cst.Name, cst.Attribute)) and self.qualified_name(receiver) is not None:
-            return False  # an imported module or class that is not logging
+        imported = self.qualified_name(receiver)
+        if imported is not None:
+            # `from sanic.log import logger`: a project's logger object, unless it comes from a
+            # library whose `warn` is its own (distutils.log has no `warning` at all)
+            module, _, last = imported.rpartition(".")
+            return last in CONVENTIONAL_NAMES and module.split(".")[0] not in OWN_WARN
         if isinstance(receiver, cst.Name):
             return receiver.value in CONVENTIONAL_NAMES
         if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name):

@@ -1,7 +1,8 @@
 """SVC309: imports of standard-library modules that Python 3.12 removed, and ``pkg_resources``."""
 from __future__ import annotations
 
-from typing import List, Optional
+from pathlib import PurePath
+from typing import FrozenSet, List, Optional
 
 import libcst as cst
 
@@ -32,7 +33,8 @@ class RemovedStdlibModule(Rule):
 
     Imports guarded by `try: … except ImportError:` (either side) are fallbacks the code already
     copes without, and are not reported; neither are imports under an `if` on
-    `sys.version_info`/`PY2`.
+    `sys.version_info`/`PY2`, nor the removed modules' own files (the old standard library's
+    `distutils/`, `asynchat.py`, …, and setuptools, which provides `distutils` on 3.12).
 
     ## Fix safety
     `imp.reload(m)` becomes `importlib.reload(m)` (and `from imp import reload` imports it from
@@ -72,6 +74,7 @@ class RemovedStdlibModule(Rule):
 
     def reset(self) -> None:
         self.guards: List[cst.CSTNode] = []  # try statements and version ifs around the node
+        self.exempt = _provided_here(self.file.path)
 
     def visit_Try(self, node: cst.Try) -> None:
         if any(self._catches_import_error(h) for h in node.handlers):
@@ -106,14 +109,14 @@ class RemovedStdlibModule(Rule):
             return
         for alias in node.names:
             removed = _removed(dotted(alias.name))
-            if removed is not None:
+            if removed is not None and removed not in self.exempt:
                 self.report(alias, message=_message(removed))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if self.guards or node.relative or node.module is None:
             return
         removed = _removed(dotted(node.module))
-        if removed is None:
+        if removed is None or removed in self.exempt:
             return
         if removed == "imp" and not isinstance(node.names, cst.ImportStar) and \
                 [dotted(a.name) for a in node.names] == ["reload"]:
@@ -139,6 +142,20 @@ class RemovedStdlibModule(Rule):
                     fix=Fix.replace(func, cst.parse_expression(text), safety=SAFE,
                                     description="use `importlib.reload`", add_imports=imports,
                                     remove_imports=[RemoveImport("imp", None, None if local == "imp" else local)]))
+
+
+def _provided_here(path: str) -> FrozenSet[str]:
+    """Removed modules that the file at ``path`` is part of or ships: the old stdlib's own
+    ``asynchat.py``/``distutils/``, setuptools (which provides ``distutils`` on 3.12+), a vendored
+    ``_distutils``. Their imports of those modules are how the module is provided, not uses of it."""
+    parts = PurePath(path).parts
+    if PurePath(path).stem in REPLACEMENTS:
+        return frozenset(REPLACEMENTS)
+    folders = set(parts[:-1])
+    exempt = {m for m in REPLACEMENTS if m in folders or f"_{m}" in folders}
+    if "setuptools" in folders:
+        exempt.add("distutils")
+    return frozenset(exempt)
 
 
 def _removed(module: Optional[str]) -> Optional[str]:

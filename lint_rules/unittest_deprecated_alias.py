@@ -28,11 +28,14 @@ TEST_CASES = frozenset({
     "django.test.LiveServerTestCase", "django.test.testcases.TestCase",
     "django.test.testcases.SimpleTestCase", "django.test.testcases.TransactionTestCase",
     "rest_framework.test.APITestCase", "rest_framework.test.APISimpleTestCase",
-    "asynctest.TestCase", "twisted.trial.unittest.TestCase", "twisted.trial.unittest.SynchronousTestCase",
+    "asynctest.TestCase",
     "tornado.testing.AsyncTestCase", "tornado.testing.AsyncHTTPTestCase",
     "aiohttp.test_utils.AioHTTPTestCase", "absl.testing.absltest.TestCase",
     "absl.testing.parameterized.TestCase",
 })
+
+#: Test frameworks whose TestCase defines these aliases itself (twisted.trial keeps them all).
+OWN_ALIASES = ("twisted.",)
 
 
 class UnittestDeprecatedAlias(Rule):
@@ -48,7 +51,8 @@ class UnittestDeprecatedAlias(Rule):
     Only `self.<alias>` inside a class that subclasses a `TestCase` is reported: `unittest`'s,
     Django's, DRF's, tornado's, twisted's, aiohttp's or absl's, a class of the same module that
     does, or an imported class whose name ends in `TestCase` (a project's own base class). A class
-    that defines a method with the alias's name keeps it.
+    that defines a method with the alias's name keeps it, and so do subclasses of
+    `twisted.trial.unittest` test cases, which define all these aliases themselves.
 
     ## Fix safety
     The fix uses the canonical name (`assertEquals` → `assertEqual`, …). It is safe: the aliases
@@ -93,6 +97,8 @@ class UnittestDeprecatedAlias(Rule):
         Valid("import unittest\n\nclass T(unittest.TestCase):\n    def assertEquals(self, a, b):\n        pass\n\n"
               "    def test_x(self):\n        self.assertEquals(a, b)\n"),
         Valid("import numpy.testing as npt\nnpt.assert_(x)\n"),
+        Valid("from twisted.trial import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n"
+              "        self.failUnlessEqual(a, b)\n"),
     )
 
     def reset(self) -> None:
@@ -110,6 +116,8 @@ class UnittestDeprecatedAlias(Rule):
     def _is_test_case(self, base: cst.BaseExpression) -> bool:
         name = self.qualified_name(base)
         if name is not None:
+            if name.startswith(OWN_ALIASES):
+                return False
             return name in TEST_CASES or name.endswith("TestCase")
         return isinstance(base, cst.Name) and base.value in self.test_classes
 

@@ -303,9 +303,12 @@ def with_keyword(call: cst.Call, name: str, value: Union[str, cst.BaseExpression
 
 def without_keyword(call: cst.Call, name: str) -> cst.Call:
     """``call`` without its ``name=`` argument."""
-    args = [a for a in call.args if not (a.keyword is not None and a.keyword.value == name)]
-    if args and len(args) < len(call.args):
-        original_last = call.args[-1]
-        if args[-1] is not original_last:
-            args[-1] = args[-1].with_changes(comma=original_last.comma)
+    args: list = []
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            # the argument before takes the removed one's comma, and so its line break if any
+            if args:
+                args[-1] = args[-1].with_changes(comma=arg.comma)
+            continue
+        args.append(arg)
     return call.with_changes(args=args)

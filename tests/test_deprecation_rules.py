@@ -291,6 +291,16 @@ def test_imp_reload_becomes_importlib_reload_and_still_reloads(tmp_path, monkeyp
     del sys.modules["settings_mod"], settings_mod
 
 
+def test_removed_module_not_reported_inside_the_package_that_provides_it():
+    config = Config(select=("SVC309",))
+    checker = Checker(config, FixPolicy(), only_codes=frozenset({"SVC309"}))
+    source = b"import distutils.log\nfrom distutils.util import convert_path\n"
+    assert checker.check("site-packages/setuptools/dist.py", source).findings == []
+    assert checker.check("lib/python3.11/distutils/command/sdist.py", source).findings == []
+    assert [f.code for f in checker.check("services/billing/setup_helpers.py", source).findings] == \
+        ["SVC309", "SVC309"]
+
+
 def test_aioredis_rewrite_imports_only_the_names_redis_asyncio_has():
     assert fixed("import aioredis\nr = aioredis.Redis.from_url(url)\n") == \
         "from redis import asyncio as aioredis\nr = aioredis.Redis.from_url(url)\n"
