@@ -252,3 +252,60 @@ def test_cli_config_error_exits_2_without_traceback(svcmod, tmp_path):
     assert result.exit_code == 2, result
     assert "unknown key 'follow-up'" in result.stderr and "did you mean 'follow-ups'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- per-project configuration, declared deprecations, errors -----------------------------------------
+def test_each_project_gets_the_migration_its_own_config_defines(tmp_path):
+    strict = write(tmp_path / "strict", {**SERVICE, "pyproject.toml": '[project]\nname = "strict"\n\n'
+                                         '[tool.svcmod.migrations.v2]\nextend-rules = ["SVC306"]\n'})
+    plain = write(tmp_path / "plain", SERVICE)
+    outcome = migrate("v2", [tmp_path])
+    assert "datetime.datetime.now(" in client_source(strict)
+    assert "datetime.datetime.utcnow()" in client_source(plain)
+    follow_ups = {p.name: [f.code for f in p.follow_ups] for p in outcome.projects}
+    assert follow_ups == {"plain": ["SVC306"], "strict": []}
+
+
+DECLARED = """
+[[tool.svcmod.deprecations]]
+code = "SVC401"
+name = "acme.rpc.call"
+replacement = "acme.rpc.v2.invoke"
+rename-kwargs = { deadline_ms = "timeout_ms" }
+migrations = ["v2"]
+
+[[tool.svcmod.deprecations]]
+code = "SVC402"
+name = "acme.jobs.enqueue"
+replacement = "acme.tasks.submit"
+migrations = ["v3"]
+"""
+
+
+def test_declared_deprecations_join_the_migrations_they_name(tmp_path):
+    root = write(tmp_path / "svc", {
+        "pyproject.toml": "[tool.svcmod]\n" + DECLARED,
+        "app.py": """
+            from acme.rpc import call
+            from acme.jobs import enqueue
+
+            call("users", "get", {}, deadline_ms=100)
+            enqueue("cleanup")
+        """,
+    })
+    outcome = migrate("v2", [root])
+    text = (root / "app.py").read_text()
+    assert 'invoke("users", "get", {}, timeout_ms=100)' in text
+    assert 'enqueue("cleanup")' in text  # declared for v3 only: not part of v2, not even a follow-up
+    assert {e.code for e in outcome.projects[0].edits} == {"SVC401"}  # the import and the call
+    assert outcome.projects[0].follow_ups == []
+    assert "SVC401" in outcome.plans[0].steps[0].codes and "SVC402" not in outcome.plans[0].codes
+
+
+def test_a_file_that_cannot_be_parsed_is_an_error_of_its_project_and_the_run_goes_on(tmp_path):
+    root = service(tmp_path, {"billing/broken.py": "import requests\ndef f(:\n"})
+    outcome = migrate("v2", [root])
+    [project] = outcome.projects
+    assert [(e.code, e.file) for e in project.errors] == [("SVC901", "billing/broken.py")]
+    assert "timeout=10" in client_source(root)
+    assert (root / "billing/broken.py").read_text() == "import requests\ndef f(:\n"
