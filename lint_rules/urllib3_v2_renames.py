@@ -1,7 +1,7 @@
 """SVC302: names of urllib3's ``Retry`` that urllib3 2.0 removed, renamed to their 1.26+ spelling."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import libcst as cst
 
@@ -22,6 +22,10 @@ CLASS_ATTRIBUTES = {
 }
 #: The keyword of ``Retry(...)`` / ``retry.new(...)``, also an attribute of ``Retry`` objects.
 KEYWORDS = {"method_whitelist": "allowed_methods"}
+#: A `try` catching one of these around an old name is a fallback for old urllib3 versions.
+_COMPAT_ERRORS = frozenset({"TypeError", "AttributeError"})
+#: Words in an `if` test that mean the branches choose between urllib3 versions.
+_VERSION_TESTS = ("allowed_methods", "ALLOWED_METHODS", "__version__", "version_info")
 
 
 class Urllib3V2Renames(Rule):
@@ -37,7 +41,10 @@ class Urllib3V2Renames(Rule):
 
     `Retry` is recognised however it is imported: `urllib3`, `urllib3.util`, `urllib3.util.retry`,
     `requests.packages.urllib3…` and `requests.adapters`, aliases included, and `.new(...)` /
-    attribute reads on objects made by `Retry(...)`.
+    attribute reads on objects made by `Retry(...)`. Code that already copes with both versions is
+    left alone: an old name inside `try: … except TypeError/AttributeError:` (either branch), or
+    under an `if`/conditional expression that tests `allowed_methods`, `DEFAULT_ALLOWED_METHODS`
+    or a `__version__`.
 
     ## Fix safety
     The fix renames the keyword or attribute. It is safe: the new names exist since urllib3 1.26
@@ -74,18 +81,61 @@ class Urllib3V2Renames(Rule):
                 "print(base.allowed_methods)\n", count=2),
         # both spellings given: a TypeError either way, nothing mechanical to do
         Invalid("from urllib3 import Retry\nRetry(method_whitelist=['GET'], allowed_methods=['GET'])\n"),
+        # a broad `except Exception` is not version handling: urllib3 2 would fail into it silently
+        Invalid("from urllib3.util.retry import Retry\ntry:\n    r = Retry(3, method_whitelist=['GET'])\n"
+                "except Exception:\n    r = None\n",
+                fixed="from urllib3.util.retry import Retry\ntry:\n    r = Retry(3, allowed_methods=['GET'])\n"
+                "except Exception:\n    r = None\n"),
         Valid("from urllib3.util.retry import Retry\nRetry(total=3, allowed_methods=['GET'])\n"),
         Valid("import urllib3\nprint(urllib3.Retry.DEFAULT_BACKOFF_MAX)\n"),
         Valid("import requests\nclass Policy:\n    DEFAULT_METHOD_WHITELIST = {'GET'}\n"
               "print(Policy.DEFAULT_METHOD_WHITELIST)\n"),
         Valid("import urllib3\nfrom mylib import Retry\nRetry(method_whitelist=['GET'])\n"),
         Valid("import requests\nconfig = load()\nconfig.method_whitelist\n"),
+        Valid("from urllib3.util.retry import Retry\ntry:\n    r = Retry(3, allowed_methods=['GET'])\n"
+              "except TypeError:  # urllib3 < 1.26\n    r = Retry(3, method_whitelist=['GET'])\n"),
+        Valid("from urllib3 import Retry\nm = Retry.DEFAULT_ALLOWED_METHODS if hasattr(Retry, 'DEFAULT_ALLOWED_METHODS') "
+              "else Retry.DEFAULT_METHOD_WHITELIST\n"),
     )
+
+    def reset(self) -> None:
+        self.compat: List[cst.CSTNode] = []  # try/if statements that choose between versions
+
+    def visit_Try(self, node: cst.Try) -> None:
+        for handler in node.handlers:
+            caught = handler.type
+            names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+            if caught is not None and any(isinstance(n, cst.Name) and n.value in _COMPAT_ERRORS for n in names):
+                self.compat.append(node)
+                return
+
+    def leave_Try(self, node: cst.Try) -> None:
+        if self.compat and self.compat[-1] is node:
+            self.compat.pop()
+
+    def _tests_version(self, node: cst.CSTNode, test: cst.BaseExpression) -> None:
+        text = cst.Module([]).code_for_node(test)
+        if any(word in text for word in _VERSION_TESTS):
+            self.compat.append(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._tests_version(node, node.test)
+
+    def leave_If(self, node: cst.If) -> None:
+        if self.compat and self.compat[-1] is node:
+            self.compat.pop()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._tests_version(node, node.test)
+
+    def leave_IfExp(self, node: cst.IfExp) -> None:
+        if self.compat and self.compat[-1] is node:
+            self.compat.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         name = self.qualified_name(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
-        if name is None:
+        if name is None or self.compat:
             return
         if name not in RETRY_CLASSES and not (name.endswith(".new") and name[:-4] in RETRY_CLASSES):
             return
@@ -102,6 +152,8 @@ class Urllib3V2Renames(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
+        if self.compat:
+            return
         new: Optional[str] = CLASS_ATTRIBUTES.get(attr)
         if new is not None:
             owner = self.qualified_name(node.value)
