@@ -50,6 +50,9 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
         Invalid("import httpx, time\n\ndef create(client: httpx.Client, order):\n    for _ in range(3):\n        try:\n"
                 "            return client.post('/orders', json=order, headers={'Accept': 'json'})\n"
                 "        except httpx.TransportError:\n            time.sleep(1)\n"),
+        Invalid("import requests\nfrom tenacity import Retrying, stop_after_attempt\n\ndef create(order):\n"
+                "    for attempt in Retrying(stop=stop_after_attempt(3)):\n        with attempt:\n"
+                "            return requests.request('POST', URL, json=order, timeout=5)\n"),
         Valid("import requests\nfrom tenacity import retry\n\n@retry\ndef create(order, key):\n"
               "    return requests.post(URL, json=order, headers={'Idempotency-Key': key})\n"),
         Valid("import requests\nfrom tenacity import retry\n\n@retry\ndef fetch():\n    return requests.get(URL)\n"),

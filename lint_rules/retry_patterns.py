@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -322,8 +322,25 @@ class RetryLoop:
         return True
 
 
+#: The last loops analysed: the retry rules visit the same loop one after another in the batched
+#: walk, so a few entries spare each rule the same analysis. Keyed by id, checked by identity.
+_ANALYSED: Dict[int, Tuple[cst.CSTNode, Optional[RetryLoop]]] = {}
+_ANALYSED_KEEP = 64
+
+
 def retry_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
     """``loop`` as a hand-written retry loop, or None when it is not one (see the module docstring)."""
+    cached = _ANALYSED.get(id(loop))
+    if cached is not None and cached[0] is loop:
+        return cached[1]
+    found = _analyse_loop(rule, loop)
+    if len(_ANALYSED) >= _ANALYSED_KEEP:
+        _ANALYSED.clear()
+    _ANALYSED[id(loop)] = (loop, found)
+    return found
+
+
+def _analyse_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
     endless = False
     attempts = None
     function = rule.enclosing_function
