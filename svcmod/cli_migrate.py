@@ -47,8 +47,11 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
         raise _fail("--diff and --check cannot be combined")
     from svcmod import migrations
     mode = "diff" if diff else "check" if check else "write"
+    from svcmod.cli import progress_bar
     try:
-        outcome = migrations.migrate(name, list(paths) or [Path(".")], mode=mode, jobs=jobs, config_file=config_file)
+        with progress_bar(True, f"Migrating ({name})") as progress:
+            outcome = migrations.migrate(name, list(paths) or [Path(".")], mode=mode, jobs=jobs,
+                                         config_file=config_file, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
         raise _fail(str(error))
     except Exception as error:  # exit 1 means "changes pending": a crash must not look like that

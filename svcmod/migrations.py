@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from svcmod.config import Config, ConfigError, ConfigFinder, did_you_mean
 
@@ -259,7 +259,8 @@ class MigrationOutcome:
 
 
 def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "write",
-            jobs: Optional[int] = None, config_file: Optional[Path] = None) -> MigrationOutcome:
+            jobs: Optional[int] = None, config_file: Optional[Path] = None,
+            progress: Optional[Callable[[int, int], None]] = None) -> MigrationOutcome:
     """Apply migration ``name`` to ``paths`` (several paths: several repositories).
 
     ``mode`` is ``"write"`` (rewrite the files), ``"check"`` or ``"diff"`` (write nothing). Each file
@@ -295,16 +296,21 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
         groups[(plan.fix_codes, plan.codes)] = (plan, [])
 
     merged = RunResult(problems=list(discovery.problems))
+    finished = 0
     for plan, group_files in groups.values():
         if not group_files:
             continue
+        report_progress = None
+        if progress is not None:
+            report_progress = (lambda offset: lambda done, _total: progress(offset + done, len(files)))(finished)
         options = RunOptions(
             paths=paths, files=group_files,
             fix=FixPolicy(apply=True, unsafe=True, only=plan.fix_codes),
             only_codes=plan.codes,
             write=mode == "write", keep_sources=True, jobs=jobs, config_file=config_file,
         )
-        result = run(options)
+        result = run(options, progress=report_progress)
+        finished += len(group_files)
         merged.files.extend(result.files)
         merged.problems.extend(result.problems)
         merged.projects.update(result.projects)
