@@ -223,16 +223,19 @@ def resolve(name: str, config: Config) -> Plan:
 
     taken: set = set()
     steps = [Step(s.title, expand(s.codes, taken)) for s in migration.steps]
+    declared_reports: Tuple[str, ...] = ()
     if migration.declared:
-        declared = tuple(r.code for r in rules
-                         if name in tuple(getattr(r, "migrations", ()) or ()) and r.code not in taken)
-        taken.update(declared)
+        named = [r for r in rules if name in tuple(getattr(r, "migrations", ()) or ()) and r.code not in taken]
+        # a declared deprecation without a replacement can only be reported: a follow-up
+        declared = tuple(r.code for r in named if not r.report_only)
+        declared_reports = tuple(r.code for r in named if r.report_only)
+        taken.update(r.code for r in named)
         if declared:
             if steps:
                 steps[0] = Step(steps[0].title, steps[0].codes + declared)
             else:
                 steps.append(Step("declared deprecations", declared))
-    follow_ups = expand(migration.follow_ups, taken)
+    follow_ups = expand(migration.follow_ups, taken) + declared_reports
     return Plan(migration, tuple(steps), follow_ups, tuple(dict.fromkeys(missing)))
 
 
