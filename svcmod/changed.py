@@ -37,8 +37,16 @@ def changed_files(ref: str, cwd: Optional[Path] = None) -> Set[Path]:
     cwd = cwd or Path.cwd()
     if ref.startswith("-"):
         raise GitError(f"--changed-since: '{ref}' is not a git ref")
-    top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
-    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
+    except GitError as error:
+        if "not a git repository" not in str(error):
+            raise
+        raise GitError(f"--changed-since: {cwd} is not inside a git repository") from None
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+    except GitError:
+        raise GitError(f"--changed-since: '{ref}' is not a commit, branch or tag of {top}") from None
     try:
         base = _git(["merge-base", ref, "HEAD"], cwd).strip()
     except GitError:
