@@ -1,13 +1,16 @@
 """SVC104: aiohttp sessions left on the five-minute default and timeouts with no total bound."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional
 
 import libcst as cst
+import libcst.matchers as m
 
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
     keyword, positional_count, with_argument, with_keyword
 
+#: Session methods that take a per-request ``timeout=`` overriding the session's.
+REQUEST_METHODS = frozenset({"request", "get", "post", "put", "patch", "delete", "head", "options", "ws_connect"})
 SESSIONS = frozenset({"aiohttp.ClientSession", "aiohttp.client.ClientSession"})
 TIMEOUTS = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout"})
 
@@ -22,8 +25,10 @@ class AiohttpSessionWithoutTimeout(Rule):
     `ClientTimeout` that sets neither `total` nor `sock_read`) removes the bound altogether and a
     request can wait forever.
 
-    `ClientSession(timeout=None)` is the same 5-minute default. Sessions made with `**kwargs` are
-    skipped (the timeout may be inside).
+    `ClientSession(timeout=None)` is the same 5-minute default. A session whose requests all pass
+    their own `timeout=` (every `session.get(...)`, `self.session.request(...)`, … on the name or
+    attribute it was assigned to, in the outermost function or class around it) is not reported.
+    Sessions made with `**kwargs` are skipped (the timeout may be inside).
 
     ## Fix safety
     The fix adds `timeout=aiohttp.ClientTimeout(total=<timeout>)` (default: the project's
@@ -76,11 +81,30 @@ class AiohttpSessionWithoutTimeout(Rule):
                 fixed="import aiohttp\nsession = aiohttp.client.ClientSession(timeout=aiohttp.ClientTimeout(total=10))\n"),
         Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=TIMEOUT)\n"),
         Valid("import aiohttp\nsession = aiohttp.ClientSession(**options)\n"),
+        Valid("import aiohttp\n\nclass Transport:\n    async def send(self, url, timeout):\n"
+              "        if self._session is None:\n            self._session = aiohttp.ClientSession()\n"
+              "        return await self._session.request('GET', url, timeout=aiohttp.ClientTimeout(total=timeout))\n"),
         Valid("import aiohttp\ntimeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=30)\n"),
         Valid("import aiohttp\ntimeout = aiohttp.ClientTimeout(60)\n"),
         Valid("import aiohttp\nfrom requests import Session as ClientSession\nClientSession()\n"),
         Valid("import aiohttp\nfrom sqlalchemy.orm import sessionmaker\nsession = sessionmaker()()\n"),
     )
+
+    def reset(self) -> None:
+        #: id of a call → what its result was assigned to (``session``, ``self._session``)
+        self.targets: Dict[int, cst.BaseExpression] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self.targets[id(node.value)] = node.targets[0].target
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.targets[id(node.value)] = node.target
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.targets[id(node.item)] = node.asname.name
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -96,12 +120,25 @@ class AiohttpSessionWithoutTimeout(Rule):
         given = keyword(node, "timeout")
         if has_star_kwargs(node) or (given is not None and not is_none(given.value)):
             return
+        if given is None and self._every_request_has_a_timeout(self.targets.get(id(node))):
+            return
         total = self.config["timeout"]
         client_timeout, imports = self.reference("aiohttp.ClientTimeout")
         fixed = with_keyword(node, "timeout", f"{client_timeout}(total={total!r})")
         self.report(node, message="aiohttp.ClientSession() without timeout= waits up to 5 minutes per request",
                     fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add a {total!r} s total timeout",
                                     add_imports=imports))
+
+    def _every_request_has_a_timeout(self, session: Optional[cst.BaseExpression]) -> bool:
+        if session is None:
+            return False
+        stack = self.file.scope_stack
+        around = stack[0] if stack else self.file.module
+        requests = m.findall(around, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in REQUEST_METHODS)))))
+        made = [call for call in requests if call.func.value.deep_equals(session)]
+        return bool(made) and all(
+            (arg := keyword(call, "timeout")) is not None and not is_none(arg.value) for call in made
+        )
 
     def _client_timeout(self, node: cst.Call) -> None:
         # ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None, ceil_threshold=5)

@@ -5,6 +5,7 @@ from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
+from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import Invalid, Rule, Valid, argument, has_star_kwargs, is_none, positional_count
 
 FUTURE_MAKERS = ("concurrent.futures.Future", "asyncio.run_coroutine_threadsafe")
@@ -20,17 +21,17 @@ EVENTS = ("threading.Event", "threading.Condition", "threading.Barrier", "multip
 POOLS = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool")
 ASYNC_RESULTS = tuple(f"{pool}.{method}" for pool in POOLS for method in ("apply_async", "map_async", "starmap_async"))
 
-#: creator → (what it makes, {blocking method: positional slot of its timeout})
+#: creator → (what it makes, for messages, {blocking method: positional slot of its timeout})
 WAITS: Dict[str, Tuple[str, Dict[str, int]]] = {
-    **{c: ("future", {"result": 0}) for c in FUTURE_MAKERS + tuple(f"{e}.submit" for e in EXECUTORS)},
-    **{c: ("thread", {"join": 0}) for c in THREADS},
-    **{c: ("queue", {"get": 1}) for c in QUEUES},  # get(block=True, timeout=None)
-    **{c: ("event", {"wait": 0}) for c in EVENTS},
-    **{c: ("async result", {"get": 0, "wait": 0}) for c in ASYNC_RESULTS},
+    **{c: ("a Future", {"result": 0}) for c in FUTURE_MAKERS + tuple(f"{e}.submit" for e in EXECUTORS)},
+    **{c: (f"a {c.rsplit('.', 1)[1]}", {"join": 0}) for c in THREADS},
+    **{c: (f"a {c.rsplit('.', 1)[1]}", {"get": 1}) for c in QUEUES},  # get(block=True, timeout=None)
+    **{c: (("an " if c.endswith("Event") else "a ") + c.rsplit(".", 1)[1], {"wait": 0}) for c in EVENTS},
+    **{c: ("an AsyncResult", {"get": 0, "wait": 0}) for c in ASYNC_RESULTS},
 }
 
 
-class BlockingWaitWithoutTimeout(Rule):
+class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     """Checks for `.result()`, `.join()`, `.get()` and `.wait()` without a timeout on objects that block.
 
     ## Why is this bad?
@@ -44,7 +45,8 @@ class BlockingWaitWithoutTimeout(Rule):
     `multiprocessing.Process` (`.join()`), `queue`/`multiprocessing` queues (`.get()`, unless
     `block=False`), `threading.Event`/`Condition`/`Barrier` (`.wait()`), and
     `multiprocessing` pool results (`.get()`/`.wait()`). asyncio's own queues and events are not
-    reported: awaiting them does not block a thread.
+    reported: awaiting them does not block a thread. Nor is a wait in the branch where the
+    caller's own timeout is None (`elif timeout is None: self.not_empty.wait()`).
 
     ## Fix safety
     Report only: what should happen when the wait times out is the author's call.
@@ -89,8 +91,15 @@ class BlockingWaitWithoutTimeout(Rule):
               "    q = asyncio.Queue()\n    await q.get()\n"),
         Valid("import threading\nheaders = {}\nheaders.get('x')\n', '.join(parts)\n"),
         Valid("import threading\nimport os\nos.path.join(a, b)\n"),
+        Valid("import threading\n\nclass Box:\n    def __init__(self):\n        self.ready = threading.Condition()\n\n"
+              "    def get(self, block=True, timeout=None):\n        if not block:\n            pass\n"
+              "        elif timeout is None:\n            self.ready.wait()\n        else:\n"
+              "            self.ready.wait(timeout)\n"),
         Valid("import concurrent.futures\nfor f in concurrent.futures.as_completed(futures):\n    f.result()\n"),
     )
+
+    def reset(self) -> None:
+        self.reset_caller_choice()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -106,14 +115,14 @@ class BlockingWaitWithoutTimeout(Rule):
         slot = slots.get(method)
         if slot is None:
             return
-        if has_star_kwargs(node) or positional_count(node) is None:
+        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
             return
-        if kind == "queue" and _does_not_block(node):
+        if creator in QUEUES and _does_not_block(node):
             return
         given = argument(node, "timeout", slot)
         if given is not None and not is_none(given.value):
             return
-        self.report(node, message=f"{method}() on a {kind} without a timeout can hang forever")
+        self.report(node, message=f"{method}() on {kind} without a timeout can hang forever")
 
 
 def _does_not_block(call: cst.Call) -> bool:

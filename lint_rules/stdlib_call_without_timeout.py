@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
     positional_count, with_argument
 
@@ -27,8 +28,11 @@ TIMEOUT_SLOTS = {
     "poplib.POP3_SSL": 4,  # (host, port, keyfile, certfile, timeout=...)
 }
 
+#: Made without a host, these do not connect: ``connect(host, port, timeout)`` does, later.
+HOSTLESS_OK = frozenset({"ftplib.FTP", "ftplib.FTP_TLS"})
 
-class StdlibCallWithoutTimeout(Rule):
+
+class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     """Checks for standard-library network calls and clients made without a timeout.
 
     ## Why is this bad?
@@ -40,7 +44,10 @@ class StdlibCallWithoutTimeout(Rule):
     A timeout given positionally counts (`urlopen(url, data, 5)`, `HTTPConnection(host, port, 5)`,
     `create_connection(address, 5)`); the slots are those of Python 3.9–3.11, where the TLS
     variants still take `keyfile`/`certfile` positionally. `timeout=None` is reported: it disables
-    the timeout explicitly. Calls passing `*args` or `**kwargs` are skipped.
+    the timeout explicitly. Calls passing `*args` or `**kwargs` are skipped, and so are calls in
+    the branch where the caller's own timeout is None (`if timeout is None: ...`): that code waits
+    forever because it was asked to. An `ftplib.FTP()` made without a host does not connect; its
+    `connect(host, port, timeout)` does, so it is not reported.
 
     ## Fix safety
     The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s), or replaces
@@ -94,7 +101,13 @@ class StdlibCallWithoutTimeout(Rule):
         Valid("import socket\nsock = socket.socket()\nsock.connect(address)\n"),
         Valid("import urllib.parse\nurllib.parse.urlparse(url)\n"),
         Valid("import webbrowser\nwebbrowser.open(url)\n"),
+        Valid("import ftplib\nftp = ftplib.FTP()\nftp.connect(host, port, timeout)\n"),
+        Valid("import socket\n\ndef connect(address, timeout=None):\n    if timeout is not None:\n"
+              "        return socket.create_connection(address, timeout)\n    return socket.create_connection(address)\n"),
     )
+
+    def reset(self) -> None:
+        self.reset_caller_choice()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -104,7 +117,9 @@ class StdlibCallWithoutTimeout(Rule):
         slot = TIMEOUT_SLOTS.get(name) if name is not None else None
         if slot is None:
             return
-        if has_star_kwargs(node) or positional_count(node) is None:
+        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
+            return
+        if name in HOSTLESS_OK and not node.args:
             return
         given = argument(node, "timeout", slot)
         if given is not None and not is_none(given.value):

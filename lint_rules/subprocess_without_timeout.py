@@ -5,6 +5,7 @@ from typing import Dict, Optional, Sequence
 
 import libcst as cst
 
+from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
     positional_count, with_argument
 
@@ -17,7 +18,7 @@ POPEN = ("subprocess.Popen",)
 POPEN_METHODS = {"communicate": 1, "wait": 0}
 
 
-class SubprocessWithoutTimeout(Rule):
+class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     """Checks for `subprocess` calls and `Popen` waits without `timeout=`.
 
     ## Why is this bad?
@@ -29,7 +30,8 @@ class SubprocessWithoutTimeout(Rule):
     `Popen` objects are followed when their creation is in view (`p = subprocess.Popen(...)`,
     `with subprocess.Popen(...) as p`, `self.proc = subprocess.Popen(...)` in any method). A
     `.wait()` right after `.kill()` on the same process is not reported: SIGKILL cannot be ignored.
-    Calls passing `**kwargs` are skipped.
+    Calls passing `**kwargs` are skipped, and so are calls in the branch where the caller's own
+    timeout is None (`if timeout is None: proc.wait()`).
 
     ## Fix safety
     The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s). It is
@@ -80,6 +82,8 @@ class SubprocessWithoutTimeout(Rule):
         Valid("import subprocess\nsubprocess.run(cmd, **options)\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.kill()\nproc.wait()\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.poll()\n"),
+        Valid("import subprocess\n\ndef run(cmd, timeout=None):\n    if timeout is None:\n"
+              "        return subprocess.run(cmd)\n    return subprocess.run(cmd, timeout=timeout)\n"),
         Valid("import subprocess, asyncio\n\nasync def main():\n"
               "    proc = await asyncio.create_subprocess_exec('ls')\n    await proc.wait()\n"),
         Valid("import subprocess, threading\ndone = threading.Event()\ndone.wait()\n"),
@@ -90,11 +94,14 @@ class SubprocessWithoutTimeout(Rule):
         #: the last statement seen in each block, to recognise ``p.kill()`` right before ``p.wait()``
         self.previous: Dict[int, cst.CSTNode] = {}
         self.statement: Optional[cst.SimpleStatementLine] = None
+        self.reset_caller_choice()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        super().visit_IndentedBlock(node)
         self._remember_order(node.body)
 
     def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
         self._remember_order(node.body)
 
     def _remember_order(self, body: Sequence[cst.BaseStatement]) -> None:
@@ -123,7 +130,7 @@ class SubprocessWithoutTimeout(Rule):
                 return
             if method == "wait" and self._killed_just_before(func):
                 return
-        if has_star_kwargs(node) or positional_count(node) is None:
+        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
             return
         given = argument(node, "timeout", slot)
         if given is not None and not is_none(given.value):

@@ -511,3 +511,69 @@ def test_ruff_false_positive_on_kwargs_with_timeout_is_explained(tmp_path):
     assert [m["why"] for m in result["missed"]] == \
         ["ruff false positive: a 'timeout' key is put in a dict next to the **kwargs call"]
     assert code == 0
+
+
+# -- audit-driven precision ----------------------------------------------------------------------
+
+def test_passing_the_callers_none_through_is_not_a_missing_deadline():
+    source = """
+        import queue, socket, subprocess, threading
+
+        class Box:
+            def __init__(self):
+                self.ready = threading.Condition()
+
+            def take(self, block=True, timeout=None):
+                if not block:
+                    return None
+                elif timeout is None:
+                    self.ready.wait()
+                else:
+                    self.ready.wait(timeout)
+                self.ready.wait()
+
+        def connect(address, timeout=None):
+            if timeout is not None:
+                return socket.create_connection(address, timeout)
+            return socket.create_connection(address)
+
+        def run(cmd, timeout=None):
+            if timeout is not None:
+                subprocess.run(cmd, timeout=timeout)
+            else:
+                subprocess.run(cmd)
+            subprocess.run(cmd)
+    """
+    assert codes("SVC109", source) == [("SVC109", 14)]  # only the wait outside the branch
+    assert codes("SVC102", source) == []
+    assert codes("SVC106", source) == [("SVC106", 26)]
+
+
+def test_aiohttp_session_is_reported_when_one_request_lacks_a_timeout():
+    source = """
+        import aiohttp
+
+        class Client:
+            def __init__(self):
+                self.session = aiohttp.ClientSession()
+
+            async def a(self):
+                return await self.session.get(url, timeout=aiohttp.ClientTimeout(total=5))
+
+            async def b(self):
+                return await self.session.post(url)
+    """
+    assert codes("SVC104", source) == [("SVC104", 5)]
+    without_b = source.split("    async def b")[0]
+    assert codes("SVC104", without_b) == []
+
+
+def test_hostless_ftp_connects_later_but_hostless_smtp_has_no_timeout_on_connect():
+    source = """
+        import ftplib, smtplib
+        ftp = ftplib.FTP()
+        ftp.connect(host, 21, 5)
+        smtp = smtplib.SMTP()
+        smtp.connect(host)
+    """
+    assert codes("SVC102", source) == [("SVC102", 4)]
