@@ -55,8 +55,16 @@ _CODE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = difflib.get_close_matches(word, list(options), n=3)
+    if not close:
+        return ""
+    # codes often tie on similarity (SVC1O1 is as close to SVC311 as to SVC101): among the best,
+    # prefer the one that differs from the word in the fewest places
+    def distance(candidate: str):
+        ratio = round(difflib.SequenceMatcher(None, word, candidate).ratio(), 6)
+        differing = sum(a != b for a, b in zip(word, candidate)) + abs(len(word) - len(candidate))
+        return (-ratio, differing)
+    return f" (did you mean '{min(close, key=distance)}'?)"
 
 
 @dataclass
