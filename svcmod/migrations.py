@@ -11,9 +11,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from svcmod.config import Config, ConfigError, ConfigFinder, did_you_mean
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.checker import FileResult
+    from svcmod.engine import RunResult
+    from svcmod.reports import ProjectReport
 
 ENTRY_POINT_GROUP = "svcmod.migrations"
 
@@ -247,11 +252,11 @@ class MigrationOutcome:
     name: str
     mode: str  # "write", "check" or "diff"
     plans: List[Plan]
-    result: Any  # svcmod.engine.RunResult
-    projects: List[Any] = field(default_factory=list)  # svcmod.reports.ProjectReport
+    result: "RunResult"
+    projects: List["ProjectReport"] = field(default_factory=list)
 
     @property
-    def changed_files(self) -> List[Any]:
+    def changed_files(self) -> List["FileResult"]:
         return [r for r in self.result.files if r.fixed is not None and r.original is not None
                 and r.fixed != r.original]
 
