@@ -1,7 +1,7 @@
 """SVC105: gRPC calls made without a deadline."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -20,15 +20,24 @@ TIMEOUT_SLOT = 1
 
 
 def stub_call(qualified: str) -> Optional[str]:
-    """``FooStub.Bar`` for a call of ``<pkg>.foo_pb2_grpc.FooStub.Bar[.future|.with_call]``, else None."""
+    """``FooStub.Bar`` for a call of ``<pkg>.foo_pb2_grpc.FooStub.Bar[.future|.with_call]``, else None.
+
+    Generated stubs are often re-exported by a package of the client library (``etcd3.etcdrpc``,
+    ``qdrant_client.grpc``), so any module path naming ``pb2``, ``grpc`` or ``rpc`` counts.
+    """
     parts = qualified.split(".")
     for index in range(1, len(parts) - 1):
-        if parts[index].endswith("Stub") and parts[index - 1].endswith("_pb2_grpc"):
+        name = parts[index]
+        if name.endswith("Stub") and name[:1].isupper() and _generated_module(parts[:index]):
             rest = parts[index + 1:]
             if len(rest) == 1 or (len(rest) == 2 and rest[1] in CALL_STYLES):
                 return ".".join(parts[index:])
             return None
     return None
+
+
+def _generated_module(parts: Sequence[str]) -> bool:
+    return any(marker in part.lower() for part in parts for marker in ("pb2", "grpc", "rpc"))
 
 
 def channel_call(qualified: str) -> Optional[str]:
@@ -49,10 +58,11 @@ class GrpcCallWithoutDeadline(Rule):
     call, its thread or task, and the HTTP/2 stream open forever, and the client cannot tell slow
     from dead. gRPC's own guidance is to always set a deadline.
 
-    Found on stub objects made from a generated `*_pb2_grpc` module (`stub = FooStub(channel)`, as a
-    local, `self.stub` in any method, or an annotated parameter), with their `.future` and
-    `.with_call` forms, and on multi-callables made by `channel.unary_unary(...)` and friends of
-    `grpc` and `grpc.aio` channels. A timeout given positionally (`stub.Get(request, 5)`) counts;
+    Found on stub objects made from a generated `*_pb2_grpc` module, or from a package that
+    re-exports one (a module path naming `pb2`, `grpc` or `rpc`: `etcd3.etcdrpc.KVStub`), kept as
+    a local (`stub = FooStub(channel)`), as `self.stub` set in any method, or as an annotated
+    parameter; with their `.future` and `.with_call` forms; and on multi-callables made by
+    `channel.unary_unary(...)` and friends of `grpc` and `grpc.aio` channels. A timeout given positionally (`stub.Get(request, 5)`) counts;
     `timeout=None` is reported. Calls passing `**kwargs` are skipped.
 
     ## Options
@@ -115,6 +125,9 @@ class GrpcCallWithoutDeadline(Rule):
         Valid("import users_pb2_grpc\nstub = users_pb2_grpc.UsersStub(channel)\nstub.GetUser(request, **options)\n"),
         Valid("import users_pb2\nrequest = users_pb2.GetUserRequest(id=1)\nrequest.SerializeToString()\n"),
         Valid("import grpc\nfrom unittest.mock import MagicStub\nstub = MagicStub()\nstub.GetUser(request)\n"),
+        Invalid("import grpc\nfrom etcd3 import etcdrpc\nkv = etcdrpc.KVStub(grpc.insecure_channel(target))\nkv.Range(request)\n",
+                fixed="import grpc\nfrom etcd3 import etcdrpc\nkv = etcdrpc.KVStub(grpc.insecure_channel(target))\n"
+                "kv.Range(request, timeout=10)\n"),
         Valid("import users_pb2_grpc\nstub = users_pb2_grpc.UsersStub(channel)\n"
               "stub.GetUser.future(request, timeout=5).result()\n"),
         Valid("import grpc\nchannel = grpc.insecure_channel(target)\nchannel.close()\n"),
