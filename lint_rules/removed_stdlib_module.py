@@ -34,7 +34,8 @@ class RemovedStdlibModule(Rule):
     Imports guarded by `try: … except ImportError:` (either side) are fallbacks the code already
     copes without, and are not reported; neither are imports under an `if` on
     `sys.version_info`/`PY2`, nor the removed modules' own files (the old standard library's
-    `distutils/`, `asynchat.py`, …, and setuptools, which provides `distutils` on 3.12).
+    `distutils/`, `asynchat.py`, …, a compat module named `_distutils.py`, and setuptools, which
+    provides `distutils` on 3.12), nor `distutils` in `setup.py`, which runs under setuptools.
 
     ## Fix safety
     `imp.reload(m)` becomes `importlib.reload(m)` (and `from imp import reload` imports it from
@@ -148,12 +149,13 @@ def _provided_here(path: str) -> FrozenSet[str]:
     """Removed modules that the file at ``path`` is part of or ships: the old stdlib's own
     ``asynchat.py``/``distutils/``, setuptools (which provides ``distutils`` on 3.12+), a vendored
     ``_distutils``. Their imports of those modules are how the module is provided, not uses of it."""
-    parts = PurePath(path).parts
-    if PurePath(path).stem in REPLACEMENTS:
+    where = PurePath(path)
+    if where.stem in REPLACEMENTS:
         return frozenset(REPLACEMENTS)
-    folders = set(parts[:-1])
-    exempt = {m for m in REPLACEMENTS if m in folders or f"_{m}" in folders}
-    if "setuptools" in folders:
+    folders = set(where.parts[:-1])
+    exempt = {m for m in REPLACEMENTS if m in folders or f"_{m}" in folders or where.stem == f"_{m}"}
+    # setup.py runs under setuptools (build isolation installs it), whose shim provides distutils
+    if "setuptools" in folders or where.name == "setup.py":
         exempt.add("distutils")
     return frozenset(exempt)
 
