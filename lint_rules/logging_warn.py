@@ -26,8 +26,8 @@ class LoggingWarn(Rule):
 
     ## Why is this bad?
     `warn` is an undocumented alias of `warning`, deprecated since Python 3.3: each call emits a
-    `DeprecationWarning`, and the alias has been slated for removal (3.13 removed it for a while
-    before it was restored). `warning` does the same thing.
+    `DeprecationWarning`, and CPython has moved to remove it (gh-105376). `warning` does the same
+    thing.
 
     A call is reported when its receiver is known to be a stdlib logger: the `logging` module,
     `logging.root`, or a value made by `logging.getLogger(...)`, `Logger(...)`,
@@ -42,9 +42,9 @@ class LoggingWarn(Rule):
 
     ## Fix safety
     The fix renames the call to `warning`. It is safe for stdlib loggers, where `warn` only adds the
-    deprecation warning before calling `warning`. For the conventionally named receivers whose
-    origin is unknown the same holds for every logging API that offers `warn` at all (stdlib,
-    `structlog`, `loguru` has no `warn`), which is why they are included.
+    deprecation warning before calling `warning`. For logger-named receivers of unknown origin it
+    relies on the name: the logging libraries that have a `warn` alias at all (structlog) make it
+    the same as `warning`, and those whose `warn` differs are excluded by name above.
 
     ## References
     - https://docs.python.org/3/library/logging.html#logging.Logger.warning

@@ -18,7 +18,9 @@ class NaiveUtcDatetime(Rule):
     many ORMs and serialisers) is off by the machine's UTC offset. Python 3.12 deprecated both for
     that reason. An aware datetime, `datetime.now(timezone.utc)`, carries its zone.
 
-    `pandas.Timestamp.utcnow()`, `arrow.utcnow()` and the like are other APIs and not reported.
+    `datetime.utcnow` handed over as a callable (`Column(DateTime, default=datetime.utcnow)`) is
+    reported too, without a fix. `pandas.Timestamp.utcnow()`, `arrow.utcnow()` and the like are
+    other APIs and not reported.
 
     ## Fix safety
     The fix writes `datetime.now(timezone.utc)` / `datetime.fromtimestamp(ts, tz=timezone.utc)`
@@ -51,14 +53,30 @@ class NaiveUtcDatetime(Rule):
                 "    return DateTime.now(timezone.utc) - DateTime.fromtimestamp(ts, tz=timezone.utc)\n", count=2),
         # `timezone` means pytz's function here: reported, not rewritten
         Invalid("from datetime import datetime\nfrom pytz import timezone\nnow = datetime.utcnow()\n"),
+        # a reference, not a call: reported, no mechanical fix (the column would turn aware)
+        Invalid("from datetime import datetime\nimport sqlalchemy as sa\n"
+                "created = sa.Column(sa.DateTime, default=datetime.utcnow)\n"),
         Valid("from datetime import datetime, timezone\nnow = datetime.now(timezone.utc)\n"),
         Valid("import datetime\nimport pandas as pd\nnow = pd.Timestamp.utcnow()\n"),
         Valid("import datetime\nimport arrow\nnow = arrow.utcnow()\n"),
         Valid("import datetime\n\nclass Clock:\n    def utcnow(self):\n        return self.now\n\nClock().utcnow()\n"),
     )
 
+    def reset(self) -> None:
+        self.callees: set = set()  # ids of the `func` of calls seen, to tell calls from references
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `Column(DateTime, default=datetime.utcnow)`: the callable is handed over, not called here
+        if id(node) in self.callees or node.attr.value not in ("utcnow", "utcfromtimestamp"):
+            return
+        name = self.qualified_name(node)
+        if name in UTCNOW or name in UTCFROMTIMESTAMP:
+            self.report(node, message=f"`{node.attr.value}` passed as a callable makes naive UTC datetimes: "
+                        "pass e.g. `lambda: datetime.now(timezone.utc)` (review: values become aware)")
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        self.callees.add(id(func))
         if not isinstance(func, cst.Attribute) or func.attr.value not in ("utcnow", "utcfromtimestamp"):
             return
         name = self.qualified_name(func)
