@@ -109,7 +109,7 @@ class FlaskRemovedApi(Rule):
             self.report(node, message=message, fix=Fix.replace(node.module, cst.Name("markupsafe"), safety=SAFE,
                                                                description="import from `markupsafe`"))
             return
-        stay[-1] = stay[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        stay[-1] = stay[-1].with_changes(comma=node.names[-1].comma)  # a trailing comma stays
         imports = [AddImport("markupsafe", dotted(a.name), a.asname.name.value if a.asname is not None else None)
                    for a in moved]
         self.report(node, message=message,

@@ -75,7 +75,7 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
                         fix=Fix.replace(node.module, cst.parse_expression("sqlalchemy.orm"), safety=SAFE,
                                         description="import from `sqlalchemy.orm`"))
             return
-        stay[-1] = stay[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        stay[-1] = stay[-1].with_changes(comma=node.names[-1].comma)  # a trailing comma stays
         imports = [AddImport("sqlalchemy.orm", dotted(a.name),
                              a.asname.name.value if a.asname is not None else None) for a in moved]
         self.report(node, message=message,
