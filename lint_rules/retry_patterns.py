@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set,
 import libcst as cst
 
 from svcmod.names import dotted
+from svcmod.prefilter import may_hold_loop_with_try
 from svcmod.rule import has_star_kwargs, is_none, keyword
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -642,7 +643,8 @@ def is_constant(expr: cst.BaseExpression) -> bool:
 
 def may_hold_retry_loop(source: bytes) -> bool:
     """Prefilter: the text could hold a hand-written retry loop."""
-    return b"except" in source and (b"while" in source or b"range(" in source or b"count(" in source)
+    return b"except" in source and (b"while" in source or b"range(" in source or b"count(" in source) \
+        and may_hold_loop_with_try(source)
 
 
 def retrying_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryUse]:

@@ -6,6 +6,7 @@ from typing import FrozenSet
 import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import retry_loop
+from svcmod.prefilter import may_hold_loop_with_try
 from svcmod.rule import Invalid, Rule, Valid
 
 
@@ -54,7 +55,7 @@ class UnboundedRetryLoop(Rule):
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return b"except" in source and (b"while" in source or b"count(" in source)
+        return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source)
 
     def visit_While(self, node: cst.While) -> None:
         self._loop(node)

@@ -1,0 +1,90 @@
+"""Cheap scans of a file's bytes that tell, before parsing, whether a rule could match it at all.
+
+Parsing is most of the cost of a run (LibCST parses ~15k lines per second per core), so a rule
+whose need is a code *shape* rather than an import can still spare the parser most files by
+looking at lines. These scans may keep a file that turns out not to match (it is then parsed for
+nothing), but must never drop one that does: when a line cannot be classified, the file is kept.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+_TRY = re.compile(rb"^([ \t]*)try[ \t]*:", re.M)
+#: ``return``/``break`` starting a line or after ``:``/``;`` (``try: return f()``, ``if ok: break``).
+_EXIT = re.compile(rb"(?:^[ \t]*|[:;][ \t]*)(?:return|break)\b", re.M)
+#: Headers of blocks that are not loops and that the retry-loop shape does not look through.
+_OTHER_BLOCKS = (b"if ", b"if(", b"elif", b"else", b"try", b"except", b"finally", b"def ", b"class ",
+                 b"async def", b"match ", b"case ")
+_WITH = (b"with ", b"with(", b"async with")
+_FOR = (b"for ", b"for(", b"async for")
+_CLAUSES = (b"except", b"else", b"finally")
+
+
+def _width(indent: bytes) -> int:
+    return len(indent.expandtabs()) if b"\t" in indent else len(indent)
+
+
+def _enclosing_line(source: bytes, end: int, indent: int) -> Optional[Tuple[int, bytes, int]]:
+    """(start, text, indent) of the nearest code line before ``end`` indented less than ``indent``."""
+    while end > 0:
+        start = source.rfind(b"\n", 0, end - 1) + 1
+        line = source[start:end]
+        end = start
+        text = line.lstrip()
+        if not text or text.startswith(b"#"):
+            continue
+        width = _width(line[:len(line) - len(text)])
+        if width < indent:
+            return start, text, width
+    return None
+
+
+def _statement_end(source: bytes, start: int, indent: int) -> int:
+    """Offset where the statement at ``indent`` beginning at ``start`` ends (a try with its clauses)."""
+    at = source.find(b"\n", start)
+    while at >= 0:
+        line_end = source.find(b"\n", at + 1)
+        line = source[at + 1:line_end if line_end >= 0 else len(source)]
+        text = line.lstrip()
+        if text and not text.startswith(b"#"):
+            width = _width(line[:len(line) - len(text)])
+            if width < indent or (width == indent and not text.startswith(_CLAUSES)):
+                return at
+        at = line_end
+    return len(source)
+
+
+def may_hold_loop_with_try(source: bytes) -> bool:
+    """True when some ``try`` that can leave by ``return``/``break`` may be a statement of a
+    ``while`` loop or of a ``for`` loop over ``range(…)``/``count(…)`` (looking through ``with``):
+    the shape of a hand-written retry loop.
+
+    Measured on the bench corpus (2.5M lines of wheels and stdlib): keeps 15 % of the lines where
+    "has ``except`` and ``while``/``range(``/``count(``" kept 56 %, for 0.6 s of scanning.
+    """
+    if b"try" not in source:
+        return False
+    for match in _TRY.finditer(source):
+        indent = _width(match.group(1))
+        if not _EXIT.search(source, match.start() + len(match.group(1)) + 3,
+                            _statement_end(source, match.start(), indent)):
+            continue  # nothing leaves the loop on success: not an attempt
+        at = match.start()
+        while True:
+            found = _enclosing_line(source, at, indent)
+            if found is None:
+                break  # module level
+            at, text, indent = found
+            if text.startswith(_WITH):
+                continue  # looked through, as the rules do
+            if text.startswith(b"while"):
+                return True
+            if text.startswith(_FOR):
+                if b"range" in text or b"count" in text or not text.rstrip().endswith(b":"):
+                    return True
+                break
+            if text.startswith(_OTHER_BLOCKS) or text.startswith(b"@"):
+                break
+            return True  # a continuation line of a longer header: cannot tell, keep the file
+    return False
