@@ -189,6 +189,12 @@ class RetryingLibrary(Rule):
                     translate(site.call, lambda name: name, lambda expr: _exception_kind(expr, scopes, parents))
                 except CannotMigrate as error:
                     site.reason = str(error)
+        objects = [s for s in sites if s.kind == "Retrying"]
+        if any(s.reason is not None for s in objects):
+            # .call(...) sites are not told apart by object: all Retrying objects move, or none
+            for site in objects:
+                if site.reason is None:
+                    site.reason = "another Retrying object in this file cannot be migrated"
         blocked = [s for s in sites if s.reason is not None]
         whole = not blocked and not imports.foreign_names
         if blocked and any(s.kind == "RetryError" for s in sites):

@@ -92,6 +92,23 @@ def test_a_star_import_is_left_for_a_person():
     assert [(f.line, "import *" in f.message) for f in result.findings] == [(1, True)]
 
 
+def test_retrying_objects_move_together_or_not_at_all():
+    code = """\
+    from retrying import Retrying, retry
+    fast = Retrying(stop_max_attempt_number=2)
+    custom = Retrying(stop_func=give_up)
+
+    @retry(wait_fixed=100)
+    def fetch():
+        return fast.call(read) or custom.call(read)
+    """
+    text = migrated(code)
+    assert "fast = Retrying(stop_max_attempt_number=2)" in text and "fast.call(read)" in text
+    assert "@tenacity.retry(wait=tenacity.wait_fixed(0.1), reraise=True)" in text
+    messages = [f.message for f in check(text, fix=False).findings]
+    assert len(messages) == 2 and "another Retrying object" in messages[0] and "stop_func" in messages[1]
+
+
 def test_other_names_of_the_module_are_follow_ups():
     result = check("import retrying\nprint(retrying.MAX_WAIT)\n")
     assert result.fixed is None
