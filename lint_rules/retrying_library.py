@@ -174,6 +174,10 @@ class RetryingLibrary(Rule):
         imports, references = self._retrying_imports(scopes)
         if not imports.statements:
             return
+        # scopes hold sets: put everything back in source order (ParentNodeProvider walked it so)
+        order = {id(node): index for index, node in enumerate(parents)}
+        references.sort(key=lambda reference: order.get(id(reference[0]), 0))
+        imports.from_imports.sort(key=lambda node: order.get(id(node), 0))
         sites = [self._classify(name, member, module_style, parents) for name, member, module_style in references]
         objects_reason = self._objects_reason(sites, scopes, parents)
         uses_last_attempt = "last_attempt" in module.code

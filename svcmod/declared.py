@@ -188,10 +188,18 @@ class DeclaredDeprecation(Rule):
 
     def end_file(self) -> None:
         module = self.file.module
+        _Migration(self, module, *_metadata(module)).run()
+
+
+_last_metadata: List[Any] = [None, None, None]
+
+
+def _metadata(module: cst.Module):
+    """Scopes and parents of ``module``, computed once for all declared rules of a file."""
+    if _last_metadata[0] is not module:
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        scopes = wrapper.resolve(ScopeProvider)
-        parents = wrapper.resolve(ParentNodeProvider)
-        _Migration(self, module, scopes, parents).run()
+        _last_metadata[:] = [module, wrapper.resolve(ScopeProvider), wrapper.resolve(ParentNodeProvider)]
+    return _last_metadata[1], _last_metadata[2]
 
 
 class _Migration:
@@ -209,6 +217,8 @@ class _Migration:
         self.bound_names: Set[str] = {name for scope in {s for s in scopes.values() if s is not None}
                                       for name in (a.name for a in scope.assignments)}
         self.seen_uses: Set[int] = set()
+        # ParentNodeProvider recorded nodes in source order
+        self.order: Dict[int, int] = {id(node): index for index, node in enumerate(parents)}
 
     # -- walking the bindings ----------------------------------------------------------------
     def run(self) -> None:
@@ -220,6 +230,8 @@ class _Migration:
                     found = self._import_of(assignment)
                     if found is not None:
                         bindings.append((assignment, *found))
+        # scopes hold sets: work in source order so the fix is the same on every run
+        bindings.sort(key=lambda binding: (self.order.get(id(binding[1]), 0), binding[0].name))
         for assignment, statement, alias, qualified in bindings:
             if isinstance(statement, cst.Import) and alias.asname is None and _under(dotted(alias.name) or "", old):
                 # ``import acme.settings``: the statement moves and ``acme.settings.x`` follows it
@@ -230,6 +242,9 @@ class _Migration:
             elif old.startswith(qualified + "."):
                 self._binding_above(assignment, statement, alias, qualified)
         self._finish()
+
+    def _in_order(self, accesses) -> list:
+        return sorted(accesses, key=lambda access: self.order.get(id(access.node), 0))
 
     def _import_of(self, assignment: ImportAssignment):
         """(statement, alias, qualified name bound) for an import assignment, or None."""
@@ -273,7 +288,7 @@ class _Migration:
                     self.replacements[statement.module] = cst.parse_expression(_moved(module_name, old, new))
             else:
                 renamed = self._move_from_import(statement, alias, qualified)
-        for access in assignment.references:
+        for access in self._in_order(assignment.references):
             node = access.node
             if not isinstance(node, cst.Name) or id(node) in self.seen_uses:
                 continue
@@ -285,7 +300,7 @@ class _Migration:
         old, new = self.entry.name, self.entry.replacement
         plain = isinstance(statement, cst.Import) and alias.asname is None
         moved_import = plain and _under(dotted(alias.name) or "", old)
-        for access in assignment.references:
+        for access in self._in_order(assignment.references):
             node = access.node
             if not isinstance(node, (cst.Name, cst.Attribute)) or id(node) in self.seen_uses:
                 continue
