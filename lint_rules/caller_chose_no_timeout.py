@@ -22,13 +22,13 @@ import libcst as cst
 
 
 def _tests_timeout_none(test: cst.BaseExpression) -> str:
-    """"is" for ``<...timeout...> is None``, "is not" for ``is not None``, else ""."""
+    """"is" for ``<...timeout...> is None`` (or a deadline / ``until``), "is not" for ``is not None``."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return ""
     target = test.comparisons[0]
     left = test.left
     name = left.attr.value if isinstance(left, cst.Attribute) else left.value if isinstance(left, cst.Name) else ""
-    if "timeout" not in name.lower() or not (isinstance(target.comparator, cst.Name)
+    if not any(word in name.lower() for word in ("timeout", "deadline", "until")) or not (isinstance(target.comparator, cst.Name)
                                               and target.comparator.value == "None"):
         return ""
     if isinstance(target.operator, cst.Is):

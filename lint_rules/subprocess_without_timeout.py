@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Sequence
 
 import libcst as cst
+import libcst.matchers as m
 
 from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
@@ -29,7 +30,8 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
 
     `Popen` objects are followed when their creation is in view (`p = subprocess.Popen(...)`,
     `with subprocess.Popen(...) as p`, `self.proc = subprocess.Popen(...)` in any method). A
-    `.wait()` right after `.kill()` on the same process is not reported: SIGKILL cannot be ignored.
+    `.wait()` right after `.kill()` (SIGKILL cannot be ignored) or `.communicate()` (which returns
+    only once the child exited) on the same process is not reported.
     Calls passing `**kwargs` are skipped, and so are calls in the branch where the caller's own
     timeout is None (`if timeout is None: proc.wait()`).
 
@@ -81,6 +83,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.communicate(None, 5)\nproc.wait(5)\n"),
         Valid("import subprocess\nsubprocess.run(cmd, **options)\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.kill()\nproc.wait()\n"),
+        Valid("import subprocess\nproc = subprocess.Popen(cmd)\nout, err = proc.communicate(timeout=5)\ncode = proc.wait()\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.poll()\n"),
         Valid("import subprocess\n\ndef run(cmd, timeout=None):\n    if timeout is None:\n"
               "        return subprocess.run(cmd)\n    return subprocess.run(cmd, timeout=timeout)\n"),
@@ -128,7 +131,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
             slot = POPEN_METHODS.get(method)
             if slot is None or owner not in POPEN:
                 return
-            if method == "wait" and self._killed_just_before(func):
+            if method == "wait" and self._ended_just_before(func):
                 return
         if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
             return
@@ -139,15 +142,12 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         fixed = with_argument(node, "timeout", repr(timeout), slot)
         self.report(node, fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
 
-    def _killed_just_before(self, func: cst.CSTNode) -> bool:
-        """True for ``p.kill()`` as the statement right before the one holding ``p.wait()``."""
+    def _ended_just_before(self, func: cst.CSTNode) -> bool:
+        """True when the statement right before the one holding ``p.wait()`` calls ``p.kill()`` or
+        ``p.communicate()``: the process is gone (or reaped) and the wait returns at once."""
         statement = self.statement
         before = self.previous.get(id(statement)) if statement is not None else None
         if not isinstance(before, cst.SimpleStatementLine) or not isinstance(func, cst.Attribute):
             return False
-        for small in before.body:
-            call = small.value if isinstance(small, cst.Expr) else None
-            if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value == "kill" and call.func.value.deep_equals(func.value)):
-                return True
-        return False
+        ending = m.Call(func=m.Attribute(attr=m.Name("kill") | m.Name("communicate")))
+        return any(call.func.value.deep_equals(func.value) for call in m.findall(before, ending))

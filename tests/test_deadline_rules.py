@@ -577,3 +577,19 @@ def test_hostless_ftp_connects_later_but_hostless_smtp_has_no_timeout_on_connect
         smtp.connect(host)
     """
     assert codes("SVC102", source) == [("SVC102", 4)]
+
+
+def test_wait_after_communicate_or_kill_returns_at_once_and_until_none_is_the_callers_choice():
+    source = """
+        import subprocess, threading
+        p = subprocess.Popen(cmd)
+        out, err = p.communicate(timeout=5)
+        code = p.wait()
+        done = threading.Condition()
+
+        def wait(until=None):
+            if until is None:
+                done.wait()
+    """
+    assert codes("SVC106", source) == []
+    assert codes("SVC109", source) == []
