@@ -29,8 +29,6 @@ from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
-from libcst.metadata.scope_provider import ImportAssignment
 
 from svcmod.config import Config, ConfigError, did_you_mean
 from svcmod.names import dotted
@@ -181,149 +179,192 @@ def _moved(qualified: str, old: str, new: str) -> str:
 
 
 class DeclaredDeprecation(Rule):
-    """Base of the rules made from declared deprecations; ``deprecation`` holds the entry."""
+    """Base of the rules made from declared deprecations; ``deprecation`` holds the entry.
+
+    The walk records the file's imports and every name that resolves to the deprecated name or a
+    module above it (the svcmod resolver, no scope analysis: an acme monorepo imports acme in most
+    files, so this runs often); ``end_file`` plans the one fix.
+    """
 
     deprecation: Deprecation
     migrations: Tuple[str, ...] = ()
 
+    def reset(self) -> None:
+        self.import_statements: List[cst.CSTNode] = []
+        self.uses: List[Tuple[cst.Name, str]] = []  # (name, what it resolves to)
+        self.not_uses: Set[int] = set()  # names that bind, or name an attribute or a keyword
+        self.bound_names: Set[str] = set()
+        self.attribute_of: Dict[int, cst.Attribute] = {}  # id(value) → the Attribute reading it
+        self.call_of: Dict[int, cst.Call] = {}  # id(func) → the Call of it
+
+    # -- the walk ------------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        self.import_statements.append(node)
+        for alias in node.names:
+            self._not_uses(alias.name)
+            if alias.asname is not None:
+                self._binds(alias.asname.name)
+            else:
+                self.bound_names.add((dotted(alias.name) or "").split(".")[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.import_statements.append(node)
+        if node.module is not None:
+            self._not_uses(node.module)
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                self._not_uses(alias.name)
+                self._binds(alias.asname.name if alias.asname is not None else alias.name)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_uses.add(id(node.attr))
+        self.attribute_of[id(node.value)] = node
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.call_of[id(node.func)] = node
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_uses.add(id(node.keyword))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._binds(node.name)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._binds(node.name)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._binds(node.name)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._binds(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._binds(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._binds(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._binds(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._binds(node.target)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._binds(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._binds(node.name)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._binds(item.name)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self._binds(item.name)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) in self.not_uses:
+            return
+        qualified = self.qualified_name(node)
+        if qualified is None:
+            return
+        old = self.deprecation.name
+        if _under(qualified, old) or old.startswith(qualified + "."):
+            self.uses.append((node, qualified))
+
+    def _binds(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.not_uses.add(id(target))
+            self.bound_names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._binds(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._binds(target.value)
+
+    def _not_uses(self, expr: cst.BaseExpression) -> None:
+        while isinstance(expr, cst.Attribute):
+            self.not_uses.add(id(expr.attr))
+            expr = expr.value
+        self.not_uses.add(id(expr))
+
     def end_file(self) -> None:
-        module = self.file.module
-        _Migration(self, module, *_metadata(module)).run()
-
-
-_last_metadata: List[Any] = [None, None, None]
-
-
-def _metadata(module: cst.Module):
-    """Scopes and parents of ``module``, computed once for all declared rules of a file."""
-    if _last_metadata[0] is not module:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        _last_metadata[:] = [module, wrapper.resolve(ScopeProvider), wrapper.resolve(ParentNodeProvider)]
-    return _last_metadata[1], _last_metadata[2]
+        _Migration(self).run()
 
 
 class _Migration:
     """The reports and the one fix of a declared deprecation in one file."""
 
-    def __init__(self, rule: DeclaredDeprecation, module: cst.Module, scopes, parents) -> None:
+    def __init__(self, rule: DeclaredDeprecation) -> None:
         self.rule = rule
         self.entry = rule.deprecation
-        self.module = module
-        self.scopes = scopes
-        self.parents = parents
         self.replacements: Dict[cst.CSTNode, Any] = {}
         self.additions: List[AddImport] = []
         self.sites: List[Tuple[cst.CSTNode, bool]] = []  # (node reported, whether the fix changes it)
-        self.bound_names: Set[str] = {name for scope in {s for s in scopes.values() if s is not None}
-                                      for name in (a.name for a in scope.assignments)}
-        self.seen_uses: Set[int] = set()
-        # ParentNodeProvider recorded nodes in source order
-        self.order: Dict[int, int] = {id(node): index for index, node in enumerate(parents)}
+        self.bound_names = rule.bound_names
 
-    # -- walking the bindings ----------------------------------------------------------------
     def run(self) -> None:
-        old = self.entry.name
-        bindings = []
-        for scope in {s for s in self.scopes.values() if s is not None}:
-            for assignment in scope.assignments:
-                if isinstance(assignment, ImportAssignment):
-                    found = self._import_of(assignment)
-                    if found is not None:
-                        bindings.append((assignment, *found))
-        # scopes hold sets: work in source order so the fix is the same on every run
-        bindings.sort(key=lambda binding: (self.order.get(id(binding[1]), 0), binding[0].name))
-        for assignment, statement, alias, qualified in bindings:
-            if isinstance(statement, cst.Import) and alias.asname is None and _under(dotted(alias.name) or "", old):
-                # ``import acme.settings``: the statement moves and ``acme.settings.x`` follows it
-                self._move_import(statement, alias)
-                self._binding_above(assignment, statement, alias, qualified)
-            elif _under(qualified, old):
-                self._binding_inside(assignment, statement, alias, qualified)
-            elif old.startswith(qualified + "."):
-                self._binding_above(assignment, statement, alias, qualified)
-        self._finish()
-
-    def _in_order(self, accesses) -> list:
-        return sorted(accesses, key=lambda access: self.order.get(id(access.node), 0))
-
-    def _import_of(self, assignment: ImportAssignment):
-        """(statement, alias, qualified name bound) for an import assignment, or None."""
-        statement = assignment.node
-        if isinstance(statement, cst.Import):
-            for alias in statement.names:
-                name = dotted(alias.name)
-                if name is None:
+        old, new = self.entry.name, self.entry.replacement
+        moved_roots: Set[str] = set()  # ``import acme.settings`` moves: ``acme.settings.x`` follows it
+        plain_roots: Set[str] = set()  # names bound by ``import a.b`` without ``as``
+        renamed: Dict[Tuple[str, str], str] = {}  # (local name, what it named) → its new name
+        for statement in self.rule.import_statements:
+            if isinstance(statement, cst.Import):
+                for alias in statement.names:
+                    name = dotted(alias.name)
+                    if name is None:
+                        continue
+                    if alias.asname is None:
+                        plain_roots.add(name.split(".")[0])
+                    if _under(name, old):
+                        self._move_import(statement, alias)
+                        if alias.asname is None:
+                            moved_roots.add(name.split(".")[0])
+            elif not statement.relative and statement.module is not None \
+                    and not isinstance(statement.names, cst.ImportStar):
+                module_name = dotted(statement.module) or ""
+                if _under(module_name, old):
+                    # ``from acme.settings import get``: only the module changes
+                    self._import_site(statement)
+                    if new is not None:
+                        self.replacements[statement.module] = cst.parse_expression(_moved(module_name, old, new))
                     continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    if alias.asname.name.value == assignment.name:
-                        return statement, alias, name
-                elif _under(name, assignment.name):
-                    # ``import a.b.c`` binds ``a``, ``a.b`` and ``a.b.c``: uses go to the longest
-                    return statement, alias, assignment.name
-        elif isinstance(statement, cst.ImportFrom) and not statement.relative and statement.module is not None \
-                and not isinstance(statement.names, cst.ImportStar):
-            base = dotted(statement.module)
-            for alias in statement.names:
-                name = dotted(alias.name)
-                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) \
-                    else name
-                if local == assignment.name and base and name:
-                    return statement, alias, f"{base}.{name}"
-        return None
-
-    def _binding_inside(self, assignment, statement, alias: cst.ImportAlias, qualified: str) -> None:
-        """The import binds the deprecated name or something inside the deprecated module."""
-        old, new = self.entry.name, self.entry.replacement
-        renamed: Optional[str] = None
-        if isinstance(statement, cst.Import):
-            # ``import acme.settings as s``: the alias now names the new module; uses stay
-            self._move_import(statement, alias)
-        else:
-            module_name = dotted(statement.module)
-            assert module_name is not None
-            if _under(module_name, old):
-                # ``from acme.settings import get``: only the module changes
-                self._import_site(statement)
-                if new is not None:
-                    self.replacements[statement.module] = cst.parse_expression(_moved(module_name, old, new))
-            else:
-                renamed = self._move_from_import(statement, alias, qualified)
-        for access in self._in_order(assignment.references):
-            node = access.node
-            if not isinstance(node, cst.Name) or id(node) in self.seen_uses:
+                for alias in statement.names:
+                    qualified = f"{module_name}.{dotted(alias.name)}"
+                    if _under(qualified, old):
+                        local = alias.asname.name.value if alias.asname is not None \
+                            and isinstance(alias.asname.name, cst.Name) else dotted(alias.name) or ""
+                        new_local = self._move_from_import(statement, alias, qualified)
+                        if new_local:
+                            renamed[(local, qualified)] = new_local
+        for name, qualified in self.rule.uses:
+            moved_root = name.value in moved_roots and qualified == name.value  # ``import legacy_auth``
+            if _under(qualified, old) and not moved_root:
+                # the name was imported from the deprecated module or is the deprecated name itself
+                new_local = renamed.get((name.value, qualified))
+                self._use(name, qualified == old, cst.Name(new_local) if new_local else None)
                 continue
-            self.seen_uses.add(id(node))
-            self._use(node, qualified == old, cst.Name(renamed) if renamed else None)
-
-    def _binding_above(self, assignment, statement, alias: cst.ImportAlias, qualified: str) -> None:
-        """The import binds a module above the deprecated name: uses reach it through attributes."""
-        old, new = self.entry.name, self.entry.replacement
-        plain = isinstance(statement, cst.Import) and alias.asname is None
-        moved_import = plain and _under(dotted(alias.name) or "", old)
-        for access in self._in_order(assignment.references):
-            node = access.node
-            if not isinstance(node, (cst.Name, cst.Attribute)) or id(node) in self.seen_uses:
-                continue
-            self.seen_uses.add(id(node))
-            expr: cst.BaseExpression = node
-            name = qualified
-            while name != old:
-                parent = self.parents.get(expr)
-                if not (isinstance(parent, cst.Attribute) and parent.value is expr):
+            expr: cst.BaseExpression = name
+            while qualified != old:
+                attribute = self.rule.attribute_of.get(id(expr))
+                if attribute is None:
                     break
-                expr = parent
-                name = f"{name}.{parent.attr.value}"
-            if name != old:
+                expr, qualified = attribute, f"{qualified}.{attribute.attr.value}"
+            if qualified != old:
                 continue
             replacement = None
             if new is not None:
-                replacement = self._reference(expr, plain, moved_import)
+                replacement = self._reference(expr, name.value in plain_roots, name.value in moved_roots)
             self._use(expr, True, replacement)
+        self._finish()
 
     # -- rewriting ------------------------------------------------------------------------------
     def _move_import(self, statement: cst.Import, alias: cst.ImportAlias) -> None:
         old, new = self.entry.name, self.entry.replacement
-        if alias in self.replacements or any(node is statement for node, _ in self.sites):
+        if alias in self.replacements:
             return
         self._import_site(statement)
         if new is not None:
@@ -380,8 +421,7 @@ class _Migration:
         if moved_import:
             return cst.parse_expression(new)  # its import statement is rewritten to import it
         module_name, _, name = new.rpartition(".")
-        parent = self.parents.get(expr)
-        container = isinstance(parent, cst.Attribute) and parent.value is expr
+        container = id(expr) in self.rule.attribute_of
         top = new.split(".")[0]
         if plain and module_name and not container and top not in self.bound_names - {old.split(".")[0]}:
             self.additions.append(AddImport(module_name))
@@ -394,8 +434,7 @@ class _Migration:
 
     def _use(self, expr: cst.BaseExpression, exact: bool, replacement: Optional[cst.BaseExpression]) -> None:
         """One use of the deprecated name (``exact``: the callable itself): ``expr`` becomes ``replacement``."""
-        parent = self.parents.get(expr)
-        call = parent if exact and isinstance(parent, cst.Call) and parent.func is expr else None
+        call = self.rule.call_of.get(id(expr)) if exact else None
         kwargs_fixed = call is not None and self._fix_keywords(call)
         if replacement is not None:
             self.replacements[expr] = replacement

@@ -130,6 +130,37 @@ def test_lint_fix_moves_every_style_of_use(tmp_path, before, after):
     assert fixed(tmp_path, before) == after
 
 
+def test_every_style_in_one_file(tmp_path):
+    code = """\
+    import acme.rpc
+    import acme.settings
+    from acme.rpc import call, broadcast
+    from acme.rpc import call as c
+    import acme.rpc as r
+    from acme import rpc
+    from acme.settings import get
+    import acme.settings as s
+
+
+    def f():
+        acme.rpc.call("x", "y", deadline_ms=5, legacy=True)
+        call("x", deadline_ms=3)
+        c("x", legacy=False, deadline_ms=1)
+        r.call("x")
+        rpc.call("y", legacy=True)
+        handler = acme.rpc.call
+        broadcast(["a"], "m")
+        return acme.settings.get("k"), s.get("j"), get("z"), handler
+    """
+    text = fixed(tmp_path, textwrap.dedent(code))
+    assert "acme.rpc.call" not in text and "acme.settings" not in text and "deadline_ms" not in text
+    assert "from acme.rpc import broadcast\n" in text
+    assert "    c(\"x\", timeout_ms=1)\n" in text
+    assert "    invoke(\"y\")\n" in text
+    assert "    return acme.config.get(\"k\"), s.get(\"j\"), get(\"z\"), handler\n" in text
+    compile(text, "service.py", "exec")
+
+
 def test_keywords_change_only_at_calls_of_the_deprecated_callable(tmp_path):
     code = """\
     import acme.rpc
