@@ -305,6 +305,7 @@ class _Migration:
         self.additions: List[AddImport] = []
         self.sites: List[Tuple[cst.CSTNode, bool]] = []  # (node reported, whether the fix changes it)
         self.bound_names = rule.bound_names
+        self.hidden_keywords: List[cst.Call] = []  # calls passing **kwargs when keywords change
 
     def run(self) -> None:
         old, new = self.entry.name, self.entry.replacement
@@ -438,6 +439,10 @@ class _Migration:
         kwargs_fixed = call is not None and self._fix_keywords(call)
         if replacement is not None:
             self.replacements[expr] = replacement
+        if call is not None and (self.entry.rename_kwargs or self.entry.remove_kwargs) \
+                and any(arg.star == "**" for arg in call.args):
+            # a keyword to rename may hide in **kwargs: the file is left to a person
+            self.hidden_keywords.append(call)
         if not self.entry.fixes_anything:
             self.sites.append((call or expr, False))  # report only: every use
         elif replacement is not None or kwargs_fixed:
@@ -466,14 +471,19 @@ class _Migration:
 
     def _finish(self) -> None:
         fix = None
-        if self.replacements:
+        if self.replacements and not self.hidden_keywords:
             fix = Fix(dict(self.replacements), SAFE, self._description(), tuple(dict.fromkeys(self.additions)))
         reported: Set[int] = set()
         for node, changed in self.sites:
             if id(node) in reported:
                 continue
             reported.add(id(node))
-            self.rule.report(node, fix=fix if changed else None)
+            if any(node is call for call in self.hidden_keywords):
+                keywords = ", ".join([*self.entry.rename_kwargs, *self.entry.remove_kwargs])
+                self.rule.report(node, message=f"{self.entry.message} (not fixed in this file: this call passes "
+                                               f"**kwargs, which may hold {keywords})")
+            else:
+                self.rule.report(node, fix=fix if changed else None)
 
     def _description(self) -> str:
         entry = self.entry

@@ -178,6 +178,15 @@ def test_keywords_change_only_at_calls_of_the_deprecated_callable(tmp_path):
     assert "acme.rpc.v2.invoke('remote', 'm', timeout_ms=4)" in text
 
 
+def test_a_call_passing_kwargs_keeps_the_file_for_a_person(tmp_path):
+    code = "from acme.rpc import call\ncall('a', 'b', deadline_ms=1)\ncall('a', **options)\n"
+    project(tmp_path, {"service.py": code})
+    result = run_in_process(["lint", "--fix", "service.py"], tmp_path)
+    assert (tmp_path / "service.py").read_text() == code
+    assert "service.py:3:1: SVC401 acme.rpc.call was removed in the v2 framework (not fixed in this file: " \
+           "this call passes **kwargs, which may hold deadline_ms, legacy)" in result.stdout, result
+
+
 def test_migrated_services_run_against_the_new_api(tmp_path):
     code = """\
     import acme.rpc as r
