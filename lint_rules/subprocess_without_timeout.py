@@ -1,7 +1,7 @@
 """SVC106: waiting on a child process with no time limit."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import libcst as cst
 import libcst.matchers as m
@@ -84,6 +84,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         Valid("import subprocess\nsubprocess.run(cmd, **options)\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.kill()\nproc.wait()\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nout, err = proc.communicate(timeout=5)\ncode = proc.wait()\n"),
+        Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.communicate(timeout=5)\nif proc.wait() != 0:\n    pass\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.poll()\n"),
         Valid("import subprocess\n\ndef run(cmd, timeout=None):\n    if timeout is None:\n"
               "        return subprocess.run(cmd)\n    return subprocess.run(cmd, timeout=timeout)\n"),
@@ -94,9 +95,10 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     )
 
     def reset(self) -> None:
-        #: the last statement seen in each block, to recognise ``p.kill()`` right before ``p.wait()``
+        #: the statement before each statement, to see ``p.kill()`` / ``p.communicate()`` right before ``p.wait()``
         self.previous: Dict[int, cst.CSTNode] = {}
-        self.statement: Optional[cst.SimpleStatementLine] = None
+        #: the statements holding the node being visited, innermost last
+        self.statements: List[cst.BaseStatement] = []
         self.reset_caller_choice()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
@@ -111,11 +113,13 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         for before, after in zip(body, body[1:]):
             self.previous[id(after)] = before
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statement = node
+    def visit_BaseStatement(self, node: cst.BaseStatement) -> None:
+        super().visit_BaseStatement(node)
+        self.statements.append(node)
 
-    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statement = None
+    def leave_BaseStatement(self, node: cst.BaseStatement) -> None:
+        super().leave_BaseStatement(node)
+        self.statements.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -145,8 +149,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     def _ended_just_before(self, func: cst.CSTNode) -> bool:
         """True when the statement right before the one holding ``p.wait()`` calls ``p.kill()`` or
         ``p.communicate()``: the process is gone (or reaped) and the wait returns at once."""
-        statement = self.statement
-        before = self.previous.get(id(statement)) if statement is not None else None
+        before = self.previous.get(id(self.statements[-1])) if self.statements else None
         if not isinstance(before, cst.SimpleStatementLine) or not isinstance(func, cst.Attribute):
             return False
         ending = m.Call(func=m.Attribute(attr=m.Name("kill") | m.Name("communicate")))
