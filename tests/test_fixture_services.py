@@ -98,10 +98,13 @@ def test_the_migration_really_moved_the_services(migrated):
     root = migrated["root"]
     code = {p.relative_to(root).as_posix(): p.read_text() for p in (root / "services").rglob("*.py")}
     everything = "\n".join(code.values())
-    for gone in ("from retrying import", "method_whitelist=", "log.warn(", "assertEquals(", "deadline_ms=",
+    for gone in ("from retrying import", "DEFAULT_METHOD_WHITELIST", "log.warn(", "assertEquals(", "deadline_ms=",
                  "from acme.rpc import call", "import acme.settings", "from acme.settings import", "loop=loop)"):
         assert gone not in everything, gone
     assert "timeout=10" in code["services/orders/orders/payments_client.py"]
+    assert "method_whitelist=" not in code["services/orders/orders/scripts/replay_callbacks.py"]
+    # a shim that already handles urllib3 1.x and 2.x is left as it is
+    assert "method_whitelist=IDEMPOTENT_METHODS" in code["services/orders/orders/payments_client.py"]
     assert "timeout=15" in code["services/notifications/notifications/webhooks.py"]  # the service's own setting
     fx = code["services/orders/orders/fx.py"]
     assert "stop=stop_after_attempt(4)" in fx and "reraise=True" in fx
@@ -217,3 +220,23 @@ def test_terminal_table_names_every_project(migrated):
     for name in PROJECTS:
         assert name in out
     assert "across 4 projects" in out
+
+
+BUILD_REPLAY_SESSION = """
+from orders.scripts.replay_callbacks import session
+retry = session().get_adapter("https://orders.internal").max_retries
+print(retry.total, sorted(retry.allowed_methods))
+"""
+
+
+@pytest.mark.parametrize("state", ["pristine", "migrated"])
+def test_urllib3_1_only_code_builds_its_retry_under_urllib3_2_only_after_migration(migrated, tmp_path, state):
+    root = copy_fixture(tmp_path / state) if state == "pristine" else migrated["root"]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    built = subprocess.run([sys.executable, "-c", BUILD_REPLAY_SESSION], cwd=root / "services" / "orders",
+                           capture_output=True, text=True, env=env, timeout=120)
+    if state == "pristine":
+        assert built.returncode != 0 and "method_whitelist" in built.stderr, built.stderr
+    else:
+        assert built.returncode == 0, built.stderr
+        assert built.stdout.split()[0] == "5" and "'GET'" in built.stdout and "'POST'" not in built.stdout
