@@ -41,6 +41,7 @@ class FollowUp:
     file: str
     line: int
     column: int
+    filename: str = ""  # as the run showed it (relative to the working directory)
 
 
 @dataclass
@@ -122,7 +123,8 @@ def build_reports(result) -> List[ProjectReport]:
                 report.edits.append(AppliedEdit(edit.code, edit.name, relative, edit.line, edit.description,
                                                 edit.safety == UNSAFE))
         for finding in file_result.findings:
-            item = FollowUp(finding.code, finding.name, finding.message, relative, finding.line, finding.column)
+            item = FollowUp(finding.code, finding.name, finding.message, relative, finding.line, finding.column,
+                            file_result.filename)
             (report.errors if finding.code in ERROR_CODES else report.follow_ups).append(item)
     return [reports[name] for name in sorted(reports)]
 

@@ -10,6 +10,12 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
     from rich.console import Console
     from rich.table import Table
 
+    follow_ups = [item for report in reports for item in report.follow_ups + report.errors]
+    if follow_ups:
+        # the work left, one line each as `svcmod lint` prints findings, before the summary
+        for item in sorted(follow_ups, key=lambda f: (f.filename or f.file, f.line, f.code)):
+            stream.write(f"{item.filename or item.file}:{item.line}:{item.column}: {item.code} {item.message}\n")
+        stream.write("\n")
     console = Console(file=stream, force_terminal=color, no_color=not color, width=None if color else 150,
                       highlight=False)
     title = "would change" if mode in ("check", "diff") else "changed"
