@@ -202,6 +202,7 @@ def test_cli_check_then_migrate_then_check(svcmod, tmp_path):
     assert checked.exit_code == 1, checked
     assert client_source(root) == before
     assert "billing" in checked.stdout and "Would make 2 edits" in checked.stdout
+    assert "billing/client.py:11:" in checked.stdout and " SVC306 " in checked.stdout  # the follow-up, where
     done = svcmod("migrate", "v2", str(root), cwd=tmp_path)
     assert done.exit_code == 0, done
     assert "timeout=10" in client_source(root)
