@@ -131,9 +131,9 @@ CONFIG_KEYS: Dict[str, str] = {
 }
 
 
-def available(config: Config) -> Dict[str, Migration]:
+def available(config: Config, installed_ones: Optional[Mapping[str, Migration]] = None) -> Dict[str, Migration]:
     """Every migration usable under ``config``: installed ones, as extended or defined in config."""
-    migrations = installed()
+    migrations = dict(installed_ones if installed_ones is not None else installed())
     for name, table in config.migrations.items():
         migrations[name] = _from_config(name, table, migrations, config)
     return migrations
@@ -203,9 +203,9 @@ def _known_codes(config: Config) -> List[str]:
     return known_codes(config)
 
 
-def resolve(name: str, config: Config) -> Plan:
+def resolve(name: str, config: Config, installed_ones: Optional[Mapping[str, Migration]] = None) -> Plan:
     """The migration ``name`` under ``config``, with prefixes expanded and declared deprecations added."""
-    migrations = available(config)
+    migrations = available(config, installed_ones)
     migration = migrations.get(name)
     if migration is None:
         raise ConfigError(f"unknown migration '{name}'{did_you_mean(name, migrations)}; "
@@ -289,18 +289,19 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     files = discovery.files(paths)
 
     # files whose configurations give the same plan run together (usually: all of them)
+    shipped = installed()  # entry points read once, not once per configuration
     plans: Dict[int, Plan] = {}
     groups: Dict[Tuple[FrozenSet[str], FrozenSet[str]], Tuple[Plan, List[Path]]] = {}
     for file in files:
         config = finder.for_path(file)
         plan = plans.get(id(config))
         if plan is None:
-            plan = plans[id(config)] = resolve(name, config)
+            plan = plans[id(config)] = resolve(name, config, shipped)
         groups.setdefault((plan.fix_codes, plan.codes), (plan, []))[1].append(file)
     if not groups:
         # nothing to check: still say whether the migration exists
         here = paths[0] if paths[0].is_dir() else paths[0].parent
-        plan = resolve(name, finder.for_path(here.absolute() / "x.py"))
+        plan = resolve(name, finder.for_path(here.absolute() / "x.py"), shipped)
         groups[(plan.fix_codes, plan.codes)] = (plan, [])
 
     merged = RunResult(problems=list(discovery.problems))
