@@ -6,7 +6,7 @@ from typing import List, Set, Tuple, Union
 import libcst as cst
 
 from svcmod.names import dotted
-from svcmod.rule import SAFE, Fix, Invalid, Rule, Valid
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid
 
 #: The public names of aioredis 2.x, all exported by ``redis.asyncio`` with the same meaning.
 TOP_NAMES = frozenset({
@@ -74,6 +74,8 @@ class Aioredis(Rule):
                 fixed="from redis.asyncio import Redis, from_url as connect\nfrom redis.exceptions import ConnectionError\n",
                 count=2),
         Invalid("from aioredis.client import Pipeline\n", fixed="from redis.asyncio.client import Pipeline\n"),
+        Invalid("import json, aioredis\nclient = aioredis.from_url(url)\n",
+                fixed="import json\nfrom redis import asyncio as aioredis\n\nclient = aioredis.from_url(url)\n"),
         # aioredis 1.x: a different API, reported only
         Invalid("import aioredis\n\nasync def main():\n    pool = await aioredis.create_redis_pool('redis://localhost')\n"),
         Invalid("from aioredis import create_redis\n"),
@@ -105,46 +107,50 @@ class Aioredis(Rule):
 
     def end_file(self) -> None:
         for statement, where in self.imported:
-            problem, new = self._rewrite(statement, where)
+            problem, new, imports = self._rewrite(statement, where)
             if new is None:
                 self.report(where, message=f"{self.message} ({problem})" if problem else None)
             else:
-                self.report(where, fix=Fix.replace(statement, new, safety=SAFE,
+                self.report(where, fix=Fix.replace(statement, new, safety=SAFE, add_imports=imports,
                                                    description="import from `redis.asyncio`"))
 
     def _rewrite(self, statement: ImportNode, where: cst.CSTNode):
-        """(why it cannot be rewritten, or None; the rewritten statement, or None)."""
+        """(why it cannot be rewritten, or None; the rewritten statement, or None; imports to add)."""
         if isinstance(statement, cst.Import):
             alias = where
             assert isinstance(alias, cst.ImportAlias)
-            if dotted(alias.name) != "aioredis" or len(statement.names) != 1:
-                return "rewrite this import by hand", None
+            if dotted(alias.name) != "aioredis":
+                return "rewrite this import by hand", None, ()
             unknown = sorted(n for n in self.used if not _exists(n))
             if unknown:
                 v1 = [n for n in unknown if n.split(".")[1] in V1_NAMES]
                 kind = "aioredis 1.x API, port it by hand" if v1 else "not in redis.asyncio"
-                return f"{kind}: {', '.join(f'`{n}`' for n in unknown)}", None
+                return f"{kind}: {', '.join(f'`{n}`' for n in unknown)}", None, ()
             local = alias.asname.name.value if alias.asname is not None else "aioredis"
+            if len(statement.names) > 1:  # `import json, aioredis`: the others stay
+                others = [a for a in statement.names if a is not alias]
+                others[-1] = others[-1].with_changes(comma=statement.names[-1].comma)
+                return None, statement.with_changes(names=others), (AddImport("redis", "asyncio", local),)
             return None, cst.ImportFrom(
                 module=cst.Name("redis"),
                 names=[cst.ImportAlias(name=cst.Name("asyncio"), asname=cst.AsName(name=cst.Name(local)))],
                 semicolon=statement.semicolon,
-            )
+            ), ()
         module = dotted(statement.module) or ""
         if isinstance(statement.names, cst.ImportStar):
-            return "star import", None
+            return "star import", None, ()
         names = [dotted(a.name) or "" for a in statement.names]
         if module == "aioredis":
             target, known = "redis.asyncio", TOP_NAMES
         else:
             target, known = SUBMODULES.get(module[len("aioredis."):], (None, frozenset()))
             if target is None:
-                return f"`{module}` has no redis-py counterpart", None
+                return f"`{module}` has no redis-py counterpart", None, ()
         unknown = [n for n in names if known is not None and n not in known]
         if unknown:
             kind = "aioredis 1.x API, port it by hand" if set(unknown) & V1_NAMES else "not in redis.asyncio"
-            return f"{kind}: {', '.join(f'`{n}`' for n in unknown)}", None
-        return None, statement.with_changes(module=cst.parse_expression(target))
+            return f"{kind}: {', '.join(f'`{n}`' for n in unknown)}", None, ()
+        return None, statement.with_changes(module=cst.parse_expression(target)), ()
 
 
 def _exists(qualified: str) -> bool:
