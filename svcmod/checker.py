@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from svcmod.config import Config, is_selected
 from svcmod.names import Names, imported_modules
+from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
 from svcmod.rule import SAFE, UNSAFE, FileContext, Fix, Report, Rule
 from svcmod.walk import walk
@@ -176,7 +176,7 @@ class Checker:
         """Positions of reports, minus those suppressed by comments."""
         if not reports:
             return []
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = positions_of(module, [report.node for report in reports])
         text_lines = _text_lines(module, source)
         kept = []
         for report in reports:
