@@ -1,6 +1,7 @@
 """Checking one file: prefilter, parse, resolve, walk the rules, fix, verify."""
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass, field
@@ -121,8 +122,9 @@ class Checker:
         result = FileResult(filename)
         result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
         if len(source) > self.config.max_file_size:
-            self._engine_finding(result, "SVC901", f"not checked: {len(source)} bytes is over the "
-                                 f"max-file-size limit of {self.config.max_file_size}", 1, 1)
+            # the engine reads at most limit + 1 bytes, so the real size is not known here
+            self._engine_finding(result, "SVC901", f"not checked: larger than the max-file-size "
+                                 f"limit of {self.config.max_file_size} bytes", 1, 1)
             return result
         if b"\0" in source:
             self._engine_finding(result, "SVC901", "not checked: binary file (contains NUL bytes)", 1, 1)
@@ -137,6 +139,10 @@ class Checker:
         active = [self.rules[r.code] for r in self.rule_classes
                   if r.code not in ignored_codes and r.wants(source, imported)]
         if not active:
+            return result
+        too_deep = nesting_problem(source)
+        if too_deep:
+            self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         try:
             module = cst.parse_module(source)
@@ -153,14 +159,15 @@ class Checker:
         result.parsed = True
         try:
             reports = self._lint(module, filename, active)
+            located = self._locate(module, reports, source)
+            if self.policy.apply and any(self._fixable(r) for r, _ in located):
+                self._fix(result, module, source, filename, active, located, ignored_codes)
+            else:
+                result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         except RecursionError:
+            # LibCST's visitors and code generation recurse once per level of nesting
+            result.findings, result.edits, result.original, result.fixed = [], [], None, None
             self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
-            return result
-        located = self._locate(module, reports, source)
-        if self.policy.apply and any(self._fixable(r) for r, _ in located):
-            self._fix(result, module, source, filename, active, located, ignored_codes)
-        else:
-            result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         return result
 
     def _lint(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
@@ -242,7 +249,9 @@ class Checker:
                 raise VerificationFailed("the fixed file is not a fixed point")
             if current_source != source:
                 _check_compiles(current_source, source, filename)
-        except VerificationFailed as error:
+        except (VerificationFailed, RecursionError) as error:
+            if isinstance(error, RecursionError):
+                error = VerificationFailed("nesting too deep to rewrite")
             # leave the file as it is and report every finding of the original
             result.findings = [self._finding(filename, r, pos, line)
                                for r, (pos, line) in self._locate(module, self._lint(module, filename, original_active), source)]
@@ -253,6 +262,66 @@ class Checker:
             result.edits = edits
             result.original = source
             result.fixed = current_source
+
+
+#: CPython refuses more than 200 nested brackets. LibCST's native parser gets slow long before
+#: that and, past about 2000 levels, overflows the C stack: a segfault that no ``except`` catches
+#: and that takes the whole run down, so such files are refused before they are parsed.
+MAX_NESTING = 200
+#: A line with this many operators (``- - - 1``, ``a.b.b…``, ``1+1+…``) may nest as deeply.
+_CHAIN_LINE = 400
+_BRACKETS = bytes.maketrans(b"([{)]}", b"((()))")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"([{)]}"))
+_OPERATORS = b"-+~*/%&|^.@<>()[]"
+_NOT_OPERATORS = bytes(set(range(256)) - set(_OPERATORS))
+_WORD_OPERATORS = (b"not ", b"lambda", b"await ", b" if ", b" and ", b" or ")
+
+
+def nesting_problem(source: bytes) -> Optional[str]:
+    """Why ``source`` nests too deeply to be parsed safely, or None.
+
+    Cheap (a few % of a parse): brackets are counted on a copy holding only brackets; only a
+    file with a line full of operators is parsed by CPython's own parser first (which raises
+    instead of crashing) to measure how deep its expressions really nest.
+    """
+    brackets = source.translate(_BRACKETS, _NOT_BRACKETS)
+    depth = 0
+    while b"()" in brackets:
+        depth += 1
+        if depth > MAX_NESTING:
+            return f"nesting too deep (more than {MAX_NESTING} levels of brackets)"
+        brackets = brackets.replace(b"()", b"")
+    if len(source) < _CHAIN_LINE or not any(_operator_heavy(line) for line in source.split(b"\n")):
+        return None
+    try:
+        tree = compile(source, "<svcmod>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        return "nesting too deep (an expression Python itself cannot compile)"
+    except (SyntaxError, ValueError):
+        # not valid Python here and full of operators: the native parser is not risked on it
+        return "nesting too deep (a very long expression in code that does not compile)"
+    if _depth(tree) > 4 * MAX_NESTING:
+        return "nesting too deep (a very long chain of operators)"
+    return None
+
+
+def _operator_heavy(line: bytes) -> bool:
+    if len(line) < _CHAIN_LINE:
+        return False
+    if len(line.translate(None, _NOT_OPERATORS)) >= _CHAIN_LINE:
+        return True
+    return sum(line.count(word) for word in _WORD_OPERATORS) >= _CHAIN_LINE
+
+
+def _depth(tree: ast.AST) -> int:
+    """The deepest nesting of ``tree``, without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _check_compiles(new: bytes, old: bytes, filename: str) -> None:

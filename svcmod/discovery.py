@@ -52,7 +52,8 @@ class Discovery:
         spec = self._exclude_spec(config)
         if spec is not None:
             try:
-                relative = path.resolve().relative_to(config.root.resolve()).as_posix()
+                # realpath, not resolve(): it does not raise on a symlink loop
+                relative = Path(os.path.realpath(path)).relative_to(config.root.resolve()).as_posix()
             except ValueError:
                 relative = path.name
             if spec.match_file(relative + ("/" if is_dir else "")) or spec.match_file(path.name + ("/" if is_dir else "")):

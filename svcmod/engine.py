@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -16,8 +17,8 @@ from svcmod.checker import Checker, FileResult, Finding, FixPolicy
 from svcmod.config import Config, ConfigError, ConfigFinder
 from svcmod.discovery import Discovery, Problem
 from svcmod.projects import ProjectFinder
-from svcmod.registry import validate
-from svcmod.source import WriteRefused, digest, read_bytes, write_if_unchanged
+from svcmod.registry import ENGINE_CODES, validate
+from svcmod.source import WriteRefused, digest, read_bytes, read_source, write_if_unchanged
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
 IN_PROCESS_LIMIT = 8
@@ -92,7 +93,8 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
     checker = _checker(task.config)
     if source is None:
         try:
-            source = read_bytes(Path(task.path))
+            # a huge file is read only up to the limit: enough for the checker to refuse it
+            source, _ = read_source(Path(task.path), checker.config.max_file_size)
         except OSError as error:
             result = FileResult(task.filename)
             checker._engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
@@ -112,6 +114,9 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             result.written = True
         except (WriteRefused, OSError) as error:
             message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
+            # the findings the fixes would have removed are still in the file: report them all
+            unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"]).check(task.filename, source, task.ignored)
+            result.findings = unfixed.findings
             checker._engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
             result.edits = []
             result.fixed = None
@@ -127,9 +132,8 @@ def _check_stamped(task: _Task) -> Tuple[FileResult, Optional[Tuple[int, int, st
     if not _WORKER["stamp"] or task.path == "-":
         return _check_task(task), None
     try:
-        with open(task.path, "rb") as handle:
-            info = os.fstat(handle.fileno())  # before reading: a later edit then shows as a new mtime
-            source = handle.read()
+        # stat before reading: a later edit then shows as a new mtime
+        source, info = read_source(Path(task.path), _checker(task.config).config.max_file_size)
     except OSError:
         return _check_task(task), None
     return _check_task(task, source), (info.st_mtime_ns, info.st_size, digest(source))
@@ -154,7 +158,7 @@ def display_name(path: Path, cwd: Optional[str] = None) -> str:
 
 def _below_cwd(path: Path) -> bool:
     try:
-        path.resolve().relative_to(Path.cwd().resolve())
+        Path(os.path.realpath(path)).relative_to(Path.cwd().resolve())
         return True
     except ValueError:
         return False
@@ -168,7 +172,7 @@ def _per_file_ignored(path: Path, config: Config, specs: Dict[int, List[Tuple[pa
         compiled = [(pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores]
         specs[id(config)] = compiled
     try:
-        relative = path.resolve().relative_to(config.root.resolve()).as_posix()
+        relative = Path(os.path.realpath(path)).relative_to(config.root.resolve()).as_posix()
     except ValueError:
         relative = path.name
     ignored: List[str] = []
@@ -321,12 +325,49 @@ def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
     results: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
+    done = 0
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
                              initializer=_init_worker, initargs=init_args) as pool:
-        done = 0
-        for chunk_results in pool.map(_check_chunk, chunks):
+        futures = [(chunk, pool.submit(_check_chunk, chunk)) for chunk in chunks]
+        broken: List[_Task] = []
+        for chunk, future in futures:
+            try:
+                chunk_results = future.result()
+            except BrokenProcessPool:
+                broken.extend(chunk)
+                continue
             results.extend(chunk_results)
             done += len(chunk_results)
             if progress:
                 progress(done, len(tasks))
+    if broken:
+        results.extend(_retry_after_crash(broken, context, init_args))
+    return results
+
+
+def _retry_after_crash(tasks: List[_Task], context, init_args: tuple) -> List[Tuple[FileResult, None]]:
+    """Check again, one by one, the files of a pool whose worker died (a crash in native code).
+
+    One worker, one file at a time: the first file whose future breaks is the one that killed it.
+    It is reported, never written, and the run goes on with the files after it.
+    """
+    results: List[Tuple[FileResult, None]] = []
+    pending = list(tasks)
+    while pending:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                 initializer=_init_worker, initargs=init_args) as pool:
+            futures = [pool.submit(_check_task, task) for task in pending]
+            for index, future in enumerate(futures):
+                try:
+                    results.append((future.result(), None))
+                except BrokenProcessPool:
+                    culprit = FileResult(pending[index].filename)
+                    culprit.findings.append(Finding(
+                        "SVC901", ENGINE_CODES["SVC901"][0], "not checked: svcmod's worker process "
+                        "crashed on this file (please report it)", culprit.filename, 1, 1, 1, 1))
+                    results.append((culprit, None))
+                    pending = pending[index + 1:]
+                    break
+            else:
+                pending = []
     return results

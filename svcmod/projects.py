@@ -19,11 +19,12 @@ class ProjectFinder:
     """
 
     def __init__(self, given: Sequence[Path]) -> None:
-        self.given = [p.resolve() for p in given]
+        # realpath, not resolve(): a symlink loop named on the command line must not raise
+        self.given = [Path(os.path.realpath(p)) for p in given]
         self._cache: Dict[Path, Optional[Path]] = {}
 
     def project_of(self, file: Path, config: Optional[Config] = None) -> Path:
-        file = file.resolve()
+        file = Path(os.path.realpath(file))
         directory = file.parent
         if config is not None and config.projects:
             root = config.root.resolve()

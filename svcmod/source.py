@@ -26,6 +26,25 @@ def read_bytes(path: Path) -> bytes:
         return handle.read()
 
 
+class NotRegularFile(OSError):
+    """A FIFO, socket or device named like a source file: never read (it could block forever)."""
+
+
+def read_source(path: Path, limit: Optional[int] = None) -> "tuple[bytes, os.stat_result]":
+    """The bytes of a regular file and its stat taken before reading.
+
+    Opened without blocking so that a FIFO named ``x.py`` is refused instead of hanging the run;
+    at most ``limit + 1`` bytes are read, enough to tell that a huge file is over the limit.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile("not a regular file")
+        return (handle.read() if limit is None else handle.read(limit + 1)), info
+
+
 def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
     """Replace ``path`` with ``new`` atomically, only if it still holds ``original``.
 
