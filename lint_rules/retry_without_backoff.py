@@ -27,9 +27,8 @@ class RetryWithoutBackoff(Rule):
     max=<backoff-max>)` with its import. It is unsafe: calls now take longer to fail. Loops are
     reported only.
 
-    ## Options
-    `multiplier` (default 1): the first wait's upper bound in seconds, doubling per attempt.
-    `backoff-max`: defaults to the project's `backoff-max` setting (30 s).
+    `multiplier` is the first wait's upper bound in seconds, doubling per attempt up to
+    `backoff-max` (the project's `backoff-max` setting, 30 s).
 
     ## References
     - https://sre.google/sre-book/addressing-cascading-failures/

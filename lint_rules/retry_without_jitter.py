@@ -29,8 +29,7 @@ class RetryWithoutJitter(Rule):
     `jitter=None` (backoff's default is full jitter). Both are unsafe: waits change. Loops are
     reported only.
 
-    ## Options
-    `jitter`: the upper bound of the random part in seconds; the project's `jitter` setting (1 s).
+    `jitter` is the upper bound of the random part in seconds (the project's `jitter` setting, 1 s).
 
     ## References
     - https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/

@@ -31,9 +31,6 @@ class RetryWithoutStop(Rule):
     counts retries, not attempts). It is unsafe: a call that used to keep retrying now raises
     after that many attempts.
 
-    ## Options
-    `max-attempts`: defaults to the project's `max-attempts` setting (5).
-
     ## References
     - https://tenacity.readthedocs.io/en/latest/#stopping
     - https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/
