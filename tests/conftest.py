@@ -75,3 +75,9 @@ def write(root: Path, files: Dict[str, object]) -> Path:
         else:
             path.write_text(textwrap.dedent(str(content)).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-examples", type=int, default=None, metavar="N",
+                     help="hypothesmith examples per fuzz test in tests/test_fuzz.py (long profile); "
+                          "also SVCMOD_FUZZ_EXAMPLES. Default: the fast profile.")

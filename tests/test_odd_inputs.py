@@ -254,3 +254,99 @@ def test_a_crashing_worker_process_loses_one_file_not_the_run(tmp_path, monkeypa
     assert crashed.code == "SVC901" and "crashed" in crashed.message
     assert (tmp_path / "crash.py").read_text() == GOOD
     assert all((tmp_path / f"f{i:02}.py").read_text() == GOOD_FIXED for i in range(20))
+
+
+# -- untrusted code: read, never run ------------------------------------------------------------------
+SIDE_EFFECT = """\
+import pathlib
+import requests
+pathlib.Path({marker!r}).write_text("imported")
+requests.get("https://example.com")
+if __name__ == "__main__":
+    pathlib.Path({marker!r}).write_text("run")
+"""
+
+
+@pytest.mark.parametrize("command", [["lint", "--fix", "--unsafe-fixes"], ["migrate", "v2"]])
+def test_analysed_code_is_never_imported_or_run(svcmod, tmp_path, command):
+    marker = tmp_path / "MARKER"
+    project = tmp_path / "project"
+    code = SIDE_EFFECT.format(marker=str(marker))
+    # every name Python or a build tool might import or run: module, package, setup.py, conftest
+    write(project, {"service.py": code, "pkg/__init__.py": code, "setup.py": code, "conftest.py": code,
+                    "svcmod_plugin.py": code, "pyproject.toml": "[project]\nname = 'p'\n"})
+    result = svcmod(*command, ".", cwd=project)
+    assert "Traceback" not in result.stderr, result
+    assert not marker.exists(), f"analysed code ran: {marker.read_text()}"
+    assert "timeout=10" in (project / "service.py").read_text()  # it was read and fixed
+
+
+def test_plugins_are_not_loaded_from_configuration_or_the_project(svcmod, tmp_path):
+    """Rules come from svcmod itself and installed entry points only: a config cannot name a module."""
+    marker = tmp_path / "MARKER"
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\nplugins = ['evil']\n",
+                     "evil.py": f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n",
+                     "good.py": GOOD})
+    result = svcmod("lint", ".", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "plugins" in result.stderr
+    assert not marker.exists()
+
+
+# -- report paths are escaped --------------------------------------------------------------------------
+WEIRD_NAMES = ["a%b,c:d.py", "new\nline.py", "x_*|`[y](z)<b>.py", "carriage\rreturn.py"]
+
+
+@pytest.fixture
+def weird_tree(tmp_path):
+    if sys.platform == "win32":
+        pytest.skip("these names are not allowed on Windows")
+    write(tmp_path, {name: GOOD for name in WEIRD_NAMES})
+    return tmp_path
+
+
+def test_github_annotations_escape_file_names(svcmod, weird_tree):
+    result = svcmod("lint", "--format", "github", ".", cwd=weird_tree)
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(WEIRD_NAMES)  # one workflow command per finding: no raw newline leaks
+    files = sorted(line.split("file=", 1)[1].split(",line=", 1)[0] for line in lines)
+    assert files == sorted(["a%25b%2Cc%3Ad.py", "new%0Aline.py", "x_*|`[y](z)<b>.py", "carriage%0Dreturn.py"])
+
+
+def test_sarif_uris_are_percent_encoded(svcmod, weird_tree):
+    from urllib.parse import unquote
+    result = svcmod("lint", "--format", "sarif", ".", cwd=weird_tree)
+    sarif = json.loads(result.stdout)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]]
+    assert sorted(unquote(u) for u in uris) == sorted(WEIRD_NAMES)
+    for uri in uris:
+        # a ':' before any '/' would read as a URI scheme; control characters are not allowed
+        assert ":" not in uri and "\n" not in uri and "\r" not in uri and " " not in uri, uri
+
+
+def test_markdown_report_keeps_each_file_on_its_own_line(svcmod, weird_tree, tmp_path_factory):
+    report = tmp_path_factory.mktemp("report") / "report.md"
+    svcmod("migrate", "v2", "--check", "--report-md", str(report), ".", cwd=weird_tree)
+    text = report.read_text()
+    for name in WEIRD_NAMES:
+        assert name not in text or "\n" not in name and "\r" not in name, name
+    entries = [line for line in text.splitlines() if line.startswith("- `")]
+    assert len(entries) == 2 * len(WEIRD_NAMES)  # per file, and per behaviour-changing edit
+    # markdown characters stay inside code spans: no link, emphasis or table cell is made of a name
+    assert "[y](z)" not in text.replace("`[y](z)", "")
+
+
+def test_patches_carry_only_relative_paths_inside_the_project(svcmod, tmp_path):
+    write(tmp_path, {"repo/services/orders/pyproject.toml": "[project]\nname = 'orders'\n",
+                     "repo/services/orders/app/client.py": GOOD, "repo/tools/run.py": GOOD})
+    patches = tmp_path / "patches"
+    result = svcmod("migrate", "v2", "--check", "--patch-dir", str(patches), "repo", cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result
+    headers = [line for patch in patches.iterdir() for line in patch.read_text().splitlines()
+               if line.startswith(("--- ", "+++ ", "diff --git"))]
+    assert headers
+    for header in headers:
+        for path in header.split()[2 if header.startswith("diff") else 1:]:
+            assert path.startswith(("a/", "b/")) and ".." not in path.split("/"), header
+            assert not path[2:].startswith("/"), header
+    assert (tmp_path / "repo/tools/run.py").read_text() == GOOD  # --check wrote nothing

@@ -1,0 +1,120 @@
+"""Fuzzing: generated Python through every rule and fix never raises, and every fix verifies.
+
+hypothesmith writes syntactically odd but valid modules (``from_grammar``: from CPython's grammar;
+``from_node``: from LibCST's node types). Every rule runs on them with unsafe fixes on and with its
+prefilter bypassed (generated code rarely imports ``requests``, so rules would otherwise never run).
+A third strategy splices rules' own invalid examples into generated code, so fixes happen amid it.
+
+The property: checking raises nothing; no fix is refused by verification (SVC902 would mean a rule
+produced broken code); a fixed module parses, compiles when the original did, and is a fixed point.
+
+Fast profile by default (a few dozen examples per strategy). Long profile:
+``pytest tests/test_fuzz.py --fuzz-examples 4000`` (or ``SVCMOD_FUZZ_EXAMPLES=4000``).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Tuple, Type
+
+import hypothesmith
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from svcmod.checker import Checker, FixPolicy
+from svcmod.config import Config
+from svcmod.registry import builtin_rules
+from svcmod.rule import Invalid, Rule
+
+FAST_EXAMPLES = 40
+
+
+def examples_per_test(config) -> int:
+    chosen = config.getoption("--fuzz-examples") or os.environ.get("SVCMOD_FUZZ_EXAMPLES")
+    return int(chosen) if chosen else FAST_EXAMPLES
+
+
+def always_wanted(rule: Type[Rule]) -> Type[Rule]:
+    """``rule`` with its prefilter bypassed: it runs on every file that parses."""
+    return type(rule.__name__, (rule,), {"wants": classmethod(lambda cls, source, imported: True)})
+
+
+def every_rule_checker() -> Checker:
+    checker = Checker(Config(), FixPolicy(apply=True, unsafe=True))
+    assert len(checker.rule_classes) == len(builtin_rules())
+    checker.rule_classes = tuple(always_wanted(r) for r in checker.rule_classes)
+    return checker
+
+
+CHECKER = every_rule_checker()
+INVALID_EXAMPLES = sorted({example.code for rule in builtin_rules() for example in rule.examples
+                           if isinstance(example, Invalid)})
+
+
+def compiles(source: bytes) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning on generated code is noise here
+            compile(source, "<fuzz>", "exec", dont_inherit=True)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def check_property(code: str) -> None:
+    source = code.encode("utf-8", "surrogatepass")
+    result = CHECKER.check("fuzz.py", source)
+    refused = [f.message for f in result.findings if f.code == "SVC902"]
+    assert not refused, f"a fix failed verification: {refused}\n--- source ---\n{code}"
+    if result.fixed is None:
+        return
+    fixed = result.fixed
+    cst.parse_module(fixed)  # parses
+    if compiles(source):
+        assert compiles(fixed), f"fixed code does not compile\n--- source ---\n{code}\n--- fixed ---\n{fixed.decode()}"
+    again = CHECKER.check("fuzz.py", fixed)
+    assert again.fixed is None, (f"not a fixed point\n--- fixed ---\n{fixed.decode()}\n"
+                                 f"--- fixed again ---\n{again.fixed.decode()}")
+
+
+def fuzz_settings(request):
+    return settings(max_examples=examples_per_test(request.config), deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+def spliced() -> st.SearchStrategy[str]:
+    """A rule's invalid example before, inside or after generated code."""
+    def splice(parts: Tuple[str, str, int]) -> str:
+        generated, example, where = parts
+        if where == 0:
+            return example + "\n" + generated
+        if where == 1:
+            return generated.rstrip("\n") + "\n" + example
+        # inside a function defined by the generated module's end: fixes meet nested scopes
+        body = "".join("    " + line + "\n" if line.strip() else "\n" for line in example.splitlines())
+        return generated.rstrip("\n") + "\n\nasync def fuzzed():\n" + body
+    return st.tuples(hypothesmith.from_grammar(), st.sampled_from(INVALID_EXAMPLES),
+                     st.integers(0, 2)).map(splice)
+
+
+def test_rules_and_fixes_on_grammar_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(hypothesmith.from_grammar())(check_property))()
+
+
+def test_rules_and_fixes_on_node_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(hypothesmith.from_node())(check_property))()
+
+
+def test_rules_and_fixes_on_examples_spliced_into_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(spliced())(check_property))()
+
+
+def test_the_spliced_examples_really_get_fixed():
+    """Guard for the strategy above: the examples it splices in do carry fixes."""
+    fixed = [code for code in INVALID_EXAMPLES if CHECKER.check("x.py", code.encode()).fixed is not None]
+    assert len(fixed) >= 20
