@@ -67,6 +67,9 @@ def dispatch_table(rules: Sequence[Rule]) -> Dict[str, Tuple[List[Callable], Lis
     return table
 
 
+_OUTSIDE_SCOPE = frozenset({"decorators", "bases", "keywords"})
+_ENTER_SCOPE = "<enter scope>"
+
 #: What a field value is to the walk: 0 nothing to visit, 1 a node to visit, 2 a sequence of values.
 _KINDS: Dict[type, int] = {str: 0, type(None): 0, bool: 0, tuple: 2, list: 2}
 
@@ -109,7 +112,13 @@ def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
             if entry:
                 visits += entry[0]
                 leaves += entry[1]
-        plan = (tuple(visits), tuple(leaves), _fields(node_type), node_type in _SCOPES)
+        fields = _fields(node_type)
+        is_scope = node_type in _SCOPES
+        if is_scope:
+            # decorators and base classes are evaluated in the enclosing scope
+            outside = tuple(f for f in fields if f in _OUTSIDE_SCOPE)
+            fields = outside + (_ENTER_SCOPE,) + tuple(f for f in fields if f not in _OUTSIDE_SCOPE)
+        plan = (tuple(visits), tuple(leaves), fields, is_scope)
         plans[node_type] = plan
         return plan
 
@@ -125,10 +134,11 @@ def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
         for fn in visits:
             if fn(node) is False:
                 descend = False
-        if is_scope:
-            stack.append(node)
         if descend:
             for name in fields:
+                if name is _ENTER_SCOPE:
+                    stack.append(node)
+                    continue
                 child = getattr(node, name)
                 kind = kinds.get(type(child))
                 if kind is None:
@@ -142,7 +152,7 @@ def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
                             item_kind = kind_of(type(item))
                         if item_kind == 1:
                             visit(item)
-        if is_scope:
+        if is_scope and descend:
             stack.pop()
         for fn in leaves:
             fn(node)

@@ -106,3 +106,15 @@ def test_reference_reuses_existing_imports():
 ])
 def test_imported_modules(source, expected):
     assert imported_modules(source) == expected
+
+
+def test_decorators_resolve_in_the_enclosing_scope():
+    """A parameter named like an import does not hide the import from the function's decorator."""
+    from svcmod.checker import Checker
+    from svcmod.config import Config
+    source = (b"import tenacity\n\n"
+              b"@tenacity.retry\n"
+              b"def fetch(tenacity):\n"
+              b"    return tenacity\n")
+    found = Checker(Config(select=("SVC201",))).check("app.py", source)
+    assert [f.code for f in found.findings] == ["SVC201"]
