@@ -36,7 +36,7 @@ def fail(message: str) -> "click.exceptions.Exit":
 @contextmanager
 def output_stream(path: Optional[str]) -> Iterator[TextIO]:
     if path is None:
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
     else:
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
@@ -112,7 +112,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
     if stdin_filename is not None and not paths:
         paths = (Path("-"),)
     if any(str(p) == "-" for p in paths):
-        stdin = (stdin_filename or "-", click.get_binary_stream("stdin").read())
+        stdin = (stdin_filename or "-", sys.stdin.buffer.read())
     options = RunOptions(
         paths=paths or (Path("."),),
         select=codes_option(select), extend_select=codes_option(extend_select), ignore=codes_option(ignore),
@@ -142,7 +142,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
     if stdin is not None and fix:
         for file_result in result.files:
             if file_result.filename == stdin[0]:
-                click.get_binary_stream("stdout").write(file_result.fixed or stdin[1])
+                sys.stdout.buffer.write(file_result.fixed or stdin[1])
         _print_findings(result, "text", None, statistics, to_stderr=True)
     else:
         _print_findings(result, output_format, output_file, statistics)
@@ -191,7 +191,7 @@ def _print_findings(result, output_format: str, output_file: Optional[str], stat
                 stream.write(f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n")
         return
     if to_stderr:
-        renderer("text")(result, click.get_text_stream("stderr"))
+        renderer("text")(result, sys.stderr)
         return
     color = output_file is None and output_format == "text" and sys.stdout.isatty()
     with output_stream(output_file) as stream:
@@ -200,7 +200,7 @@ def _print_findings(result, output_format: str, output_file: Optional[str], stat
 
 def _print_diffs(result) -> bool:
     changed = False
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for file_result in result.files:
         if file_result.fixed is None or file_result.original is None:
             continue
@@ -242,7 +242,7 @@ def _summary_fixed(result, diff: bool) -> None:
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
 def rules_command(output_format: str, config_file: Optional[Path]) -> None:
     """List every rule: code, name, fix, summary."""
@@ -257,6 +257,12 @@ def rules_command(output_format: str, config_file: Optional[Path]) -> None:
     if output_format == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "fix": r.fix_safety, "summary": r.summary()}
                                for r in rules], indent=2))
+        return
+    if output_format == "markdown":
+        click.echo("| code | name | fix | what it finds |\n|---|---|---|---|")
+        for rule in rules:
+            summary = rule.summary().replace("|", "\\|")
+            click.echo(f"| {rule.code} | `{rule.name}` | {rule.fix_safety or 'report'} | {summary} |")
         return
     from rich.console import Console
     from rich.table import Table
