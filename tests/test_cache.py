@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,14 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     write(root, {"a.py": MISSING, "b.py": OTHER, "c.py": "x = 1\n",
                  "pyproject.toml": "[tool.svcmod]\nselect = ['SVC']\n"})
+    # as files are in real use: not written in the same moment as checked (see RACY_SECONDS)
+    for name in ("a.py", "b.py", "c.py"):
+        set_mtime(root / name, time.time() - 60)
     return root
+
+
+def set_mtime(path: Path, seconds: float) -> None:
+    os.utime(path, ns=(int(seconds * 1e9), int(seconds * 1e9)))
 
 
 def test_warm_run_checks_no_unchanged_file_and_reports_the_same(tmp_path, checks, monkeypatch):
@@ -115,6 +123,8 @@ def test_edited_file_is_checked_again_alone(tmp_path, checks):
 
 def test_same_size_edit_in_the_same_clock_tick_is_seen(tmp_path, checks):
     root = tree(tmp_path)
+    # modified as it was checked (an mtime not older than the check): the stat cannot be trusted
+    set_mtime(root / "a.py", time.time() + 3600)
     lint(root)
     stat = os.stat(root / "a.py")
     # same length, same mtime: only the content hash can tell (the racily-clean case)
