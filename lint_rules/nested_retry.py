@@ -55,6 +55,10 @@ class NestedRetry(RetryContextTracker, Rule):
         Invalid("import backoff\n\nclass Repo:\n    @backoff.on_exception(backoff.expo, OSError, max_tries=4)\n"
                 "    def load(self):\n        return self.query()\n\n"
                 "    @backoff.on_exception(backoff.expo, OSError, max_tries=2)\n    def query(self):\n        return db()\n"),
+        Invalid("import time\nfrom tenacity import retry, stop_after_attempt\n\n"
+                "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n\n"
+                "def sync():\n    for _ in range(3):\n        try:\n            return fetch()\n"
+                "        except ConnectionError:\n            time.sleep(1)\n"),
         Valid("from tenacity import retry, stop_after_attempt\n\n"
               "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n\n"
               "def sync():\n    return fetch()\n"),
