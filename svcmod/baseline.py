@@ -71,7 +71,8 @@ def entries_for(findings: Iterable[Finding], root: Path) -> List[Entry]:
         key = (finding.code, file, text)
         index = occurrences[key]
         occurrences[key] += 1
-        digest = hashlib.sha256("\0".join((finding.code, file, text, str(index))).encode("utf-8"))
+        # surrogateescape: a file name that is not UTF-8 (bytes on disk) must not crash the report
+        digest = hashlib.sha256("\0".join((finding.code, file, text, str(index))).encode("utf-8", "surrogateescape"))
         entries.append(Entry(digest.hexdigest()[:32], finding.code, file, finding.line, text))
     return entries
 

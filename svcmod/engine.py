@@ -153,7 +153,12 @@ def display_name(path: Path, cwd: Optional[str] = None) -> str:
         cwd = cwd or os.getcwd()
         if text.startswith(cwd.rstrip(os.sep) + os.sep) or _below_cwd(path):
             text = os.path.relpath(text, cwd)
-    return text.replace(os.sep, "/")
+    text = text.replace(os.sep, "/")
+    if not text.isascii():
+        # bytes that are not UTF-8 (``caf\xe9.py`` on disk) come as surrogates that no UTF-8
+        # stream or report file accepts: shown as \xe9 instead (I/O uses the real path)
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 def _below_cwd(path: Path) -> bool:

@@ -350,3 +350,40 @@ def test_patches_carry_only_relative_paths_inside_the_project(svcmod, tmp_path):
             assert path.startswith(("a/", "b/")) and ".." not in path.split("/"), header
             assert not path[2:].startswith("/"), header
     assert (tmp_path / "repo/tools/run.py").read_text() == GOOD  # --check wrote nothing
+
+
+def test_migrate_goes_through_every_odd_file(svcmod, tmp_path):
+    files = {"good.py": GOOD, **{name: content for name, (content, _) in ODD_FILES.items()}}
+    write(tmp_path, files)
+    report = tmp_path / "report.json"
+    result = svcmod("migrate", "v2", "--report-json", str(report), ".", cwd=tmp_path)
+    assert "Traceback" not in result.stderr + result.stdout, result
+    assert result.exit_code in (0, 1), result
+    assert_good_still_fixed(tmp_path)
+    for name, (content, _) in ODD_FILES.items():
+        assert (tmp_path / name).read_bytes() == content
+    text = report.read_text()
+    for name, (_, expected) in ODD_FILES.items():
+        if expected:
+            assert name in text, name  # each unreadable file is listed in the report
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes only on Linux file systems")
+@pytest.mark.parametrize("args", [
+    ["lint", "--format", "text"], ["lint", "--format", "json"], ["lint", "--format", "sarif"],
+    ["lint", "--format", "github"], ["baseline", "-o", "{out}/baseline.json"],
+    ["migrate", "v2", "--check", "--report-md", "{out}/r.md", "--report-json", "{out}/r.json",
+     "--patch-dir", "{out}/patches"],
+])
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(svcmod, tmp_path, args):
+    """Regression: SARIF fingerprints and the Markdown report raised UnicodeEncodeError on ``caf\\xe9.py``."""
+    root = tmp_path / "root"
+    root.mkdir()
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.py"), "wb") as handle:
+        handle.write(GOOD.encode())
+    args = [a.replace("{out}", str(tmp_path)) for a in args]
+    result = svcmod(*args, ".", cwd=root)
+    assert "Traceback" not in result.stderr + result.stdout, result
+    assert result.exit_code in (0, 1), result
+    if args[0] == "lint":
+        assert "caf" in result.stdout

@@ -66,7 +66,7 @@ def artifact_uri(filename: str) -> Dict[str, str]:
     relative = relative_file(filename, Path.cwd())
     if relative.startswith("../"):
         return {"uri": Path(filename).absolute().as_uri()}
-    return {"uri": quote(relative), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
 
 
 def sarif_log(result: RunResult) -> Dict[str, Any]:

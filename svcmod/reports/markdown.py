@@ -135,8 +135,10 @@ def write(reports: List[ProjectReport], target: Union[str, Path], *, migration: 
         written = []
         for report in reports:
             path = target / (patch_filename(report.name)[:-len(".patch")] + ".md")
-            path.write_text(project_body(report, migration, mode, patches.get(report.name)), encoding="utf-8")
+            path.write_text(project_body(report, migration, mode, patches.get(report.name)), encoding="utf-8",
+                            errors="backslashreplace")  # a file name that is not UTF-8 must not crash
             written.append(path)
         return written
-    target.write_text(render(reports, migration=migration, mode=mode, patches=patches), encoding="utf-8")
+    target.write_text(render(reports, migration=migration, mode=mode, patches=patches), encoding="utf-8",
+                      errors="backslashreplace")
     return [target]
