@@ -5,11 +5,11 @@ from typing import FrozenSet, Tuple
 
 import libcst as cst
 
-from svcmod.lint_rules.retry_patterns import retry_decorators, retry_loop, retry_use_of_call, sleeps
+from svcmod.lint_rules.retry_patterns import retry_decorators, RetryLoop, RetryLoopChecks, retry_use_of_call, sleeps
 from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid, keyword
 
 
-class BlockingSleepInAsyncRetry(Rule):
+class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
     """Checks for `time.sleep` between the retries of a coroutine.
 
     ## Why is this bad?
@@ -62,17 +62,8 @@ class BlockingSleepInAsyncRetry(Rule):
         function = self.enclosing_function
         return function is not None and function.asynchronous is not None
 
-    def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
-
-    def _loop(self, node: cst.CSTNode) -> None:
+    def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         if not self._in_coroutine():
-            return
-        found = retry_loop(self, node)
-        if found is None:
             return
         asyncio, imports = self.reference("asyncio")
         for call, name in sleeps(self, found):

@@ -29,6 +29,7 @@ class RequestsWithoutTimeout(Rule):
     and adding one could pass it twice) unless the code around it visibly puts a `"timeout"` key
     in a dict (`kwargs.setdefault("timeout", 5)`, `{"timeout": 5}`, `dict(timeout=5)`): the
     outermost function or class holding the call is searched, or the module at module level.
+    Set the option `star-kwargs = "skip"` to leave every `**kwargs` call alone.
 
     ## Fix safety
     The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s). It is
@@ -43,7 +44,8 @@ class RequestsWithoutTimeout(Rule):
     message = "requests call without a timeout can hang forever"
     fix_safety = UNSAFE
     imports = ("requests",)
-    options = {"timeout": Setting("default-timeout")}
+    options = {"timeout": Setting("default-timeout"), "star-kwargs": "report"}
+    choices = {"star-kwargs": ("report", "skip")}
     examples = (
         Invalid("import requests\nrequests.get('https://api.example.com/users')\n",
                 fixed="import requests\nrequests.get('https://api.example.com/users', timeout=10)\n"),
@@ -77,6 +79,8 @@ class RequestsWithoutTimeout(Rule):
                 fixed="import requests\nrequests.get(\n    url,\n    headers=headers,\n    timeout=10,\n)\n"),
         Valid("import requests\nrequests.get(url, timeout=5)\n"),
         Invalid("import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n"),
+        Valid("import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n",
+              options={"star-kwargs": "skip"}),
         Valid("import requests\n\ndef fetch(url, **kwargs):\n    kwargs.setdefault('timeout', 5)\n"
               "    return requests.get(url, **kwargs)\n"),
         Valid("import requests\nDEFAULTS = {'timeout': 5}\nrequests.get(url, **DEFAULTS)\n"),
@@ -108,7 +112,7 @@ class RequestsWithoutTimeout(Rule):
         if given is not None and not is_none(given.value):
             return
         if has_star_kwargs(node) and given is None:
-            if not self._timeout_set_nearby():
+            if self.config["star-kwargs"] == "report" and not self._timeout_set_nearby():
                 self.report(node, message="requests call passing **kwargs may have no timeout")
             return
         timeout = self.config["timeout"]

@@ -6,7 +6,7 @@ from typing import FrozenSet, Set
 import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import BROAD_EXCEPTIONS, catches_everything, delegates, \
-    may_hold_retry_loop, retry_loop, retry_use_of_call, walk_local
+    may_hold_retry_loop, RetryLoop, RetryLoopChecks, retry_use_of_call, walk_local
 from svcmod.names import dotted
 from svcmod.rule import Invalid, Rule, Valid, keyword
 
@@ -14,7 +14,7 @@ RETRY_IF_EXCEPTION_TYPE = frozenset({"tenacity.retry_if_exception_type",
                                      "tenacity.retry.retry_if_exception_type"})
 
 
-class RetryOnBroadException(Rule):
+class RetryOnBroadException(RetryLoopChecks, Rule):
     """Checks for retries that are written out to catch `Exception`, `BaseException` or everything.
 
     ## Why is this bad?
@@ -102,16 +102,7 @@ class RetryOnBroadException(Rule):
         exprs = [e.value for e in expr.elements] if isinstance(expr, (cst.Tuple, cst.List)) else [expr]
         return any(dotted(e) in BROAD_EXCEPTIONS for e in exprs)
 
-    def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
-
-    def _loop(self, node: cst.CSTNode) -> None:
-        found = retry_loop(self, node)
-        if found is None:
-            return
+    def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         for handler in found.again:
             if catches_everything(self, handler) and not _filters(handler) and not delegates(handler):
                 self.report(handler, message="retry loop retries on every exception: name the transient errors")

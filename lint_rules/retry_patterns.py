@@ -329,6 +329,24 @@ _ANALYSED: Dict[int, Tuple[cst.CSTNode, Optional[RetryLoop]]] = {}
 _ANALYSED_KEEP = 64
 
 
+class RetryLoopChecks:
+    """For rules that judge hand-written retry loops: ``check_retry_loop`` is called for each one."""
+
+    def visit_While(self, node: cst.While) -> None:
+        self._visit_loop(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._visit_loop(node)
+
+    def _visit_loop(self, node: cst.CSTNode) -> None:
+        found = retry_loop(self, node)  # type: ignore[arg-type]
+        if found is not None:
+            self.check_retry_loop(node, found)
+
+    def check_retry_loop(self, node: cst.CSTNode, found: "RetryLoop") -> None:
+        raise NotImplementedError
+
+
 def retry_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
     """``loop`` as a hand-written retry loop, or None when it is not one (see the module docstring)."""
     cached = _ANALYSED.get(id(loop))

@@ -6,11 +6,11 @@ from typing import FrozenSet
 import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import RETRYING_WAIT_SLOT, RetryUse, may_hold_retry_loop, \
-    retry_decorators, retry_loop, retry_use_of_call, waits
+    retry_decorators, RetryLoop, RetryLoopChecks, retry_use_of_call, waits
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, with_keyword
 
 
-class RetryWithoutBackoff(Rule):
+class RetryWithoutBackoff(RetryLoopChecks, Rule):
     """Checks for retries that do not wait between attempts.
 
     ## Why is this bad?
@@ -112,15 +112,8 @@ class RetryWithoutBackoff(Rule):
         if use is not None and use.library == "tenacity" and not use.opaque:
             self._tenacity(use)
 
-    def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
-
-    def _loop(self, node: cst.CSTNode) -> None:
-        found = retry_loop(self, node)
-        if found is not None and not waits(self, found):
+    def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
+        if not waits(self, found):
             self.report(node, message="retry loop goes round again without waiting")
 
     def _tenacity(self, use: RetryUse) -> None:

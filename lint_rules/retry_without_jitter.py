@@ -7,11 +7,11 @@ import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import RETRYING_WAIT_SLOT, TENACITY_JITTERED_WAITS, \
     TENACITY_PLAIN_WAITS, TENACITY_WAIT_COMBINATORS, RetryUse, assigned_in, has_randomness, is_constant, \
-    may_hold_retry_loop, retry_loop, retry_use_of_call, sleeps, walk_local
+    may_hold_retry_loop, RetryLoop, RetryLoopChecks, retry_use_of_call, sleeps, walk_local
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, is_none, keyword, without_keyword
 
 
-class RetryWithoutJitter(Rule):
+class RetryWithoutJitter(RetryLoopChecks, Rule):
     """Checks for retry waits with no random part.
 
     ## Why is this bad?
@@ -137,15 +137,8 @@ class RetryWithoutJitter(Rule):
         return [None]
 
     # -- hand-written loops ----------------------------------------------------------------
-    def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
-
-    def _loop(self, node: cst.CSTNode) -> None:
-        found = retry_loop(self, node)
-        if found is None or has_randomness(found):
+    def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
+        if has_randomness(found):
             return
         calls = [call for call, _ in sleeps(self, found, nested=False)]
         computed = assigned_in(found)

@@ -5,12 +5,12 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.lint_rules.retry_patterns import retry_loop
+from svcmod.lint_rules.retry_patterns import RetryLoop, RetryLoopChecks
 from svcmod.prefilter import may_hold_loop_with_try
 from svcmod.rule import Invalid, Rule, Valid
 
 
-class UnboundedRetryLoop(Rule):
+class UnboundedRetryLoop(RetryLoopChecks, Rule):
     """Checks for `while True:` retry loops with no attempt bound.
 
     ## Why is this bad?
@@ -57,13 +57,6 @@ class UnboundedRetryLoop(Rule):
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source)
 
-    def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
-
-    def _loop(self, node: cst.CSTNode) -> None:
-        found = retry_loop(self, node)
-        if found is not None and found.unbounded:
+    def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
+        if found.unbounded:
             self.report(node)

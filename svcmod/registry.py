@@ -86,6 +86,10 @@ def validate(config: Config) -> None:
                 names = ", ".join(rule.options) or "none"
                 raise ConfigError(f"{where}: [tool.svcmod.rules.{code}] unknown option '{key}'"
                                   f"{did_you_mean(key, rule.options)} (options of {code}: {names})")
+            allowed = rule.choices.get(key)
+            if allowed is not None and value not in allowed:
+                raise ConfigError(f"{where}: [tool.svcmod.rules.{code}] {key}: expected one of "
+                                  f"{', '.join(repr(a) for a in allowed)}, got {value!r}")
             default = rule.options[key]
             expected = _expected_type(default)
             if expected and not (isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)):

@@ -134,6 +134,8 @@ class Rule:
     tokens: ClassVar[Tuple[bytes, ...]] = ()
     #: Option defaults; a value may be a ``Setting`` to take a project-wide setting.
     options: ClassVar[Mapping[str, Any]] = {}
+    #: Options that take one of a few values: option -> the allowed values.
+    choices: ClassVar[Mapping[str, Tuple[Any, ...]]] = {}
     examples: ClassVar[Tuple[Example, ...]] = ()
     #: True for rules whose findings a migration lists as manual follow-ups rather than edits.
     report_only: ClassVar[bool] = False

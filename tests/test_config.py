@@ -78,6 +78,8 @@ def test_exclude_patterns(svcmod, tmp_path):
     ("[tool.svcmod.rules.SVC101]\ntimeout = 'x'\n", "[tool.svcmod.rules.SVC101] timeout: expected int or float, got 'x'"),
     ("[tool.svcmod.rules.SVC1O1]\ntimeout = 3\n", "[tool.svcmod.rules.SVC1O1]: unknown rule code (did you mean 'SVC101'?)"),
     ("[tool.svcmod]\nmax-attempts = -1\n", "max-attempts: expected a positive number, got -1"),
+    ("[tool.svcmod.rules.SVC101]\nstar-kwargs = 'never'\n",
+     "[tool.svcmod.rules.SVC101] star-kwargs: expected one of 'report', 'skip', got 'never'"),
     ("[tool.svcmod\nselect = 1\n", "invalid TOML"),
 ])
 def test_bad_config_is_exit_2_with_file_and_key(svcmod, tmp_path, config, expected):
