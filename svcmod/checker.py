@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
@@ -294,7 +295,7 @@ def nesting_problem(source: bytes) -> Optional[str]:
     if len(source) < _CHAIN_LINE or not any(_operator_heavy(line) for line in source.split(b"\n")):
         return None
     try:
-        tree = compile(source, "<svcmod>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
     except (RecursionError, MemoryError):
         return "nesting too deep (an expression Python itself cannot compile)"
     except (SyntaxError, ValueError):
@@ -324,13 +325,21 @@ def _depth(tree: ast.AST) -> int:
     return deepest
 
 
+def _compile_quietly(source: bytes, filename: str, flags: int = 0) -> Any:
+    """``compile()`` without its SyntaxWarnings: printed, they litter the user's terminal with
+    warnings about the user's code; under ``-W error`` they would even fail verification."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(source, filename, "exec", flags, dont_inherit=True)
+
+
 def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
     from svcmod.fixing import VerificationFailed
     try:
-        compile(new, filename, "exec", dont_inherit=True)
+        _compile_quietly(new, filename)
     except (SyntaxError, ValueError) as error:
         try:
-            compile(old, filename, "exec", dont_inherit=True)
+            _compile_quietly(old, filename)
         except (SyntaxError, ValueError):
             return  # did not compile before either (e.g. newer syntax): parse check suffices
         raise VerificationFailed(f"fixed code does not compile: {_describe(error)}") from None
@@ -340,7 +349,7 @@ def _syntax_error(source: bytes, error: cst.ParserSyntaxError) -> Tuple[str, int
     """CPython's own message and position when it has one (clearer than the CST parser's)."""
     import ast
     try:
-        compile(source, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        _compile_quietly(source, "<checked>", ast.PyCF_ONLY_AST)
     except SyntaxError as python_error:
         if python_error.lineno:
             return python_error.msg, python_error.lineno, max(1, python_error.offset or 1)

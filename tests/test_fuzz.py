@@ -63,7 +63,12 @@ def compiles(source: bytes) -> bool:
         return False
 
 
+#: Examples checked in this process, by test (written to $SVCMOD_FUZZ_LOG to count long runs).
+CHECKED = {"count": 0}
+
+
 def check_property(code: str) -> None:
+    CHECKED["count"] += 1
     source = code.encode("utf-8", "surrogatepass")
     result = CHECKER.check("fuzz.py", source)
     refused = [f.message for f in result.findings if f.code == "SVC902"]
@@ -77,6 +82,16 @@ def check_property(code: str) -> None:
     again = CHECKER.check("fuzz.py", fixed)
     assert again.fixed is None, (f"not a fixed point\n--- fixed ---\n{fixed.decode()}\n"
                                  f"--- fixed again ---\n{again.fixed.decode()}")
+
+
+@pytest.fixture(autouse=True)
+def count_examples(request):
+    CHECKED["count"] = 0
+    yield
+    log = os.environ.get("SVCMOD_FUZZ_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{request.node.name} {CHECKED['count']}\n")
 
 
 def fuzz_settings(request):

@@ -228,3 +228,13 @@ def test_checker_alone_reports_svc902_and_returns_no_new_bytes():
     result = checker.check("a.py", GOOD)
     assert result.fixed is None and result.edits == []
     assert "SVC902" in [f.code for f in result.findings]
+
+
+def test_python_warnings_about_the_users_code_are_not_printed(tmp_path):
+    """Regression: verification's compile() printed SyntaxWarnings (``x is 1``) on every fixing run."""
+    from conftest import run_subprocess
+    code = b"import requests\nif x is 1:\n    requests.get('u')\n"
+    (tmp_path / "a.py").write_bytes(code)
+    result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "--no-cache", "."], tmp_path)
+    assert "Warning" not in result.stderr, result
+    assert (tmp_path / "a.py").read_bytes() == code.replace(b"'u')", b"'u', timeout=10)")
