@@ -53,7 +53,7 @@ class AiohttpSessionWithoutTimeout(Rule):
                 "    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:\n"
                 "        pass\n"),
         Invalid("from aiohttp import ClientSession\nsession = ClientSession(headers=headers)\n",
-                fixed="from aiohttp import ClientTimeout, ClientSession\n"
+                fixed="from aiohttp import ClientSession, ClientTimeout\n"
                 "session = ClientSession(headers=headers, timeout=ClientTimeout(total=10))\n"),
         Invalid("import aiohttp as ah\nsession = ah.ClientSession(base_url)\n",
                 fixed="import aiohttp as ah\nsession = ah.ClientSession(base_url, timeout=ah.ClientTimeout(total=2))\n",
@@ -73,7 +73,7 @@ class AiohttpSessionWithoutTimeout(Rule):
             "        self.session = aiohttp.ClientSession(raise_for_status=True, "
             "timeout=aiohttp.ClientTimeout(total=10))\n"),
         Invalid("from aiohttp import ClientSession\na = ClientSession()\nb = ClientSession()\n",
-                fixed="from aiohttp import ClientTimeout, ClientSession\n"
+                fixed="from aiohttp import ClientSession, ClientTimeout\n"
                 "a = ClientSession(timeout=ClientTimeout(total=10))\nb = ClientSession(timeout=ClientTimeout(total=10))\n",
                 count=2),
         Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))\n"),

@@ -47,7 +47,7 @@ class GetEventLoopInCoroutine(Rule):
                 fixed="from asyncio import get_running_loop\n\nasync def now():\n    return get_running_loop().time()\n"),
         Invalid("from asyncio import get_event_loop as current_loop\n\ndef sync():\n    return current_loop()\n\n"
                 "async def now():\n    return current_loop().time()\n",
-                fixed="from asyncio import get_running_loop, get_event_loop as current_loop\n\n"
+                fixed="from asyncio import get_event_loop as current_loop, get_running_loop\n\n"
                 "def sync():\n    return current_loop()\n\nasync def now():\n    return get_running_loop().time()\n"),
         Valid("import asyncio\n\ndef main():\n    loop = asyncio.get_event_loop()\n    loop.run_until_complete(run())\n"),
         Valid("import asyncio\n\nasync def main():\n    def callback():\n        asyncio.get_event_loop().stop()\n"

@@ -42,14 +42,14 @@ class NaiveUtcDatetime(Rule):
     tokens = (b"utcnow", b"utcfromtimestamp")
     examples = (
         Invalid("from datetime import datetime\nstarted = datetime.utcnow()\n",
-                fixed="from datetime import timezone, datetime\nstarted = datetime.now(timezone.utc)\n"),
+                fixed="from datetime import datetime, timezone\nstarted = datetime.now(timezone.utc)\n"),
         Invalid("import datetime\nstamp = datetime.datetime.utcfromtimestamp(ts)\n",
                 fixed="import datetime\nstamp = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)\n"),
         Invalid("import datetime as dt\nfrom datetime import timezone as tz\nnow = dt.datetime.utcnow()\n",
                 fixed="import datetime as dt\nfrom datetime import timezone as tz\nnow = dt.datetime.now(tz.utc)\n"),
         Invalid("from datetime import datetime as DateTime\n\ndef age(ts):\n"
                 "    return DateTime.utcnow() - DateTime.utcfromtimestamp(ts)\n",
-                fixed="from datetime import timezone, datetime as DateTime\n\ndef age(ts):\n"
+                fixed="from datetime import datetime as DateTime, timezone\n\ndef age(ts):\n"
                 "    return DateTime.now(timezone.utc) - DateTime.fromtimestamp(ts, tz=timezone.utc)\n", count=2),
         # `timezone` means pytz's function here: reported, not rewritten
         Invalid("from datetime import datetime\nfrom pytz import timezone\nnow = datetime.utcnow()\n"),

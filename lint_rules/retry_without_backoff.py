@@ -45,7 +45,7 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt\n\n@retry(stop=stop_after_attempt(3))\n"
                 "def fetch():\n    return call()\n",
-                fixed="from tenacity import wait_random_exponential, retry, stop_after_attempt\n\n"
+                fixed="from tenacity import retry, stop_after_attempt, wait_random_exponential\n\n"
                       "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=1, max=30))\n"
                       "def fetch():\n    return call()\n"),
         Invalid("import tenacity\n\n@tenacity.retry\ndef fetch():\n    return call()\n",

@@ -45,7 +45,7 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt, wait_fixed\n\n"
                 "@retry(stop=stop_after_attempt(3), wait=wait_fixed(2))\ndef fetch():\n    return call()\n",
-                fixed="from tenacity import wait_random, retry, stop_after_attempt, wait_fixed\n\n"
+                fixed="from tenacity import retry, stop_after_attempt, wait_fixed, wait_random\n\n"
                       "@retry(stop=stop_after_attempt(3), wait=wait_fixed(2) + wait_random(0, 1))\n"
                       "def fetch():\n    return call()\n"),
         Invalid("import tenacity\nr = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), "

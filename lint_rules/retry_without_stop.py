@@ -44,7 +44,7 @@ class RetryWithoutStop(Rule):
     options = {"max-attempts": Setting("max-attempts")}
     examples = (
         Invalid("from tenacity import retry\n\n@retry\ndef fetch():\n    return call()\n",
-                fixed="from tenacity import stop_after_attempt, retry\n\n"
+                fixed="from tenacity import retry, stop_after_attempt\n\n"
                       "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n"),
         Invalid("import tenacity\n\n@tenacity.retry(wait=tenacity.wait_fixed(1))\ndef fetch():\n    return call()\n",
                 fixed="import tenacity\n\n@tenacity.retry(wait=tenacity.wait_fixed(1), "
@@ -52,12 +52,12 @@ class RetryWithoutStop(Rule):
                 options={"max-attempts": 3}),
         Invalid("from tenacity import Retrying, wait_random\n\nfor attempt in Retrying(wait=wait_random(0, 2)):\n"
                 "    with attempt:\n        call()\n",
-                fixed="from tenacity import stop_after_attempt, Retrying, wait_random\n\n"
+                fixed="from tenacity import Retrying, wait_random, stop_after_attempt\n\n"
                       "for attempt in Retrying(wait=wait_random(0, 2), stop=stop_after_attempt(5)):\n"
                       "    with attempt:\n        call()\n"),
         Invalid("from tenacity import AsyncRetrying\n\nasync def run():\n"
                 "    async for attempt in AsyncRetrying(reraise=True):\n        with attempt:\n            await call()\n",
-                fixed="from tenacity import stop_after_attempt, AsyncRetrying\n\nasync def run():\n"
+                fixed="from tenacity import AsyncRetrying, stop_after_attempt\n\nasync def run():\n"
                       "    async for attempt in AsyncRetrying(reraise=True, stop=stop_after_attempt(5)):\n"
                       "        with attempt:\n            await call()\n"),
         Invalid("import backoff\n\n@backoff.on_exception(backoff.expo, ConnectionError)\ndef fetch():\n    return call()\n",

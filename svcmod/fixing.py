@@ -7,7 +7,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
-from svcmod.rule import Fix
+from svcmod.names import dotted
+from svcmod.rule import AddImport, Fix
 
 
 class VerificationFailed(Exception):
@@ -65,10 +66,49 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> Tuple[cst.Module, L
                 context, [(r.module, r.name, r.alias) for r in dict.fromkeys(removals)]
             ).transform_module(new_module)
         if additions:
+            new_module, additions = _append_to_from_imports(new_module, list(dict.fromkeys(additions)))
+        if additions:
             new_module = AddImportsVisitor(
-                context, [ImportItem(a.module, a.name, a.alias) for a in dict.fromkeys(additions)]
+                context, [ImportItem(a.module, a.name, a.alias) for a in additions]
             ).transform_module(new_module)
     return new_module, applied
+
+
+def _append_to_from_imports(module: cst.Module, additions: List[AddImport]) -> Tuple[cst.Module, List[AddImport]]:
+    """Add names to an existing one-line ``from m import a, b`` at the end, as a person would.
+
+    (LibCST's AddImportsVisitor puts them first.) What this cannot place is left for it.
+    """
+    wanted = [a for a in additions if a.name is not None]
+    if not wanted:
+        return module, additions
+    body = list(module.body)
+    placed: List[AddImport] = []
+    for index, statement in enumerate(body):
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        node = statement.body[0]
+        if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None \
+                or isinstance(node.names, cst.ImportStar) or node.lpar is not None:
+            continue
+        module_name = dotted(node.module)
+        here = [a for a in wanted if a.module == module_name and a not in placed]
+        if not here:
+            continue
+        present = {(dotted(n.name), n.asname.name.value if n.asname and isinstance(n.asname.name, cst.Name) else None)
+                   for n in node.names}
+        names = list(node.names)
+        for addition in here:
+            placed.append(addition)
+            if (addition.name, addition.alias) in present:
+                continue
+            names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            alias = cst.AsName(name=cst.Name(addition.alias)) if addition.alias else None
+            names.append(cst.ImportAlias(name=cst.Name(addition.name), asname=alias))
+        body[index] = statement.with_changes(body=[node.with_changes(names=names)])
+    if not placed:
+        return module, additions
+    return module.with_changes(body=body), [a for a in additions if a not in placed]
 
 
 def verify(source: bytes, filename: str) -> cst.Module:

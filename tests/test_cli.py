@@ -203,3 +203,18 @@ def test_rules_and_rule_pages(svcmod, tmp_path):
         assert section in page.stdout
     missing = svcmod("rule", "SVC1O1", cwd=tmp_path)
     assert missing.exit_code == 2 and "unknown rule" in missing.stderr
+
+
+def test_added_names_go_after_the_existing_ones(svcmod, tmp_path):
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\nmax-attempts = 3\n", "jobs.py": """
+        from tenacity import retry, wait_fixed
+
+
+        @retry(wait=wait_fixed(1))
+        def sync():
+            pass
+        """})
+    svcmod("lint", "--fix", "--unsafe-fixes", "--select", "SVC201", ".", cwd=tmp_path)
+    text = (tmp_path / "jobs.py").read_text()
+    assert text.startswith("from tenacity import retry, wait_fixed, stop_after_attempt\n"), text
+    assert "@retry(wait=wait_fixed(1), stop=stop_after_attempt(3))" in text

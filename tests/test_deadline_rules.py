@@ -147,7 +147,7 @@ def test_client_timeout_imported_once_for_many_sessions():
                 self.session = ClientSession()
     """)
     assert text.count("import") == 1
-    assert text.startswith("from aiohttp import ClientTimeout, ClientSession\n")
+    assert text.startswith("from aiohttp import ClientSession, ClientTimeout\n")
     assert text.count("timeout=ClientTimeout(total=10)") == 3
 
 

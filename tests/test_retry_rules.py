@@ -33,7 +33,7 @@ def test_bare_retry_is_fixed_by_svc201_and_svc202_together(tmp_path):
     result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "service.py"], tmp_path)
     assert result.exit_code == 0, result
     assert (tmp_path / "service.py").read_text() == (
-        "from tenacity import wait_random_exponential, stop_after_attempt, retry\n\n\n"
+        "from tenacity import retry, stop_after_attempt, wait_random_exponential\n\n\n"
         "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=1, max=30))\n"
         "def fetch():\n    return call()\n")
     again = run_subprocess(["lint", "--select", "SVC2", "service.py"], tmp_path)
