@@ -1,6 +1,8 @@
 """SVC110: ``asyncio.wait_for`` told to wait forever."""
 from __future__ import annotations
 
+from typing import FrozenSet
+
 import libcst as cst
 
 from svcmod.rule import Invalid, Rule, Valid, argument, is_none
@@ -35,7 +37,11 @@ class AsyncioWaitForNone(Rule):
     message = "asyncio.wait_for with timeout=None never times out"
     report_only = True
     imports = ("asyncio",)
-    tokens = (b"None",)
+    tokens = (b"wait_for", b"timeout")
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        return super().wants(source, imported) and b"None" in source
     examples = (
         Invalid("import asyncio\n\nasync def main():\n    await asyncio.wait_for(fetch(), None)\n"),
         Invalid("import asyncio as aio\n\nasync def main():\n    await aio.wait_for(fetch(), timeout=None)\n"),

@@ -56,7 +56,7 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return b"async" in source and b"sleep" in source
+        return "time" in imported and b"async" in source and b"sleep" in source
 
     def _in_coroutine(self) -> bool:
         function = self.enclosing_function

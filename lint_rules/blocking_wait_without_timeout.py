@@ -1,7 +1,7 @@
 """SVC109: blocking waits on futures, threads, queues and events with no time limit."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
@@ -60,8 +60,15 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     name = "blocking-wait-without-timeout"
     message = "blocking wait without a timeout can hang forever"
     report_only = True
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        return super().wants(source, imported) and any(c in source for c in cls.creators)
     imports = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
     tokens = (b".result(", b".join(", b".get(", b".wait(")
+    #: … and the file must show where a waitable object comes from (its creation or annotation)
+    creators = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
+                b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")
     examples = (
         Invalid("from concurrent.futures import ThreadPoolExecutor\n"
                 "with ThreadPoolExecutor() as pool:\n    future = pool.submit(work)\n    future.result()\n"),

@@ -64,8 +64,8 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     message = "network call without a timeout can block forever"
     fix_safety = UNSAFE
     imports = ("urllib", "http", "socket", "smtplib", "ftplib", "imaplib", "poplib")
-    tokens = (b"urlopen", b"open(", b"Connection", b"create_connection", b"SMTP", b"LMTP", b"FTP", b"IMAP4",
-              b"POP3")
+    tokens = (b"urlopen", b"build_opener", b"OpenerDirector", b"HTTPConnection", b"HTTPSConnection",
+              b"create_connection", b"SMTP", b"LMTP", b"FTP", b"IMAP4", b"POP3")
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import urllib.request\nurllib.request.urlopen('https://example.com')\n",
