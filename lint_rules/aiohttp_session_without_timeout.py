@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 import libcst as cst
-import libcst.matchers as m
 
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
     keyword, positional_count, with_argument, with_keyword
@@ -134,6 +133,7 @@ class AiohttpSessionWithoutTimeout(Rule):
             return False
         stack = self.file.scope_stack
         around = stack[0] if stack else self.file.module
+        import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
         requests = m.findall(around, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in REQUEST_METHODS)))))
         made = [call for call in requests if call.func.value.deep_equals(session)]
         return bool(made) and all(

@@ -1,8 +1,9 @@
 """SVC101: requests calls that can wait forever."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import libcst as cst
-import libcst.matchers as m
 
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
     positional_count, with_keyword
@@ -124,7 +125,8 @@ class RequestsWithoutTimeout(Rule):
         around = stack[0] if stack else self.file.module
         known = self._searched.get(id(around))
         if known is None:
-            known = self._searched[id(around)] = bool(m.findall(around, TIMEOUT_KEY))
+            import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
+            known = self._searched[id(around)] = bool(m.findall(around, _timeout_key()))
         return known
 
     def reset(self) -> None:
@@ -132,9 +134,12 @@ class RequestsWithoutTimeout(Rule):
         self._searched: dict = {}
 
 
-#: ``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)``,
-#: ``dict(timeout=5)``, ``kwargs.update(timeout=5)``
-TIMEOUT_KEY = m.SimpleString(value=m.MatchIfTrue(lambda text: text.strip("\"'").lower() == "timeout")) | m.Call(
-    func=m.Name("dict") | m.Attribute(attr=m.Name("update")),
-    args=[m.ZeroOrMore(), m.Arg(keyword=m.Name("timeout")), m.ZeroOrMore()],
-)
+@lru_cache(maxsize=None)
+def _timeout_key():  # type: ignore[no-untyped-def]
+    """``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)``,
+    ``dict(timeout=5)``, ``kwargs.update(timeout=5)``."""
+    import libcst.matchers as m
+    return m.SimpleString(value=m.MatchIfTrue(lambda text: text.strip("\"'").lower() == "timeout")) | m.Call(
+        func=m.Name("dict") | m.Attribute(attr=m.Name("update")),
+        args=[m.ZeroOrMore(), m.Arg(keyword=m.Name("timeout")), m.ZeroOrMore()],
+    )

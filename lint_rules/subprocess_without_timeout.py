@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Dict, List, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
@@ -152,5 +151,6 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         before = self.previous.get(id(self.statements[-1])) if self.statements else None
         if not isinstance(before, cst.SimpleStatementLine) or not isinstance(func, cst.Attribute):
             return False
+        import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
         ending = m.Call(func=m.Attribute(attr=m.Name("kill") | m.Name("communicate")))
         return any(call.func.value.deep_equals(func.value) for call in m.findall(before, ending))
