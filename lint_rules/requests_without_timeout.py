@@ -126,7 +126,7 @@ class RequestsWithoutTimeout(Rule):
         known = self._searched.get(id(around))
         if known is None:
             import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
-            known = self._searched[id(around)] = bool(m.findall(around, _timeout_key()))
+            known = self._searched[id(around)] = bool(m.findall(around, timeout_key_matcher()))
         return known
 
     def reset(self) -> None:
@@ -135,7 +135,7 @@ class RequestsWithoutTimeout(Rule):
 
 
 @lru_cache(maxsize=None)
-def _timeout_key():  # type: ignore[no-untyped-def]
+def timeout_key_matcher():  # type: ignore[no-untyped-def]
     """``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)``,
     ``dict(timeout=5)``, ``kwargs.update(timeout=5)``."""
     import libcst.matchers as m
