@@ -33,7 +33,7 @@ import time
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Tuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE / ".corpus" / "reliability"

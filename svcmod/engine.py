@@ -18,7 +18,7 @@ from svcmod.config import Config, ConfigError, ConfigFinder
 from svcmod.discovery import Discovery, Problem
 from svcmod.projects import ProjectFinder
 from svcmod.registry import ENGINE_CODES, validate
-from svcmod.source import WriteRefused, digest, read_bytes, read_source, write_if_unchanged
+from svcmod.source import WriteRefused, digest, read_source, write_if_unchanged
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
 IN_PROCESS_LIMIT = 8
