@@ -39,34 +39,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE / ".corpus" / "reliability"
 SHARED_WHEELS = HERE / ".corpus" / "wheels"
 
-#: Service libraries, frameworks and generated API clients, pinned so every run checks the same code.
-WHEELS: Tuple[str, ...] = (
-    "django==4.2.16",
-    "sqlalchemy==2.0.36",
-    "kubernetes==31.0.0",
-    "stripe==11.1.0",
-    "twisted==24.10.0",
-    "tornado==6.4.1",
-    "aiohttp==3.10.10",
-    "celery==5.4.0",
-    "kombu==5.4.2",
-    "botocore==1.35.50",
-    "boto3==1.35.50",
-    "flask==3.0.3",
-    "werkzeug==3.0.4",
-    "starlette==0.41.2",
-    "fastapi==0.115.4",
-    "requests==2.32.3",
-    "urllib3==2.2.3",
-    "httpx==0.27.2",
-    "httpcore==1.0.6",
-    "tenacity==9.0.0",
-    "backoff==2.2.1",
-    "redis==5.2.0",
-    "pymongo==4.10.1",
-    "google-api-core==2.22.0",
-    "sentry-sdk==2.17.0",
-)
+#: The same pinned wheels as the benchmark (bench/corpus.py), so both check the same code.
+from corpus import WHEELS  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 #: The corpus sits below a git-ignored folder; without this every file would be skipped as ignored.
 CONFIG = "[tool.svcmod]\nrespect-gitignore = false\n"
