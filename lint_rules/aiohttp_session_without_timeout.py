@@ -106,10 +106,7 @@ class AiohttpSessionWithoutTimeout(Rule):
             self.targets[id(node.item)] = node.asname.name
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name in SESSIONS:
             self._session(node)
         elif name in TIMEOUTS:

@@ -74,9 +74,9 @@ class AsyncioLoopArgument(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         given = keyword(node, "loop")
-        if given is None or not isinstance(node.func, (cst.Name, cst.Attribute)):
+        if given is None:
             return
-        name = self.qualified_name(node.func)
+        name = self.callee(node)
         if name not in LOOP_REMOVED:
             return
         short = name.rpartition(".")[2]

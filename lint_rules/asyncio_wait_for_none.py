@@ -60,10 +60,7 @@ class AsyncioWaitForNone(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name not in TIMEOUT_SLOTS:
             return
         parameter, slot = TIMEOUT_SLOTS[name]

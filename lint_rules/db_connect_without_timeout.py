@@ -87,10 +87,7 @@ class DbConnectWithoutTimeout(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name in POSTGRES:
             self._postgres(node)
         elif name in MONGO:

@@ -151,9 +151,7 @@ class FlaskRemovedApi(Rule):
                                     add_imports=imports, description=f"use `markupsafe.{attr}`"))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return
-        name = self.qualified_name(node.func)
+        name = self.callee(node)
         if name in SEND_FILE:
             renames = SEND_FILE_KEYWORDS
         elif name in SEND_FROM_DIRECTORY:

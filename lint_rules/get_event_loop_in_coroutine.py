@@ -66,12 +66,12 @@ class GetEventLoopInCoroutine(Rule):
         self.lambdas -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
-        if node.args or self.lambdas or not isinstance(node.func, (cst.Name, cst.Attribute)):
+        if node.args or self.lambdas:
             return
         function = self.enclosing_function
         if function is None or function.asynchronous is None:
             return
-        if self.qualified_name(node.func) not in GET_EVENT_LOOP:
+        if self.callee(node) not in GET_EVENT_LOOP:
             return
         if isinstance(node.func, cst.Attribute):
             fix = Fix.replace(node.func.attr, cst.Name("get_running_loop"), safety=SAFE,

@@ -90,10 +90,7 @@ class RedisWithoutTimeout(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name in SYNC_CLIENTS:
             slots = SLOTS
         elif name in KEYWORD_ONLY or name in FROM_URL:

@@ -96,10 +96,7 @@ class RequestsWithoutTimeout(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name is None:
             return
         if name in FUNCTIONS:

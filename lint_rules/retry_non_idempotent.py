@@ -89,9 +89,7 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
 
     def _sends(self, node: cst.Call) -> Optional[str]:
         """``POST``/``PATCH`` when ``node`` sends one with requests or httpx, else None."""
-        if not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return None
-        name = self.qualified_name(node.func)
+        name = self.callee(node)
         if name in SENDERS:
             return name.rsplit(".", 1)[1].upper()
         if name in REQUESTERS:

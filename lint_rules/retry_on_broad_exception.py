@@ -82,8 +82,7 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if id(node) in self.narrowed:
             return
-        if isinstance(node.func, (cst.Name, cst.Attribute)) and \
-                self.qualified_name(node.func) in RETRY_IF_EXCEPTION_TYPE:
+        if self.callee(node) in RETRY_IF_EXCEPTION_TYPE:
             given = node.args[0].value if node.args else None
             if given is None or self._broad(given):
                 self.report(node, message="tenacity retries on every Exception: name the transient errors")

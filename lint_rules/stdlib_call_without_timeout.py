@@ -110,10 +110,7 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
         self.reset_caller_choice()
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         slot = TIMEOUT_SLOTS.get(name) if name is not None else None
         if slot is None:
             return

@@ -121,10 +121,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         self.statements.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
-            return
-        name = self.qualified_name(func)
+        name = self.callee(node)
         if name is None:
             return
         if name in RUNNERS:
@@ -134,7 +131,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
             slot = POPEN_METHODS.get(method)
             if slot is None or owner not in POPEN:
                 return
-            if method == "wait" and self._ended_just_before(func):
+            if method == "wait" and self._ended_just_before(node.func):
                 return
         if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
             return

@@ -186,6 +186,10 @@ class Rule:
         """``requests.get`` for ``rq.get`` after ``import requests as rq``; None if unknown."""
         return self.file.names.qualified_name(expr, self.file.scope_stack)
 
+    def callee(self, call: cst.Call) -> Optional[str]:
+        """The qualified name of what ``call`` calls (``requests.get``); None if unknown."""
+        return self.file.names.qualified_name(call.func, self.file.scope_stack)
+
     def created_by(self, expr: cst.BaseExpression) -> Optional[str]:
         """The qualified name of the callable whose call made the value ``expr`` refers to."""
         return self.file.names.created_by(expr, self.file.scope_stack)
