@@ -234,16 +234,13 @@ class Names:
                 return Value(creator)
             return UNKNOWN
         if isinstance(value, (cst.Name, cst.Attribute)):
-            alias = self._lookup_alias(value, scope)
+            alias = self.qualified_name_in(value, scope)
             if alias is not None:
                 return Alias(alias)
             creator = self.created_by_in(value, scope)
             if creator is not None:
                 return Value(creator)
         return UNKNOWN
-
-    def _lookup_alias(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
-        return self.qualified_name_in(expr, scope)
 
     def _annotated(self, annotation: cst.BaseExpression, scope: Scope) -> Optional[str]:
         """The class an annotation names: ``X`` for ``X``, ``"X"``, ``Optional[X]``, ``X | None``,
@@ -378,9 +375,6 @@ class Names:
             return qualified, (AddImport(qualified),)
         if name not in bindings:
             return name, (AddImport(module, name),)
-        top = qualified.split(".")[0]
-        if top not in bindings:
-            return qualified, (AddImport(module),)
         return qualified, (AddImport(module),)
 
 
