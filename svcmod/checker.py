@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
@@ -14,7 +13,7 @@ from svcmod.config import Config, is_selected
 from svcmod.names import Names, imported_modules
 from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
-from svcmod.rule import SAFE, UNSAFE, FileContext, Fix, Report, Rule
+from svcmod.rule import UNSAFE, FileContext, Report, Rule
 from svcmod.walk import walk
 
 MAX_FIX_ROUNDS = 8

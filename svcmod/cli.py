@@ -98,7 +98,6 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.checker import FixPolicy
     from svcmod.engine import RunOptions, run
-    from svcmod.output import renderer
 
     shard_part = None
     if shard is not None:
@@ -247,7 +246,7 @@ def _summary_fixed(result, diff: bool) -> None:
 def rules_command(output_format: str, config_file: Optional[Path]) -> None:
     """List every rule: code, name, fix, summary."""
     import json
-    from svcmod.config import Config, load_config
+    from svcmod.config import load_config
     from svcmod.registry import rules_for
     try:
         config = load_config(config_file) if config_file else _config_here()

@@ -14,7 +14,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 import pathspec
 
 from svcmod.checker import Checker, FileResult, Finding, FixPolicy
-from svcmod.config import Config, ConfigError, ConfigFinder
+from svcmod.config import Config, ConfigFinder
 from svcmod.discovery import Discovery, Problem
 from svcmod.projects import ProjectFinder
 from svcmod.registry import ENGINE_CODES, validate

@@ -30,7 +30,6 @@ class _Replace(cst.CSTTransformer):
                     continue
                 self.owner[id(old)] = fix
                 self.replacement[id(old)] = new
-        self.changed: Dict[int, bool] = {}
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
         key = id(original_node)

@@ -8,7 +8,7 @@ name bound to two different things in one scope is unknown: precision over recal
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 

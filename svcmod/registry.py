@@ -6,7 +6,7 @@ import inspect
 import pkgutil
 import sys
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, Tuple, Type
+from typing import Any, Dict, List, Tuple, Type
 
 from svcmod.config import Config, ConfigError, check_codes, did_you_mean, is_selected
 from svcmod.rule import Rule, Setting
