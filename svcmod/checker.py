@@ -218,7 +218,7 @@ class Checker:
              active: Sequence[Rule], located: List[Tuple[Report, Any]],
              ignored_codes: Sequence[str] = ()) -> None:
         from svcmod.fixing import VerificationFailed, apply_fixes, verify
-        original_active = active
+        original_located = located
         current_module, current_source = module, source
         edits: List[Edit] = []
         try:
@@ -253,8 +253,7 @@ class Checker:
             if isinstance(error, RecursionError):
                 error = VerificationFailed("nesting too deep to rewrite")
             # leave the file as it is and report every finding of the original
-            result.findings = [self._finding(filename, r, pos, line)
-                               for r, (pos, line) in self._locate(module, self._lint(module, filename, original_active), source)]
+            result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in original_located]
             self._engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
             return
         result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
