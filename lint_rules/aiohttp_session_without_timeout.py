@@ -40,6 +40,8 @@ class AiohttpSessionWithoutTimeout(Rule):
     """
 
     code = "SVC104"
+    local = True
+    via_imports = True
     name = "aiohttp-session-without-timeout"
     message = "aiohttp request timeout not bounded by a deadline"
     fix_safety = UNSAFE

@@ -1,12 +1,15 @@
 """SVC304: generator-based coroutines (``@asyncio.coroutine``), gone since Python 3.11."""
 from __future__ import annotations
 
-from typing import List, Optional, Set
+import re
+from typing import FrozenSet, List, Optional, Set
 
 import libcst as cst
 
 from svcmod.rule import UNSAFE, Fix, Invalid, RemoveImport, Rule, Valid
 
+#: Prefilter: a decorator line naming ``coroutine``, or an alias made of it (``as co``, ``co = …coroutine``).
+_DECORATOR_TEXT = re.compile(rb"^[ \t]*@[^\n]*coroutine|\bcoroutine[ \t]+as\b|=[ \t]*[\w.]*\bcoroutine[ \t]*$", re.M)
 DECORATORS = frozenset({"asyncio.coroutine", "asyncio.coroutines.coroutine"})
 #: asyncio functions whose result can be awaited (``as_completed`` is an iterator: not here).
 AWAITABLE_FUNCTIONS = frozenset(f"asyncio.{name}" for name in (
@@ -97,6 +100,11 @@ class AsyncioCoroutineDecorator(Rule):
     fix_safety = UNSAFE
     imports = ("asyncio",)
     tokens = (b"coroutine",)
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        # "coroutine" is in every other asyncio docstring; the decorator is on a line of its own
+        return super().wants(source, imported) and _DECORATOR_TEXT.search(source) is not None
     examples = (
         Invalid("import asyncio\n\n@asyncio.coroutine\ndef pause():\n    yield from asyncio.sleep(1)\n",
                 fixed="import asyncio\n\nasync def pause():\n    await asyncio.sleep(1)\n"),

@@ -49,6 +49,8 @@ class AsyncioLoopArgument(Rule):
     """
 
     code = "SVC303"
+    local = True
+    via_imports = True
     name = "asyncio-loop-argument"
     message = "`loop=` was removed from this asyncio API in Python 3.10"
     fix_safety = SAFE

@@ -33,6 +33,8 @@ class AsyncioWaitForNone(Rule):
     """
 
     code = "SVC110"
+    local = True
+    via_imports = True
     name = "asyncio-wait-for-none"
     message = "asyncio.wait_for with timeout=None never times out"
     report_only = True

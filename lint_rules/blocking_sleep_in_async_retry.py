@@ -27,6 +27,7 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
     """
 
     code = "SVC207"
+    local = True
     name = "blocking-sleep-in-async-retry"
     message = "time.sleep in an async retry blocks the event loop"
     fix_safety = SAFE
@@ -57,6 +58,10 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return "time" in imported and b"async" in source and b"sleep" in source
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        return mentioned and b"async" in text
 
     def _in_coroutine(self) -> bool:
         function = self.enclosing_function

@@ -57,6 +57,8 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC109"
+    local = True
+    via_imports = True
     name = "blocking-wait-without-timeout"
     message = "blocking wait without a timeout can hang forever"
     report_only = True

@@ -49,10 +49,13 @@ class DbConnectWithoutTimeout(Rule):
     """
 
     code = "SVC108"
+    local = True
+    via_imports = True
     name = "db-connect-without-timeout"
     message = "database connection without a timeout can block forever"
     fix_safety = UNSAFE
     imports = ("psycopg2", "psycopg", "pymongo", "motor")
+    tokens = (b"connect", b"ConnectionPool", b"MongoClient", b"MotorClient")
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import psycopg2\nconn = psycopg2.connect(dbname='app', host=host)\n",

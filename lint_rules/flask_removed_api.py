@@ -50,12 +50,14 @@ class FlaskRemovedApi(Rule):
     """
 
     code = "SVC313"
+    local = True
     name = "flask-removed-api"
     message = "removed in Flask 2.2/2.3"
     fix_safety = SAFE
     imports = ("flask",)
     tokens = (b"Markup", b"escape", b"attachment_filename", b"cache_timeout", b"add_etags",
               b"send_from_directory", b"JSONEncoder", b"JSONDecoder", b"json_encoder", b"json_decoder")
+    part_tokens = tokens + (b"first_request",)  # the hook is looked for without a flask import
     examples = (
         Invalid("from flask import Flask, Markup, escape\napp = Flask(__name__)\nhtml = Markup('<b>%s</b>') % escape(name)\n",
                 fixed="from flask import Flask\nfrom markupsafe import Markup, escape\n\napp = Flask(__name__)\n"

@@ -29,6 +29,8 @@ class GetEventLoopInCoroutine(Rule):
     """
 
     code = "SVC305"
+    local = True
+    via_imports = True
     name = "get-event-loop-in-coroutine"
     message = "use `asyncio.get_running_loop()` inside a coroutine"
     fix_safety = SAFE

@@ -78,6 +78,7 @@ class GrpcCallWithoutDeadline(Rule):
     """
 
     code = "SVC105"
+    local = True
     name = "grpc-call-without-deadline"
     message = "gRPC call without a deadline can wait forever"
     fix_safety = UNSAFE

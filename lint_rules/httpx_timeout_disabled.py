@@ -42,6 +42,8 @@ class HttpxTimeoutDisabled(Rule):
     """
 
     code = "SVC103"
+    local = True
+    via_imports = True
     name = "httpx-timeout-disabled"
     message = "httpx timeout disabled with None: the request can wait forever"
     fix_safety = UNSAFE

@@ -52,6 +52,7 @@ class LoggingWarn(Rule):
     """
 
     code = "SVC307"
+    local = True
     name = "logging-warn"
     message = "`warn` is a deprecated alias: use `warning`"
     fix_safety = SAFE

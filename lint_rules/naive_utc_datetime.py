@@ -35,6 +35,8 @@ class NaiveUtcDatetime(Rule):
     """
 
     code = "SVC306"
+    local = True
+    via_imports = True
     name = "naive-utc-datetime"
     message = "naive UTC datetime: use an aware `datetime.now(timezone.utc)`"
     fix_safety = UNSAFE

@@ -1,12 +1,12 @@
 """SVC208: a retry around something that already retries, so that attempts multiply."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Tuple, Union
 
 import libcst as cst
 
 from svcmod.lint_rules.retry_patterns import HTTP_ADAPTERS, RetryContext, RetryContextTracker, \
-    adapter_attempts, describe_attempts, function_key
+    adapter_attempts, describe_attempts, function_key, may_hold_retry_loop
 from svcmod.rule import Invalid, Rule, Valid, keyword
 
 Attempts = Union[int, float, None]
@@ -42,6 +42,12 @@ class NestedRetry(RetryContextTracker, Rule):
     name = "nested-retry"
     message = "retry around a call that already retries: attempts multiply"
     imports = ("tenacity", "backoff", "requests", "urllib3")
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        # nothing is nested without an outer retry: a tenacity/backoff one or a hand-written loop
+        return super().wants(source, imported) and \
+            ("tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source))
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt\n\n"
                 "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n\n"

@@ -53,10 +53,13 @@ class RedisWithoutTimeout(Rule):
     """
 
     code = "SVC107"
+    local = True
+    via_imports = True
     name = "redis-without-timeout"
     message = "redis client without socket_timeout can block forever"
     fix_safety = UNSAFE
     imports = ("redis",)
+    tokens = (b"Redis", b"from_url", b"ConnectionPool")
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import redis\ncache = redis.Redis(host='cache', port=6379)\n",

@@ -50,6 +50,7 @@ class RemovedStdlibModule(Rule):
     """
 
     code = "SVC309"
+    local = True
     name = "removed-stdlib-module"
     message = "this module was removed from the standard library"
     fix_safety = SAFE

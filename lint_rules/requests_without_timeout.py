@@ -41,10 +41,12 @@ class RequestsWithoutTimeout(Rule):
     """
 
     code = "SVC101"
+    local = True
     name = "requests-without-timeout"
     message = "requests call without a timeout can hang forever"
     fix_safety = UNSAFE
     imports = ("requests",)
+    context_tokens = (b"timeout",)  # a timeout key set elsewhere in the class or module
     options = {"timeout": Setting("default-timeout"), "star-kwargs": "report"}
     choices = {"star-kwargs": ("report", "skip")}
     examples = (

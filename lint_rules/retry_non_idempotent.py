@@ -39,6 +39,7 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
     """
 
     code = "SVC205"
+    local = True
     name = "retry-non-idempotent"
     message = "retried POST/PATCH may apply twice: send an Idempotency-Key or do not retry it"
     imports = ("requests", "httpx", "urllib3")

@@ -34,10 +34,12 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
     """
 
     code = "SVC204"
+    local = True
     name = "retry-on-broad-exception"
     message = "retry on every exception retries bugs and permanent errors too"
     imports = ("tenacity", "backoff")
     tokens = (b"except",)
+    part_tokens = ()  # a part may hold a finding through tenacity/backoff names or a loop
     examples = (
         Invalid("from tenacity import retry, retry_if_exception_type, stop_after_attempt\n\n"
                 "@retry(retry=retry_if_exception_type(Exception), stop=stop_after_attempt(3))\ndef f():\n    pass\n"),
@@ -70,6 +72,10 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source)
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        return mentioned or may_hold_retry_loop(text)
 
     def reset(self) -> None:
         self.narrowed: Set[int] = set()

@@ -36,11 +36,13 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     """
 
     code = "SVC202"
+    local = True
     name = "retry-without-backoff"
     message = "retry without a wait between attempts"
     fix_safety = UNSAFE
     imports = ("tenacity",)
     tokens = (b"except",)
+    part_tokens = ()  # a part may hold a finding through tenacity names or a loop (wants_part)
     options = {"multiplier": 1, "backoff-max": Setting("backoff-max")}
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt\n\n@retry(stop=stop_after_attempt(3))\n"
@@ -101,6 +103,10 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return "tenacity" in imported or may_hold_retry_loop(source)
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        return mentioned or may_hold_retry_loop(text)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for use in retry_decorators(self, node):

@@ -36,11 +36,13 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     """
 
     code = "SVC203"
+    local = True
     name = "retry-without-jitter"
     message = "retry wait without jitter: clients retry in lockstep"
     fix_safety = UNSAFE
     imports = ("tenacity", "backoff")
     tokens = (b"sleep",)
+    part_tokens = ()  # a part may hold a finding through tenacity/backoff names or a loop
     options = {"jitter": Setting("jitter")}
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt, wait_fixed\n\n"
@@ -89,6 +91,10 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return "tenacity" in imported or "backoff" in imported or \
             (b"sleep" in source and may_hold_retry_loop(source))
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        return mentioned or (b"sleep" in text and may_hold_retry_loop(text))
 
     def visit_Call(self, node: cst.Call) -> None:
         use = retry_use_of_call(self, node)

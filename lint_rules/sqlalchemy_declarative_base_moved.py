@@ -34,6 +34,8 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
     """
 
     code = "SVC311"
+    local = True
+    via_imports = True
     name = "sqlalchemy-declarative-base-moved"
     message = "moved to `sqlalchemy.orm` in SQLAlchemy 1.4"
     fix_safety = SAFE

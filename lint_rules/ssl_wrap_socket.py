@@ -30,6 +30,8 @@ class SslWrapSocket(Rule):
     """
 
     code = "SVC312"
+    local = True
+    via_imports = True
     name = "ssl-wrap-socket"
     message = ("`ssl.wrap_socket()` was removed in Python 3.12: use "
                "`ssl.create_default_context().wrap_socket(sock, server_hostname=...)`")

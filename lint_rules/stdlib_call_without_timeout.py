@@ -60,6 +60,8 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC102"
+    local = True
+    via_imports = True
     name = "stdlib-call-without-timeout"
     message = "network call without a timeout can block forever"
     fix_safety = UNSAFE

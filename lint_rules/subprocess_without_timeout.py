@@ -44,6 +44,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC106"
+    local = True
     name = "subprocess-without-timeout"
     message = "waiting on a subprocess without a timeout can block forever"
     fix_safety = UNSAFE

@@ -29,6 +29,7 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
     """
 
     code = "SVC206"
+    local = True
     name = "unbounded-retry-loop"
     message = "retry loop with no attempt bound retries forever"
     tokens = (b"while", b"count(")
@@ -56,6 +57,10 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
         return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source)
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        return mentioned and b"except" in text and may_hold_loop_with_try(text)
 
     def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         if found.unbounded:

@@ -10,6 +10,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 import libcst as cst
 
 from svcmod.config import Config, is_selected
+from svcmod.excerpt import excerpt
 from svcmod.names import Names, imported_modules
 from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
@@ -144,23 +145,27 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        try:
-            module = cst.parse_module(source)
-        except cst.ParserSyntaxError as error:
-            message, line, column = _syntax_error(source, error)
-            self._engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
-            return result
-        except RecursionError:
-            self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
-            return result
-        except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
-            self._engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
-            return result
+        part = excerpt(source, [type(rule) for rule in active])
+        module = None
+        if part is not None:
+            try:
+                module = cst.parse_module(part)
+            except Exception:  # LibCST reads the whole file below and reports what it finds there
+                part = None
+        if module is None:
+            module = self._parse(result, source)
+            if module is None:
+                return result
         result.parsed = True
         try:
             reports = self._lint(module, filename, active)
             located = self._locate(module, reports, source)
             if self.policy.apply and any(self._fixable(r) for r, _ in located):
+                if part is not None:  # fixes are made and verified on the whole file
+                    module = self._parse(result, source)
+                    if module is None:
+                        return result
+                    located = self._locate(module, self._lint(module, filename, active), source)
                 self._fix(result, module, source, filename, active, located, ignored_codes)
             else:
                 result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
@@ -169,6 +174,19 @@ class Checker:
             result.findings, result.edits, result.original, result.fixed = [], [], None, None
             self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
+
+    def _parse(self, result: FileResult, source: bytes) -> Optional[cst.Module]:
+        """The file's tree, or None after reporting why it cannot be parsed."""
+        try:
+            return cst.parse_module(source)
+        except cst.ParserSyntaxError as error:
+            message, line, column = _syntax_error(source, error)
+            self._engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
+        except RecursionError:
+            self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
+        except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
+            self._engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
+        return None
 
     def _lint(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
         context = FileContext(filename, module, Names(module))

@@ -139,6 +139,17 @@ class Rule:
     examples: ClassVar[Tuple[Example, ...]] = ()
     #: True for rules whose findings a migration lists as manual follow-ups rather than edits.
     report_only: ClassVar[bool] = False
+    #: True when a finding in a function depends only on that function, the module's imports and
+    #: top-level statements, and its class's ``self.<name>`` assignments: the rule may then be
+    #: given an excerpt of a long file (``svcmod/excerpt.py``) instead of the whole of it.
+    local: ClassVar[bool] = False
+    #: Excerpts: a function holds a finding only if it mentions one of these (None: ``tokens``) …
+    part_tokens: ClassVar[Optional[Tuple[bytes, ...]]] = None
+    #: … and (when True, or when there are no such tokens) a name bound by importing one of
+    #: ``imports``: every finding is on code whose meaning the resolver traces to those imports.
+    via_imports: ClassVar[bool] = False
+    #: Functions mentioning these are kept too, as findings elsewhere depend on them.
+    context_tokens: ClassVar[Tuple[bytes, ...]] = ()
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None,
                  settings: Optional[Mapping[str, Any]] = None) -> None:
@@ -165,6 +176,12 @@ class Rule:
         if cls.tokens and not any(t in source for t in cls.tokens):
             return False
         return True
+
+    @classmethod
+    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
+        """Excerpts: whether a function (``text``) can hold a finding, given whether it mentions
+        what ``part_tokens``/``via_imports`` say it must."""
+        return mentioned
 
     # -- called by the engine -------------------------------------------------------------
     def start_file(self, file: FileContext) -> None:

@@ -1,0 +1,376 @@
+"""Excerpts of long files: only the functions a rule could find something in, on their own lines.
+
+LibCST's parse is most of a cold run, and in a long file most functions hold nothing any rule
+looks for. Python's own parser (``ast``) reads a file about eight times faster and tells where
+every statement begins and ends, so for a long file the checker first asks it for the *parts*:
+functions (with their decorators), and module- or class-level docstrings and literal tables. A
+part is kept when it mentions what some rule looks for; every other part is replaced by a
+one-line *stub* on its own first line (``def name(): pass``, ``NAME = 0``, ``pass``) that binds
+the same names as the original did, and its other lines are left blank. LibCST then parses the
+excerpt: the same text on the same lines and columns, minus what nothing could match, so findings
+are located exactly as on the whole file.
+
+What a part must mention, per rule (``Rule.local`` rules only; any other rule sees whole files):
+
+- one of the rule's ``tokens`` (``Rule.part_tokens``), or, for a rule that gives none, a name the
+  file binds by importing one of the rule's ``imports`` (``rq`` after ``import requests as rq``),
+  or the module's own name (an import inside the function);
+- or a name *derived* from those: assigned, at module or class level or to ``self.<name>`` in a
+  method, from an expression that mentions them (``session = requests.Session()`` makes
+  ``session`` one), repeated until nothing new is derived;
+- or one of the rule's ``context_tokens`` (text its findings depend on even when it is elsewhere).
+
+Name resolution (``svcmod.names``) only ever looks outside a function at module- and class-level
+statements (kept: imports and assignments are context, never stubbed unless they are literal
+tables) and at ``self.<name>`` assignments in other methods of its class; so every method that
+assigns an attribute a kept method of its class mentions is kept too.
+"""
+from __future__ import annotations
+
+import ast
+import gc
+import re
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+
+#: Shorter files are parsed whole: an excerpt would not pay for Python's own parse.
+MIN_LINES = 400
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", "AsyncWith", "For",
+                                                "AsyncFor", "While", "Match") if hasattr(ast, name))
+_NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
+             ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.Compare, ast.BoolOp)
+
+
+class _Part:
+    """A stretch of whole lines that can be replaced by one stub line."""
+
+    __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "kept")
+
+    def __init__(self, first: int, header: int, last: int, stub: bytes, klass: Optional[int],
+                 assigns: FrozenSet[str] = frozenset()) -> None:
+        self.first, self.header, self.last = first, header, last
+        self.stub = stub
+        self.text = b""
+        self.klass = klass  # which class the part is a method of (an index), if any
+        self.assigns = assigns  # self.<name> attributes a method assigns
+        self.kept = False
+
+
+class _Reader:
+    """One pass over the statements (never the expressions) of a module's tree."""
+
+    def __init__(self, lines: List[bytes], literal_parts: bool) -> None:
+        self.lines = lines
+        self.literal_parts = literal_parts
+        self.parts: List[_Part] = []
+        #: statements outside parts that bind names: (names bound, first line, last line)
+        self.bindings: List[Tuple[FrozenSet[str], int, int]] = []
+        #: per method part: its ``self.<attr> = …`` statements as (attr, first line, last line)
+        self.attribute_bindings: List[Tuple[str, int, int]] = []
+        self.imports: List[ast.stmt] = []
+        self.classes = 0
+
+    def body(self, statements: Sequence[ast.stmt], klass: Optional[int]) -> None:
+        for statement in statements:
+            if isinstance(statement, _DEFS):
+                self.function(statement, klass)
+            elif isinstance(statement, ast.ClassDef):
+                self.classes += 1
+                self.body(statement.body, self.classes)
+            elif isinstance(statement, _BLOCKS):
+                for block in _blocks_of(statement):
+                    self.body(block, klass)
+                self.binding(statement)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                self.imports.append(statement)
+                names = frozenset(alias.asname or alias.name.split(".")[0] for alias in statement.names)
+                self.bindings.append((names, statement.lineno, statement.end_lineno or statement.lineno))
+            elif not self.literal(statement, klass):
+                self.binding(statement)
+
+    def function(self, fn: ast.stmt, klass: Optional[int]) -> None:
+        assert isinstance(fn, _DEFS)
+        first = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
+        indent = _indent(self.lines[fn.lineno - 1])
+        assigns: FrozenSet[str] = frozenset()
+        if klass is not None:
+            arguments = fn.args
+            params = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            if arguments.vararg is not None:
+                params.append(arguments.vararg)
+            if params:
+                assigns = self.attributes(fn.body, params[0].arg)
+        self.parts.append(_Part(first, fn.lineno, fn.end_lineno or fn.lineno,
+                                indent + b"def " + fn.name.encode() + b"(): pass", klass, assigns))
+
+    def attributes(self, statements: Sequence[ast.stmt], self_name: str) -> FrozenSet[str]:
+        """Attributes of ``self_name`` that the statements assign (not looking into nested defs)."""
+        found: Set[str] = set()
+        for statement in statements:
+            if isinstance(statement, (_DEFS, ast.ClassDef)):
+                continue
+            targets: List[ast.expr] = []
+            if isinstance(statement, ast.Assign):
+                targets = list(statement.targets)
+            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+                targets = [statement.target]
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+            for target in targets:
+                for name in _attributes_of(target, self_name):
+                    found.add(name)
+                    self.attribute_bindings.append((name, statement.lineno, statement.end_lineno or statement.lineno))
+            if isinstance(statement, _BLOCKS):
+                for block in _blocks_of(statement):
+                    found.update(self.attributes(block, self_name))
+        return frozenset(found)
+
+    def literal(self, statement: ast.stmt, klass: Optional[int]) -> bool:
+        """A docstring or a table (``X = {…}``) on lines of its own becomes a part."""
+        if not self.literal_parts or not self._whole_lines(statement):
+            return False
+        indent = _indent(self.lines[statement.lineno - 1])
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+                and isinstance(statement.value.value, (str, bytes)):
+            stub = indent + b"pass"
+        elif isinstance(statement, ast.Assign) and isinstance(statement.value, _LITERALS) \
+                and not (isinstance(statement.value, ast.Constant) and statement.value.value is None) \
+                and all(isinstance(t, ast.Name) for t in statement.targets):
+            stub = indent + b" = ".join(t.id.encode() for t in statement.targets  # type: ignore[attr-defined]
+                                        ) + b" = 0"
+        else:
+            return False
+        self.parts.append(_Part(statement.lineno, statement.lineno, statement.end_lineno or statement.lineno,
+                                stub, klass))
+        return True
+
+    def _whole_lines(self, statement: ast.stmt) -> bool:
+        first = self.lines[statement.lineno - 1]
+        if first[:statement.col_offset].strip():
+            return False
+        last = self.lines[(statement.end_lineno or statement.lineno) - 1]
+        rest = last[statement.end_col_offset:].strip()
+        return not rest or rest.startswith(b"#")
+
+    def binding(self, statement: ast.stmt) -> None:
+        names: Set[str] = set()
+        targets: List[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = list(statement.targets)
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            targets = [statement.target]
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+        for target in targets:
+            names.update(_names_of(target))
+        if names:
+            self.bindings.append((frozenset(names), statement.lineno, statement.end_lineno or statement.lineno))
+
+
+def _blocks_of(statement: ast.stmt) -> Iterable[Sequence[ast.stmt]]:
+    for attr in ("body", "orelse", "finalbody"):
+        block = getattr(statement, attr, None)
+        if block:
+            yield block
+    for handler in getattr(statement, "handlers", ()):
+        yield handler.body
+    for case in getattr(statement, "cases", ()):
+        yield case.body
+
+
+def _names_of(target: ast.expr) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Attribute):
+        yield target.attr
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _names_of(element)
+    elif isinstance(target, ast.Starred):
+        yield from _names_of(target.value)
+
+
+def _attributes_of(target: ast.expr, self_name: str) -> Iterable[str]:
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
+        yield target.attr
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _attributes_of(element, self_name)
+    elif isinstance(target, ast.Starred):
+        yield from _attributes_of(target.value, self_name)
+
+
+def _indent(line: bytes) -> bytes:
+    return line[:len(line) - len(line.lstrip(b" \t\f"))]
+
+
+def _import_names(statements: Sequence[ast.stmt], modules: Sequence[str]) -> Optional[Set[str]]:
+    """Names the imports bind to one of ``modules`` (or below), plus the modules' own top names;
+    None when a star import of one of them hides which names it binds."""
+    names = {module.split(".")[0] for module in modules}
+    for statement in statements:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if _under(alias.name, modules):
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level \
+                and _under(statement.module, modules):
+            for alias in statement.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name)
+    return names
+
+
+def _under(module: str, modules: Sequence[str]) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in modules)
+
+
+class _Mentions:
+    """Does a text mention any of some byte strings, or any of some words?"""
+
+    def __init__(self, tokens: Sequence[bytes], words: Iterable[str]) -> None:
+        self.tokens = tuple(tokens)
+        self.words: Set[str] = set(words)
+        self._pattern: Optional[Pattern[bytes]] = None
+
+    def add(self, words: Iterable[str]) -> bool:
+        new = set(words) - self.words
+        if new:
+            self.words |= new
+            self._pattern = None
+        return bool(new)
+
+    def __call__(self, text: bytes) -> bool:
+        if any(token in text for token in self.tokens):
+            return True
+        if not self.words:
+            return False
+        if self._pattern is None:
+            words = sorted(self.words, key=len, reverse=True)
+            self._pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+        return self._pattern.search(text) is not None
+
+
+def excerpt(source: bytes, rules: Sequence[type]) -> Optional[bytes]:
+    """``source`` with the parts none of ``rules`` could find anything in stubbed out, or None
+    when it should be parsed whole (short, not ``local`` rules, not parsed by Python, nothing to
+    leave out)."""
+    if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
+        return None
+    if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
+        return None  # lone CR line ends: Python's line numbers and ours would differ
+    tree = _parse(source)
+    if tree is None:
+        return None
+    lines = source.split(b"\n")
+    reader = _Reader(lines, literal_parts=_NON_UTF8_COOKIE.search(source, 0, 400) is None)
+    reader.body(tree.body, None)
+    del tree
+    parts = reader.parts
+    if not parts:
+        return None
+
+    def text(first: int, last: int) -> bytes:
+        return b"\n".join(lines[first - 1:last])
+
+    for part in parts:
+        part.text = text(part.first, part.last)
+    bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
+    attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
+    for rule in rules:
+        mentioned = _criterion(rule, reader.imports, bindings, attribute_bindings)
+        if mentioned is None:
+            return None
+        context = _Mentions(rule.context_tokens, ())
+        wants_part = rule.wants_part
+        for part in parts:
+            if not part.kept and (context(part.text) or wants_part(part.text, mentioned(part.text))):
+                part.kept = True
+    _keep_attribute_binders(parts)
+    if all(part.kept for part in parts):
+        return None
+    for part in parts:
+        if part.kept:
+            continue
+        for number in range(part.first, part.last + 1):
+            line = lines[number - 1]
+            end = b"\r" if line.endswith(b"\r") else b""
+            lines[number - 1] = (part.stub if number == part.header else b"") + end
+    return b"\n".join(lines)
+
+
+def _parse(source: bytes) -> Optional[ast.AST]:
+    # ast builds a million small objects that nothing will free before the tree is dropped:
+    # the cyclic collector scanning them would cost more than the parse (5x on the bench corpus)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # LibCST parses the whole file and reports the problem
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple[FrozenSet[str], bytes]],
+               attribute_bindings: Sequence[Tuple[str, bytes]]) -> Optional[Callable[[bytes], bool]]:
+    """What a part must mention for ``rule`` to find something in it; None: it must see it all."""
+    tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
+    checks = []
+    if tokens:
+        checks.append(_Mentions(tokens, ()))
+    if rule.via_imports or not tokens:
+        if not rule.imports:
+            return None  # nothing says what a part must mention
+        names = _import_names(imports, rule.imports)
+        if names is None:
+            return None
+        checks.append(_Mentions((), names))
+    for mentions in checks:
+        _derive(mentions, bindings, attribute_bindings)
+    if len(checks) == 1:
+        return checks[0]
+    first, second = checks
+    return lambda text: first(text) and second(text)
+
+
+def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], bytes]],
+            attribute_bindings: Sequence[Tuple[str, bytes]]) -> None:
+    """Add the names assigned from what ``mentions`` already finds, until nothing new is added."""
+    changed = True
+    while changed:
+        changed = False
+        for names, text in bindings:
+            if not names <= mentions.words and mentions(text):
+                changed |= mentions.add(names)
+        for name, text in attribute_bindings:
+            if name not in mentions.words and mentions(text):
+                changed |= mentions.add((name,))
+
+
+def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
+    """Keep each method that assigns an attribute a kept method of its class mentions."""
+    by_class: Dict[int, List[_Part]] = {}
+    for part in parts:
+        if part.klass is not None:
+            by_class.setdefault(part.klass, []).append(part)
+    for methods in by_class.values():
+        binders = [part for part in methods if part.assigns and not part.kept]
+        seen: Set[int] = set()
+        used: Set[bytes] = set()
+        while binders:
+            for index, part in enumerate(methods):
+                if part.kept and index not in seen:
+                    seen.add(index)
+                    used.update(_WORD.findall(part.text))
+            now = [part for part in binders if any(name.encode() in used for name in part.assigns)]
+            if not now:
+                break
+            for part in now:
+                part.kept = True
+            binders = [part for part in binders if not part.kept]
