@@ -47,7 +47,7 @@ def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
         excerpts.MIN_LINES = saved
     ended = time.process_time()
     lines = _code_lines(source) if whole.parsed else 0
-    kept = _code_lines(cut) if cut is not None else lines
+    kept = _code_lines(cut.source) if cut is not None else lines
     return (path, lines, kept, int(cut is not None),
             sorted(map(_key, with_excerpt.findings)), sorted(map(_key, whole.findings)),
             middle - started, ended - middle)

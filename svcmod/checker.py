@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
+from libcst.metadata import CodePosition, CodeRange
 
 from svcmod.config import Config, is_selected
-from svcmod.excerpt import excerpt
+from svcmod.excerpt import Excerpt, excerpt
 from svcmod.names import Names, imported_modules
 from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
@@ -149,7 +150,7 @@ class Checker:
         module = None
         if part is not None:
             try:
-                module = cst.parse_module(part)
+                module = cst.parse_module(part.source)
             except Exception:  # LibCST reads the whole file below and reports what it finds there
                 part = None
         if module is None:
@@ -159,7 +160,7 @@ class Checker:
         result.parsed = True
         try:
             reports = self._lint(module, filename, active)
-            located = self._locate(module, reports, source)
+            located = self._locate(module, reports, source, part)
             if self.policy.apply and any(self._fixable(r) for r, _ in located):
                 if part is not None:  # fixes are made and verified on the whole file
                     module = self._parse(result, source)
@@ -197,8 +198,10 @@ class Checker:
             rule.end_file()
         return context.reports
 
-    def _locate(self, module: cst.Module, reports: List[Report], source: bytes) -> List[Tuple[Report, Any]]:
-        """Positions of reports, minus those suppressed by comments."""
+    def _locate(self, module: cst.Module, reports: List[Report], source: bytes,
+                part: Optional[Excerpt] = None) -> List[Tuple[Report, Any]]:
+        """Positions of reports (in ``source``, also when ``module`` is an excerpt of it), minus
+        those suppressed by comments."""
         if not reports:
             return []
         positions = positions_of(module, [report.node for report in reports])
@@ -208,6 +211,9 @@ class Checker:
             position = positions.get(report.node)
             if position is None:
                 continue
+            if part is not None:
+                position = CodeRange(CodePosition(part.line_of(position.start.line), position.start.column),
+                                     CodePosition(part.line_of(position.end.line), position.end.column))
             start, end = position.start.line, position.end.line
             if _suppressed(report.code, text_lines, start, end, self.honour_noqa):
                 continue

@@ -33,7 +33,7 @@ import re
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 #: Shorter files are parsed whole: an excerpt would not pay for Python's own parse.
-MIN_LINES = 400
+MIN_LINES = 150
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", "AsyncWith", "For",
@@ -72,14 +72,22 @@ class _Reader:
         self.attribute_bindings: List[Tuple[str, int, int]] = []
         self.imports: List[ast.stmt] = []
         self.classes = 0
+        #: lines between two statements of a module or class body: only blank lines and comments
+        self.gaps: List[Tuple[int, int]] = []
 
-    def body(self, statements: Sequence[ast.stmt], klass: Optional[int]) -> None:
+    def body(self, statements: Sequence[ast.stmt], klass: Optional[int], gaps: bool = False) -> None:
+        previous_end = 0
         for statement in statements:
+            if gaps:
+                start = _first_line(statement)
+                if previous_end and start > previous_end + 1:
+                    self.gaps.append((previous_end + 1, start - 1))
+                previous_end = statement.end_lineno or statement.lineno
             if isinstance(statement, _DEFS):
                 self.function(statement, klass)
             elif isinstance(statement, ast.ClassDef):
                 self.classes += 1
-                self.body(statement.body, self.classes)
+                self.body(statement.body, self.classes, gaps=True)
             elif isinstance(statement, _BLOCKS):
                 for block in _blocks_of(statement):
                     self.body(block, klass)
@@ -93,7 +101,7 @@ class _Reader:
 
     def function(self, fn: ast.stmt, klass: Optional[int]) -> None:
         assert isinstance(fn, _DEFS)
-        first = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
+        first = _first_line(fn)
         indent = _indent(self.lines[fn.lineno - 1])
         assigns: FrozenSet[str] = frozenset()
         if klass is not None:
@@ -168,6 +176,12 @@ class _Reader:
             names.update(_names_of(target))
         if names:
             self.bindings.append((frozenset(names), statement.lineno, statement.end_lineno or statement.lineno))
+
+
+def _first_line(statement: ast.stmt) -> int:
+    """Where a statement starts, decorators included."""
+    decorators = getattr(statement, "decorator_list", None)
+    return min([statement.lineno] + [d.lineno for d in decorators]) if decorators else statement.lineno
 
 
 def _blocks_of(statement: ast.stmt) -> Iterable[Sequence[ast.stmt]]:
@@ -255,10 +269,24 @@ class _Mentions:
         return self._pattern.search(text) is not None
 
 
-def excerpt(source: bytes, rules: Sequence[type]) -> Optional[bytes]:
-    """``source`` with the parts none of ``rules`` could find anything in stubbed out, or None
-    when it should be parsed whole (short, not ``local`` rules, not parsed by Python, nothing to
-    leave out)."""
+class Excerpt:
+    """The text LibCST reads, and for each of its lines the line of the file it came from."""
+
+    __slots__ = ("source", "lines")
+
+    def __init__(self, source: bytes, lines: List[int]) -> None:
+        self.source = source
+        self.lines = lines
+
+    def line_of(self, line: int) -> int:
+        """The file's line number for line ``line`` of the excerpt."""
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else line
+
+
+def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
+    """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
+    the blank lines and comments between statements left out; or None when it should be parsed
+    whole (short, a rule that is not ``local``, not parsed by Python, nothing to leave out)."""
     if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
@@ -268,7 +296,7 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[bytes]:
         return None
     lines = source.split(b"\n")
     reader = _Reader(lines, literal_parts=_NON_UTF8_COOKIE.search(source, 0, 400) is None)
-    reader.body(tree.body, None)
+    reader.body(tree.body, None, gaps=True)
     del tree
     parts = reader.parts
     if not parts:
@@ -293,14 +321,18 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[bytes]:
     _keep_attribute_binders(parts)
     if all(part.kept for part in parts):
         return None
+    keep = bytearray(b"\1") * len(lines)
+    for first, last in reader.gaps:
+        keep[max(first - 1, 2):last] = bytes(max(0, last - max(first - 1, 2)))  # not an encoding line
     for part in parts:
-        if part.kept:
-            continue
-        for number in range(part.first, part.last + 1):
-            line = lines[number - 1]
-            end = b"\r" if line.endswith(b"\r") else b""
-            lines[number - 1] = (part.stub if number == part.header else b"") + end
-    return b"\n".join(lines)
+        if not part.kept:
+            keep[part.first - 1:part.last] = bytes(part.last - part.first + 1)
+            end = b"\r" if lines[part.header - 1].endswith(b"\r") else b""
+            lines[part.header - 1] = part.stub + end
+            keep[part.header - 1] = 1
+    keep[-1] = 1  # what follows the last line end
+    numbers = [number for number, flag in enumerate(keep, 1) if flag]
+    return Excerpt(b"\n".join([lines[number - 1] for number in numbers]), numbers)
 
 
 def _parse(source: bytes) -> Optional[ast.AST]:
