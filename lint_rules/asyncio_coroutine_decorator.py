@@ -95,6 +95,7 @@ class AsyncioCoroutineDecorator(Rule):
     """
 
     code = "SVC304"
+    local = True  # the coroutines it looks up elsewhere are async (stubs stay async) or decorated (kept)
     name = "asyncio-coroutine-decorator"
     message = "`@asyncio.coroutine` was removed in Python 3.11; use `async def`"
     fix_safety = UNSAFE

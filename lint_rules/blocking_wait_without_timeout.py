@@ -68,6 +68,7 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
         return super().wants(source, imported) and any(c in source for c in cls.creators)
     imports = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
     tokens = (b".result(", b".join(", b".get(", b".wait(")
+    calls = ("result", "join", "get", "wait")
     #: … and the file must show where a waitable object comes from (its creation or annotation)
     creators = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
                 b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")

@@ -56,6 +56,7 @@ class DbConnectWithoutTimeout(Rule):
     fix_safety = UNSAFE
     imports = ("psycopg2", "psycopg", "pymongo", "motor")
     tokens = (b"connect", b"ConnectionPool", b"MongoClient", b"MotorClient")
+    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in POSTGRES | MONGO}))
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import psycopg2\nconn = psycopg2.connect(dbname='app', host=host)\n",

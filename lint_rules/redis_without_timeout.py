@@ -60,6 +60,7 @@ class RedisWithoutTimeout(Rule):
     fix_safety = UNSAFE
     imports = ("redis",)
     tokens = (b"Redis", b"from_url", b"ConnectionPool")
+    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in SYNC_CLIENTS | KEYWORD_ONLY | FROM_URL}))
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import redis\ncache = redis.Redis(host='cache', port=6379)\n",

@@ -46,6 +46,7 @@ class RequestsWithoutTimeout(Rule):
     message = "requests call without a timeout can hang forever"
     fix_safety = UNSAFE
     imports = ("requests",)
+    calls = METHODS
     context_tokens = (b"timeout",)  # a timeout key set elsewhere in the class or module
     options = {"timeout": Setting("default-timeout"), "star-kwargs": "report"}
     choices = {"star-kwargs": ("report", "skip")}

@@ -68,6 +68,7 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     imports = ("urllib", "http", "socket", "smtplib", "ftplib", "imaplib", "poplib")
     tokens = (b"urlopen", b"build_opener", b"OpenerDirector", b"HTTPConnection", b"HTTPSConnection",
               b"create_connection", b"SMTP", b"LMTP", b"FTP", b"IMAP4", b"POP3")
+    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS}))
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import urllib.request\nurllib.request.urlopen('https://example.com')\n",

@@ -49,6 +49,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     message = "waiting on a subprocess without a timeout can block forever"
     fix_safety = UNSAFE
     imports = ("subprocess",)
+    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in RUNNERS} | set(POPEN_METHODS)))
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import subprocess\nsubprocess.run(['git', 'fetch'], check=True)\n",

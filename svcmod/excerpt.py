@@ -5,8 +5,8 @@ looks for. Python's own parser (``ast``) reads a file about eight times faster a
 every statement begins and ends, so for a long file the checker first asks it for the *parts*:
 functions (with their decorators), and module- or class-level docstrings and literal tables. A
 part is kept when it mentions what some rule looks for; every other part is replaced by a
-one-line *stub* on its own first line (``def name(): pass``, ``NAME = 0``, ``pass``) that binds
-the same names as the original did, and its other lines are left blank. LibCST then parses the
+one-line *stub* on its own first line (``def name(): pass``, ``async def name(): pass``,
+``NAME = 0``, ``pass``) that binds the same names, the same way, as the original did, and its other lines are left blank. LibCST then parses the
 excerpt: the same text on the same lines and columns, minus what nothing could match, so findings
 are located exactly as on the whole file.
 
@@ -40,6 +40,10 @@ _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", 
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+#: ``.name``: an attribute (of ``self``, or of anything: only the name counts).
+_ATTRIBUTE = re.compile(rb"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
+#: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
+_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)(?:\s|\\)*\(")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
              ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.Compare, ast.BoolOp)
 
@@ -53,7 +57,7 @@ class _Part:
                  assigns: FrozenSet[str] = frozenset()) -> None:
         self.first, self.header, self.last = first, header, last
         self.stub = stub
-        self.text = b""
+        self.text = _Text(b"")
         self.klass = klass  # which class the part is a method of (an index), if any
         self.assigns = assigns  # self.<name> attributes a method assigns
         self.kept = False
@@ -112,7 +116,8 @@ class _Reader:
             if params:
                 assigns = self.attributes(fn.body, params[0].arg)
         self.parts.append(_Part(first, fn.lineno, fn.end_lineno or fn.lineno,
-                                indent + b"def " + fn.name.encode() + b"(): pass", klass, assigns))
+                                indent + (b"async def " if isinstance(fn, ast.AsyncFunctionDef) else b"def ")
+                                + fn.name.encode() + b"(): pass", klass, assigns))
 
     def attributes(self, statements: Sequence[ast.stmt], self_name: str) -> FrozenSet[str]:
         """Attributes of ``self_name`` that the statements assign (not looking into nested defs)."""
@@ -243,30 +248,55 @@ def _under(module: str, modules: Sequence[str]) -> bool:
     return any(module == m or module.startswith(m + ".") for m in modules)
 
 
-class _Mentions:
-    """Does a text mention any of some byte strings, or any of some words?"""
+class _Text:
+    """Some lines of the file, with the words in them and the names called in them (each found
+    once, then asked about by every rule)."""
 
-    def __init__(self, tokens: Sequence[bytes], words: Iterable[str]) -> None:
+    __slots__ = ("text", "_words", "_called")
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self._words: Optional[FrozenSet[bytes]] = None
+        self._called: Optional[FrozenSet[bytes]] = None
+
+    @property
+    def words(self) -> FrozenSet[bytes]:
+        if self._words is None:
+            self._words = frozenset(_WORD.findall(self.text))
+        return self._words
+
+    @property
+    def called(self) -> FrozenSet[bytes]:
+        if self._called is None:
+            self._called = frozenset(_CALLED.findall(self.text))
+        return self._called
+
+
+class _Mentions:
+    """Does a text mention any of some byte strings or words (or, with ``calls``, call one of the
+    words: ``word(``, ``.word(``)?"""
+
+    def __init__(self, tokens: Sequence[bytes], words: Iterable[str], calls: bool = False) -> None:
         self.tokens = tuple(tokens)
-        self.words: Set[str] = set(words)
-        self._pattern: Optional[Pattern[bytes]] = None
+        self.words: Set[bytes] = {word.encode() for word in words}
+        self.calls = calls
 
     def add(self, words: Iterable[str]) -> bool:
-        new = set(words) - self.words
+        new = {word.encode() for word in words} - self.words
         if new:
             self.words |= new
-            self._pattern = None
         return bool(new)
 
-    def __call__(self, text: bytes) -> bool:
-        if any(token in text for token in self.tokens):
+    def names(self, text: _Text) -> bool:
+        """Whether ``text`` mentions a token or a word (what makes an assignment derive a name)."""
+        if self.tokens and any(token in text.text for token in self.tokens):
             return True
-        if not self.words:
-            return False
-        if self._pattern is None:
-            words = sorted(self.words, key=len, reverse=True)
-            self._pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
-        return self._pattern.search(text) is not None
+        return bool(self.words) and not text.words.isdisjoint(self.words)
+
+    def __call__(self, text: _Text) -> bool:
+        if not self.calls:
+            return self.names(text)
+        return bool(self.words) and not text.called.isdisjoint(self.words)
 
 
 class Excerpt:
@@ -302,8 +332,8 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
     if not parts:
         return None
 
-    def text(first: int, last: int) -> bytes:
-        return b"\n".join(lines[first - 1:last])
+    def text(first: int, last: int) -> _Text:
+        return _Text(b"\n".join(lines[first - 1:last]))
 
     for part in parts:
         part.text = text(part.first, part.last)
@@ -316,7 +346,7 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
         context = _Mentions(rule.context_tokens, ())
         wants_part = rule.wants_part
         for part in parts:
-            if not part.kept and (context(part.text) or wants_part(part.text, mentioned(part.text))):
+            if not part.kept and (context(part.text) or wants_part(part.text.text, mentioned(part.text))):
                 part.kept = True
     _keep_attribute_binders(parts)
     if all(part.kept for part in parts):
@@ -349,8 +379,8 @@ def _parse(source: bytes) -> Optional[ast.AST]:
             gc.enable()
 
 
-def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple[FrozenSet[str], bytes]],
-               attribute_bindings: Sequence[Tuple[str, bytes]]) -> Optional[Callable[[bytes], bool]]:
+def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple[FrozenSet[str], _Text]],
+               attribute_bindings: Sequence[Tuple[str, _Text]]) -> Optional[Callable[[_Text], bool]]:
     """What a part must mention for ``rule`` to find something in it; None: it must see it all."""
     tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
     checks = []
@@ -363,30 +393,31 @@ def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple
         if names is None:
             return None
         checks.append(_Mentions((), names))
+    if rule.calls:
+        checks.append(_Mentions((), rule.calls, calls=True))
     for mentions in checks:
         _derive(mentions, bindings, attribute_bindings)
     if len(checks) == 1:
         return checks[0]
-    first, second = checks
-    return lambda text: first(text) and second(text)
+    return lambda text: all(check(text) for check in checks)
 
 
-def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], bytes]],
-            attribute_bindings: Sequence[Tuple[str, bytes]]) -> None:
+def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]],
+            attribute_bindings: Sequence[Tuple[str, _Text]]) -> None:
     """Add the names assigned from what ``mentions`` already finds, until nothing new is added."""
     changed = True
     while changed:
         changed = False
         for names, text in bindings:
-            if not names <= mentions.words and mentions(text):
+            if not all(name.encode() in mentions.words for name in names) and mentions.names(text):
                 changed |= mentions.add(names)
         for name, text in attribute_bindings:
-            if name not in mentions.words and mentions(text):
+            if name.encode() not in mentions.words and mentions.names(text):
                 changed |= mentions.add((name,))
 
 
 def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
-    """Keep each method that assigns an attribute a kept method of its class mentions."""
+    """Keep each method that assigns an attribute a kept method of its class reads (``.name``)."""
     by_class: Dict[int, List[_Part]] = {}
     for part in parts:
         if part.klass is not None:
@@ -399,7 +430,7 @@ def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
             for index, part in enumerate(methods):
                 if part.kept and index not in seen:
                     seen.add(index)
-                    used.update(_WORD.findall(part.text))
+                    used.update(_ATTRIBUTE.findall(part.text.text))
             now = [part for part in binders if any(name.encode() in used for name in part.assigns)]
             if not now:
                 break

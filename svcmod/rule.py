@@ -148,6 +148,9 @@ class Rule:
     #: … and (when True, or when there are no such tokens) a name bound by importing one of
     #: ``imports``: every finding is on code whose meaning the resolver traces to those imports.
     via_imports: ClassVar[bool] = False
+    #: … and (if any) a call of one of these names (``run(``, ``.run(``) or of a name made from
+    #: one (``sh`` after ``from subprocess import run as sh``): every finding is on such a call.
+    calls: ClassVar[Tuple[str, ...]] = ()
     #: Functions mentioning these are kept too, as findings elsewhere depend on them.
     context_tokens: ClassVar[Tuple[bytes, ...]] = ()
 

@@ -221,9 +221,29 @@ def test_files_an_excerpt_cannot_serve_are_parsed_whole(source, monkeypatch):
 
 
 def test_a_rule_that_is_not_local_sees_the_whole_file(monkeypatch):
-    source = "import asyncio\n" + DECOYS + "\n\n@asyncio.coroutine\ndef legacy():\n    yield from asyncio.sleep(1)\n"
-    assert excerpt_of(source, monkeypatch, select=("SVC304",)) is None
+    source = "from tenacity import retry\n" + DECOYS + "\n\n@retry\ndef fetch():\n    return call()\n"
+    assert excerpt_of(source, monkeypatch, select=("SVC208",)) is None
     assert excerpt_of(source, monkeypatch, select=("SVC306",)) is None  # no rule wants the file at all
+
+
+def test_coroutines_stay_coroutines_in_stubs(monkeypatch):
+    source = textwrap.dedent('''
+        import asyncio
+
+        class Client:
+            async def ping(self):
+                await asyncio.sleep(0)
+                return True
+
+            @asyncio.coroutine
+            def legacy(self):
+                yield from self.ping()
+    ''') + DECOYS
+    cut = excerpt_of(source, monkeypatch, select=("SVC304",))
+    assert "    async def ping(): pass\n" in cut
+    whole, _ = findings(source, monkeypatch, excerpt=False, select=("SVC304",))
+    assert [code for code, *_ in whole] == ["SVC304"]
+    assert findings(source, monkeypatch, excerpt=True, select=("SVC304",))[0] == whole
 
 
 def test_short_files_are_parsed_whole(monkeypatch):
