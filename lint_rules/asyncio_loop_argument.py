@@ -56,6 +56,7 @@ class AsyncioLoopArgument(Rule):
     fix_safety = SAFE
     imports = ("asyncio",)
     tokens = (b"loop=", b"loop =")
+    calls = tuple(sorted({function for functions in _REMOVED.values() for function in functions}))
     examples = (
         Invalid("import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1, loop=loop)\n",
                 fixed="import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1)\n"),

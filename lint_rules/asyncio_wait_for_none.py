@@ -40,6 +40,7 @@ class AsyncioWaitForNone(Rule):
     report_only = True
     imports = ("asyncio",)
     tokens = (b"wait_for", b"timeout")
+    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS}))
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:

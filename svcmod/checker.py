@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -121,6 +122,18 @@ class Checker:
 
     # -- one file -------------------------------------------------------------------------
     def check(self, filename: str, source: bytes, ignored_codes: Sequence[str] = ()) -> FileResult:
+        # A tree is a million small objects that live until the file is done and hold no cycles:
+        # the cyclic collector scanning them again and again cost 17 % of a cold run. It runs
+        # between files instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check(filename, source, ignored_codes)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _check(self, filename: str, source: bytes, ignored_codes: Sequence[str]) -> FileResult:
         result = FileResult(filename)
         result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
         if len(source) > self.config.max_file_size:
