@@ -72,6 +72,9 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     #: … and the file must show where a waitable object comes from (its creation or annotation)
     creators = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
                 b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")
+    #: a function holding a finding sees where the waited-on object comes from, or uses a name
+    #: assigned from there (``self.jobs`` after ``self.jobs = queue.Queue()``)
+    part_tokens = creators
     examples = (
         Invalid("from concurrent.futures import ThreadPoolExecutor\n"
                 "with ThreadPoolExecutor() as pool:\n    future = pool.submit(work)\n    future.result()\n"),

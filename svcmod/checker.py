@@ -160,6 +160,8 @@ class Checker:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         part = excerpt(source, [type(rule) for rule in active])
+        if part is not None and part.empty:
+            return result
         module = None
         if part is not None:
             try:

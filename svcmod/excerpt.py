@@ -308,6 +308,11 @@ class Excerpt:
         self.source = source
         self.lines = lines
 
+    @property
+    def empty(self) -> bool:
+        """Nothing in the file could hold a finding: it need not be parsed at all."""
+        return not self.lines
+
     def line_of(self, line: int) -> int:
         """The file's line number for line ``line`` of the excerpt."""
         return self.lines[line - 1] if 0 < line <= len(self.lines) else line
@@ -315,8 +320,9 @@ class Excerpt:
 
 def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
-    the blank lines and comments between statements left out; or None when it should be parsed
-    whole (short, a rule that is not ``local``, not parsed by Python, nothing to leave out)."""
+    the blank lines and comments between statements left out (an ``empty`` excerpt when that is
+    everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
+    parsed by Python, nothing to leave out)."""
     if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
@@ -339,15 +345,23 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
         part.text = text(part.first, part.last)
     bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
     attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
+    in_part = bytearray(len(lines))
+    for part in parts:
+        in_part[part.first - 1:part.last] = b"\1" * (part.last - part.first + 1)
+    outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
+    anything_outside = False
     for rule in rules:
         mentioned = _criterion(rule, reader.imports, bindings, attribute_bindings)
         if mentioned is None:
             return None
         context = _Mentions(rule.context_tokens, ())
         wants_part = rule.wants_part
+        anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
         for part in parts:
             if not part.kept and (context(part.text) or wants_part(part.text.text, mentioned(part.text))):
                 part.kept = True
+    if not anything_outside and not any(part.kept for part in parts):
+        return Excerpt(b"", [])  # no rule could find anything anywhere in the file
     _keep_attribute_binders(parts)
     if all(part.kept for part in parts):
         return None

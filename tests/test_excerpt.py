@@ -266,3 +266,19 @@ def test_a_class_holding_only_a_docstring_stays_valid(monkeypatch):
     cut = excerpt_of(source, monkeypatch)
     assert "class Failed(Exception):\n    pass\n" in cut
     compile(cut, "cut.py", "exec")
+
+
+def test_a_file_where_nothing_could_match_is_not_parsed(monkeypatch):
+    source = "import subprocess\n" + DECOYS + "\nERRORS = (subprocess.CalledProcessError,)\n"
+    monkeypatch.setattr(excerpts, "MIN_LINES", 0)
+    cut = excerpts.excerpt(source.encode(), [type(r) for r in Checker(Config(select=("SVC106",))).rules.values()])
+    assert cut is not None and cut.empty
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC106",))
+    assert found == [] and not result.parsed
+
+
+def test_module_level_code_is_looked_at_even_when_no_function_is_kept(monkeypatch):
+    source = "import subprocess\n" + DECOYS + "\nsubprocess.run(['make'])\n"
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC106",))
+    assert [code for code, *_ in found] == ["SVC106"] and result.parsed
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC106",))[0]
