@@ -36,8 +36,9 @@ def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
         _checker = Checker(Config())
     source = Path(path).read_bytes()
     started = time.process_time()
+    imported = excerpts_imported(source)
     cut = excerpts.excerpt(source, [type(rule) for rule in _checker.rules.values()
-                                    if rule.wants(source, excerpts_imported(source))])
+                                    if rule.wants(source, imported)], imported)
     with_excerpt = _checker.check(path, source)
     middle = time.process_time()
     saved, excerpts.MIN_LINES = excerpts.MIN_LINES, 1 << 60

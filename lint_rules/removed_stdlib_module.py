@@ -51,6 +51,8 @@ class RemovedStdlibModule(Rule):
 
     code = "SVC309"
     local = True
+    via_imports = True
+    part_tokens = (b"import",)  # findings are import statements
     name = "removed-stdlib-module"
     message = "this module was removed from the standard library"
     fix_safety = SAFE

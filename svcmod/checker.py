@@ -159,7 +159,7 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        part = excerpt(source, [type(rule) for rule in active])
+        part = excerpt(source, [type(rule) for rule in active], imported)
         if part is not None and part.empty:
             return result
         module = None

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 #: Shorter files are parsed whole: an excerpt would not pay for Python's own parse.
@@ -40,8 +41,6 @@ _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", 
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-#: ``.name``: an attribute (of ``self``, or of anything: only the name counts).
-_ATTRIBUTE = re.compile(rb"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
 _CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)(?:\s|\\)*\(")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
@@ -51,15 +50,16 @@ _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr
 class _Part:
     """A stretch of whole lines that can be replaced by one stub line."""
 
-    __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "kept")
+    __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "self_name", "kept")
 
     def __init__(self, first: int, header: int, last: int, stub: bytes, klass: Optional[int],
-                 assigns: FrozenSet[str] = frozenset()) -> None:
+                 assigns: FrozenSet[str] = frozenset(), self_name: Optional[str] = None) -> None:
         self.first, self.header, self.last = first, header, last
         self.stub = stub
         self.text = _Text(b"")
         self.klass = klass  # which class the part is a method of (an index), if any
         self.assigns = assigns  # self.<name> attributes a method assigns
+        self.self_name = self_name  # a method's first parameter
         self.kept = False
 
 
@@ -108,16 +108,18 @@ class _Reader:
         first = _first_line(fn)
         indent = _indent(self.lines[fn.lineno - 1])
         assigns: FrozenSet[str] = frozenset()
+        self_name = None
         if klass is not None:
             arguments = fn.args
             params = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
             if arguments.vararg is not None:
                 params.append(arguments.vararg)
             if params:
-                assigns = self.attributes(fn.body, params[0].arg)
+                self_name = params[0].arg
+                assigns = self.attributes(fn.body, self_name)
         self.parts.append(_Part(first, fn.lineno, fn.end_lineno or fn.lineno,
                                 indent + (b"async def " if isinstance(fn, ast.AsyncFunctionDef) else b"def ")
-                                + fn.name.encode() + b"(): pass", klass, assigns))
+                                + fn.name.encode() + b"(): pass", klass, assigns, self_name))
 
     def attributes(self, statements: Sequence[ast.stmt], self_name: str) -> FrozenSet[str]:
         """Attributes of ``self_name`` that the statements assign (not looking into nested defs)."""
@@ -226,10 +228,12 @@ def _indent(line: bytes) -> bytes:
     return line[:len(line) - len(line.lstrip(b" \t\f"))]
 
 
-def _import_names(statements: Sequence[ast.stmt], modules: Sequence[str]) -> Optional[Set[str]]:
-    """Names the imports bind to one of ``modules`` (or below), plus the modules' own top names;
-    None when a star import of one of them hides which names it binds."""
-    names = {module.split(".")[0] for module in modules}
+def _import_names(statements: Sequence[ast.stmt], modules: Sequence[str],
+                  imported: FrozenSet[str]) -> Optional[Set[str]]:
+    """Names the imports bind to one of ``modules`` (or below), plus the top names of those the
+    file imports anywhere (inside a function, too); None when a star import of one of them hides
+    which names it binds."""
+    names = {module.split(".")[0] for module in modules if module in imported}
     for statement in statements:
         if isinstance(statement, ast.Import):
             for alias in statement.names:
@@ -318,11 +322,12 @@ class Excerpt:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else line
 
 
-def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
+def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> Optional[Excerpt]:
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
     everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
-    parsed by Python, nothing to leave out)."""
+    parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
+    ``svcmod.names.imported_modules`` reads them."""
     if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
@@ -351,7 +356,7 @@ def excerpt(source: bytes, rules: Sequence[type]) -> Optional[Excerpt]:
     outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
     anything_outside = False
     for rule in rules:
-        mentioned = _criterion(rule, reader.imports, bindings, attribute_bindings)
+        mentioned = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
         if mentioned is None:
             return None
         context = _Mentions(rule.context_tokens, ())
@@ -393,7 +398,8 @@ def _parse(source: bytes) -> Optional[ast.AST]:
             gc.enable()
 
 
-def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple[FrozenSet[str], _Text]],
+def _criterion(rule: type, imports: Sequence[ast.stmt], imported: FrozenSet[str],
+               bindings: Sequence[Tuple[FrozenSet[str], _Text]],
                attribute_bindings: Sequence[Tuple[str, _Text]]) -> Optional[Callable[[_Text], bool]]:
     """What a part must mention for ``rule`` to find something in it; None: it must see it all."""
     tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
@@ -403,7 +409,7 @@ def _criterion(rule: type, imports: Sequence[ast.stmt], bindings: Sequence[Tuple
     if rule.via_imports or not tokens:
         if not rule.imports:
             return None  # nothing says what a part must mention
-        names = _import_names(imports, rule.imports)
+        names = _import_names(imports, rule.imports, imported)
         if names is None:
             return None
         checks.append(_Mentions((), names))
@@ -430,8 +436,14 @@ def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]
                 changed |= mentions.add((name,))
 
 
+@lru_cache(maxsize=64)
+def _attribute_reads(self_name: str) -> Pattern[bytes]:
+    """``self.name`` (any spacing, across a line end in brackets), giving ``name``."""
+    return re.compile(rb"\b" + re.escape(self_name.encode()) + rb"\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
-    """Keep each method that assigns an attribute a kept method of its class reads (``.name``)."""
+    """Keep each method that assigns an attribute a kept method of its class reads (``self.name``)."""
     by_class: Dict[int, List[_Part]] = {}
     for part in parts:
         if part.klass is not None:
@@ -444,7 +456,8 @@ def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
             for index, part in enumerate(methods):
                 if part.kept and index not in seen:
                     seen.add(index)
-                    used.update(_ATTRIBUTE.findall(part.text.text))
+                    if part.self_name is not None:
+                        used.update(_attribute_reads(part.self_name).findall(part.text.text))
             now = [part for part in binders if any(name.encode() in used for name in part.assigns)]
             if not now:
                 break

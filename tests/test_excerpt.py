@@ -71,7 +71,7 @@ def excerpt_of(source: str, monkeypatch, select=("SVC",)) -> str:
     rules = [type(rule) for rule in checker.rules.values()]
     from svcmod.names import imported_modules
     wanted = [r for r in rules if r.wants(source.encode(), imported_modules(source.encode()))]
-    cut = excerpts.excerpt(source.encode(), wanted)
+    cut = excerpts.excerpt(source.encode(), wanted, imported_modules(source.encode()))
     if cut is None:
         return None
     text = cut.source.decode()
@@ -250,7 +250,7 @@ def test_short_files_are_parsed_whole(monkeypatch):
     source = "import subprocess\n" + DECOYS + "\nsubprocess.run(['ls'])\n"
     monkeypatch.setattr(excerpts, "MIN_LINES", 10_000)
     assert excerpts.excerpt(source.encode(), [type(r) for r in Checker(Config()).rules.values()
-                                              if r.local]) is None
+                                              if r.local], frozenset({"subprocess"})) is None
 
 
 def test_a_file_declaring_another_encoding_keeps_its_tables(monkeypatch):
@@ -271,7 +271,8 @@ def test_a_class_holding_only_a_docstring_stays_valid(monkeypatch):
 def test_a_file_where_nothing_could_match_is_not_parsed(monkeypatch):
     source = "import subprocess\n" + DECOYS + "\nERRORS = (subprocess.CalledProcessError,)\n"
     monkeypatch.setattr(excerpts, "MIN_LINES", 0)
-    cut = excerpts.excerpt(source.encode(), [type(r) for r in Checker(Config(select=("SVC106",))).rules.values()])
+    cut = excerpts.excerpt(source.encode(), [type(r) for r in Checker(Config(select=("SVC106",))).rules.values()],
+                           frozenset({"subprocess"}))
     assert cut is not None and cut.empty
     found, result = findings(source, monkeypatch, excerpt=True, select=("SVC106",))
     assert found == [] and not result.parsed
