@@ -79,6 +79,7 @@ def main() -> None:
               help="Report only findings not recorded in this file (see `svcmod baseline`).")
 @click.option("--changed-since", metavar="GITREF", help="Only check files changed since GITREF (and untracked ones).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else (no summary, no progress).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Use this configuration file for every file.")
@@ -94,7 +95,8 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
          output_file: Optional[str], statistics: bool, exit_zero: bool, jobs: Optional[int],
          config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool,
          baseline_file: Optional[Path] = None, changed_since: Optional[str] = None,
-         no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None) -> None:
+         no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None,
+         quiet: bool = False) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.checker import FixPolicy
     from svcmod.engine import RunOptions, run
@@ -125,7 +127,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         if changed_since is not None:
             options.files = _changed_files(changed_since, options.paths, config_file, force_exclude)
         baseline = _load_baseline(baseline_file)
-        with progress_bar(output_format == "text" and output_file is None) as progress:
+        with progress_bar(output_format == "text" and output_file is None and not quiet) as progress:
             result = run(options, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
         raise fail(str(error))
@@ -136,7 +138,8 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
 
     if diff:
         changed = _print_diffs(result)
-        _summary_fixed(result, diff=True)
+        if not quiet:
+            _summary_fixed(result, diff=True)
         sys.exit(1 if changed and not exit_zero else 0)
     if stdin is not None and fix:
         for file_result in result.files:
@@ -145,7 +148,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         _print_findings(result, "text", None, statistics, to_stderr=True)
     else:
         _print_findings(result, output_format, output_file, statistics)
-    if output_format == "text":
+    if output_format == "text" and not quiet:
         _summary(result, fix)
     remaining = len(result.findings)
     sys.exit(1 if remaining and not exit_zero else 0)

@@ -38,6 +38,18 @@ def test_clean_file_exits_0(svcmod, tmp_path):
     assert "All checks passed" in result.stderr
 
 
+def test_quiet_prints_the_findings_and_nothing_else(svcmod, tmp_path):
+    write(tmp_path, {"app.py": MISSING_TIMEOUT, "ok.py": CLEAN})
+    result = svcmod("lint", "-q", "app.py", cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "app.py:5:12: SVC101" in result.stdout and result.stderr == ""
+    result = svcmod("lint", "--quiet", "ok.py", cwd=tmp_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    result = svcmod("lint", "--quiet", "--diff", "--unsafe-fixes", "app.py", cwd=tmp_path)
+    assert result.exit_code == 1 and "+    return requests.get(url, timeout=10)" in result.stdout
+    assert result.stderr == ""
+
+
 def test_exit_zero_keeps_report(svcmod, tmp_path):
     write(tmp_path, {"app.py": MISSING_TIMEOUT})
     result = svcmod("lint", "--exit-zero", ".", cwd=tmp_path)
