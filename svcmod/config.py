@@ -290,10 +290,13 @@ class ConfigFinder:
         self._by_file: Dict[Path, Config] = {}
         self._by_written_dir: Dict[str, Config] = {}
 
-    def for_path(self, path: Path) -> Config:
+    def for_path(self, path: Path, is_dir: Optional[bool] = None) -> Config:
+        """The configuration for ``path`` (``is_dir``: what it is, when the caller knows)."""
         if self.explicit is not None:
             return self.explicit
-        directory = path.parent if not path.is_dir() else path
+        if is_dir is None:
+            is_dir = path.is_dir()
+        directory = path if is_dir else path.parent
         # resolve() costs a system call per path component: once per directory as written, not per file
         key = str(directory)
         found = self._by_written_dir.get(key)

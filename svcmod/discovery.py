@@ -38,6 +38,8 @@ class Discovery:
         self._gitignores: Dict[Path, Optional[pathspec.PathSpec]] = {}
         self._chains: Dict[str, List[Tuple[str, pathspec.PathSpec]]] = {}
         self._excludes: Dict[int, Tuple[Optional[pathspec.PathSpec], Config]] = {}
+        self._real_directories: Dict[str, str] = {}
+        self._real_roots: Dict[int, Path] = {}
 
     # -- exclusion -------------------------------------------------------------------------
     def _exclude_spec(self, config: Config) -> Optional[pathspec.PathSpec]:
@@ -47,13 +49,15 @@ class Discovery:
             self._excludes[id(config)] = entry
         return entry[0]
 
-    def is_excluded(self, path: Path, is_dir: bool) -> bool:
-        config = self.finder.for_path(path if not is_dir else path / "__init__.py")
+    def is_excluded(self, path: Path, is_dir: bool, walked: bool = True) -> bool:
+        """Whether the configuration excludes ``path`` (``walked``: found by the walk, which never
+        follows a link, rather than named by the user)."""
+        config = self.finder.for_path(path / "__init__.py" if is_dir else path, is_dir=False)
         spec = self._exclude_spec(config)
         if spec is not None:
             try:
-                # realpath, not resolve(): it does not raise on a symlink loop
-                relative = Path(os.path.realpath(path)).relative_to(config.root.resolve()).as_posix()
+                real = self._real_path(path) if walked else os.path.realpath(path)
+                relative = Path(real).relative_to(self._real_root(config)).as_posix()
             except ValueError:
                 relative = path.name
             if spec.match_file(relative + ("/" if is_dir else "")) or spec.match_file(path.name + ("/" if is_dir else "")):
@@ -61,6 +65,22 @@ class Discovery:
         if config.respect_gitignore and self._gitignored(path, is_dir):
             return True
         return False
+
+    def _real_path(self, path: Path) -> str:
+        """``os.path.realpath`` (not resolve(): it does not raise on a symlink loop), one system
+        call per directory instead of per component of every file: the walk never follows links,
+        so only the directory part of a path it found can be one."""
+        directory, name = os.path.split(os.path.abspath(path))
+        real = self._real_directories.get(directory)
+        if real is None:
+            real = self._real_directories[directory] = os.path.realpath(directory)
+        return os.path.join(real, name)
+
+    def _real_root(self, config: Config) -> Path:
+        root = self._real_roots.get(id(config))
+        if root is None:
+            root = self._real_roots[id(config)] = config.root.resolve()
+        return root
 
     def _gitignore_of(self, directory: Path) -> Optional[pathspec.PathSpec]:
         if directory not in self._gitignores:
@@ -119,7 +139,7 @@ class Discovery:
             self.problems.append(Problem(str(path), "is a symbolic link to a directory; not followed"))
         else:
             # an explicit file is always checked, unless --force-exclude and it is excluded
-            if self.force_exclude and self.is_excluded(path, False):
+            if self.force_exclude and self.is_excluded(path, False, walked=False):
                 return
             yield path
 
