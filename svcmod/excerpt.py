@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+import warnings
 from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
@@ -390,7 +391,9 @@ def _parse(source: bytes) -> Optional[ast.AST]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about the user's code are not ours to print
+            return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # LibCST parses the whole file and reports the problem
     finally:

@@ -283,3 +283,13 @@ def test_module_level_code_is_looked_at_even_when_no_function_is_kept(monkeypatc
     found, result = findings(source, monkeypatch, excerpt=True, select=("SVC106",))
     assert [code for code, *_ in found] == ["SVC106"] and result.parsed
     assert found == findings(source, monkeypatch, excerpt=False, select=("SVC106",))[0]
+
+
+def test_python_s_warnings_about_the_code_are_not_printed(tmp_path):
+    from conftest import run_subprocess
+    body = "".join(f"def f{i}():\n    return {i}\n" for i in range(100))
+    (tmp_path / "app.py").write_text("import subprocess\n" + body + "x = '\\d'\nsubprocess.run(['ls'])\n")
+    # Python 3.12 shows this SyntaxWarning by default; 3.11 a DeprecationWarning, when asked to
+    result = run_subprocess(["lint", "--no-cache", "app.py"], tmp_path, env={"PYTHONWARNINGS": "always"})
+    assert result.exit_code == 1 and "app.py:203:1: SVC106" in result.stdout
+    assert "escape sequence" not in result.stderr

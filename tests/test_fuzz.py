@@ -133,3 +133,45 @@ def test_the_spliced_examples_really_get_fixed():
     """Guard for the strategy above: the examples it splices in do carry fixes."""
     fixed = [code for code in INVALID_EXAMPLES if CHECKER.check("x.py", code.encode()).fixed is not None]
     assert len(fixed) >= 20
+
+
+def lint_only_checker() -> Checker:
+    checker = Checker(Config())
+    checker.rule_classes = tuple(always_wanted(r) for r in checker.rule_classes)
+    return checker
+
+
+LINT = lint_only_checker()
+
+
+def findings_of(source: bytes, excerpts_on: bool) -> list:
+    from svcmod import excerpt as excerpts
+    saved = excerpts.MIN_LINES
+    excerpts.MIN_LINES = 0 if excerpts_on else 1 << 60
+    try:
+        result = LINT.check("fuzz.py", source)
+    finally:
+        excerpts.MIN_LINES = saved
+    return sorted((f.code, f.line, f.column, f.end_line, f.end_column, f.message, f.fix_applicability,
+                   f.fix_message) for f in result.findings)
+
+
+def check_excerpt_property(code: str) -> None:
+    """Through an excerpt or whole, a file gives the same findings; but LibCST's parse errors on
+    code Python accepts ((x): int) go with that code when the excerpt leaves it out."""
+    CHECKED["count"] += 1
+    source = code.encode("utf-8", "surrogatepass")
+    cut, whole = findings_of(source, True), findings_of(source, False)
+    if cut != whole:
+        assert [f for f in whole if f[0] != "SVC901"] == cut and compiles(source), \
+            f"excerpt changed the findings\n--- source ---\n{code}\n--- excerpt ---\n{cut}\n--- whole ---\n{whole}"
+
+
+def test_excerpts_give_the_whole_file_s_findings_on_spliced_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(spliced())(check_excerpt_property))()
+
+
+def test_excerpts_give_the_whole_file_s_findings_on_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(hypothesmith.from_grammar())(check_excerpt_property))()
