@@ -1,29 +1,35 @@
-"""Excerpts of long files: only the functions a rule could find something in, on their own lines.
+"""Excerpts of long files: only the functions a rule could find something in.
 
 LibCST's parse is most of a cold run, and in a long file most functions hold nothing any rule
-looks for. Python's own parser (``ast``) reads a file about eight times faster and tells where
+looks for. Python's own parser (``ast``) reads a file about ten times faster and tells where
 every statement begins and ends, so for a long file the checker first asks it for the *parts*:
 functions (with their decorators), and module- or class-level docstrings and literal tables. A
 part is kept when it mentions what some rule looks for; every other part is replaced by a
 one-line *stub* on its own first line (``def name(): pass``, ``async def name(): pass``,
-``NAME = 0``, ``pass``) that binds the same names, the same way, as the original did, and its other lines are left blank. LibCST then parses the
-excerpt: the same text on the same lines and columns, minus what nothing could match, so findings
-are located exactly as on the whole file.
+``NAME = 0``, ``pass``) that binds the same names, the same way, as the original did. LibCST then
+parses the *excerpt*: the kept lines, unchanged, with the stubs; the lines of stubbed parts and the
+blank lines and comments between statements are left out, and ``Excerpt.line_of`` maps each line
+back, so findings are located exactly as on the whole file. A file where nothing could match
+anywhere gives an ``empty`` excerpt: it is not parsed at all.
 
 What a part must mention, per rule (``Rule.local`` rules only; any other rule sees whole files):
 
-- one of the rule's ``tokens`` (``Rule.part_tokens``), or, for a rule that gives none, a name the
-  file binds by importing one of the rule's ``imports`` (``rq`` after ``import requests as rq``),
-  or the module's own name (an import inside the function);
-- or a name *derived* from those: assigned, at module or class level or to ``self.<name>`` in a
-  method, from an expression that mentions them (``session = requests.Session()`` makes
-  ``session`` one), repeated until nothing new is derived;
-- or one of the rule's ``context_tokens`` (text its findings depend on even when it is elsewhere).
+- one of the rule's ``part_tokens`` (by default its ``tokens``);
+- and, with ``via_imports`` or when it has no tokens, a name the file binds by importing one of
+  the rule's ``imports`` (``rq`` after ``import requests as rq``), or the module's own name when
+  the file imports it somewhere (an import inside the function);
+- and, with ``calls``, a call of one of those names (``run(``, ``.run(``);
+- where a name *derived* from any of those counts too: assigned, at module or class level or to
+  ``self.<name>`` in a method, from an expression that mentions them (``session =
+  requests.Session()`` makes ``session`` one), repeated until nothing new is derived.
+
+The rule's ``wants_part`` may add a condition on the text (the shape of a retry loop), or replace
+these; a part mentioning one of its ``context_tokens`` is kept whatever it holds.
 
 Name resolution (``svcmod.names``) only ever looks outside a function at module- and class-level
 statements (kept: imports and assignments are context, never stubbed unless they are literal
 tables) and at ``self.<name>`` assignments in other methods of its class; so every method that
-assigns an attribute a kept method of its class mentions is kept too.
+assigns an attribute a kept method of its class reads is kept too.
 """
 from __future__ import annotations
 
@@ -41,9 +47,12 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", "AsyncWith", "For",
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+#: A name (the bytes of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
+_WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
-_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)(?:\s|\\)*\(")
+_CALLED = re.compile(rb"([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)(?:\s|\\)*\(")
+#: A line ended by a backslash: the next line continues it, even a blank one.
+_CONTINUED = re.compile(rb"\\\r?\n")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
              ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.Compare, ast.BoolOp)
 
@@ -67,9 +76,8 @@ class _Part:
 class _Reader:
     """One pass over the statements (never the expressions) of a module's tree."""
 
-    def __init__(self, lines: List[bytes], literal_parts: bool) -> None:
+    def __init__(self, lines: List[bytes]) -> None:
         self.lines = lines
-        self.literal_parts = literal_parts
         self.parts: List[_Part] = []
         #: statements outside parts that bind names: (names bound, first line, last line)
         self.bindings: List[Tuple[FrozenSet[str], int, int]] = []
@@ -146,7 +154,7 @@ class _Reader:
 
     def literal(self, statement: ast.stmt, klass: Optional[int]) -> bool:
         """A docstring or a table (``X = {…}``) on lines of its own becomes a part."""
-        if not self.literal_parts or not self._whole_lines(statement):
+        if not self._whole_lines(statement):
             return False
         indent = _indent(self.lines[statement.lineno - 1])
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
@@ -333,11 +341,13 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> O
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
         return None  # lone CR line ends: Python's line numbers and ours would differ
+    if _NON_UTF8_COOKIE.search(source, 0, 400):
+        return None  # ast's columns and names are UTF-8; this file's bytes are not
     tree = _parse(source)
     if tree is None:
         return None
     lines = source.split(b"\n")
-    reader = _Reader(lines, literal_parts=_NON_UTF8_COOKIE.search(source, 0, 400) is None)
+    reader = _Reader(lines)
     reader.body(tree.body, None, gaps=True)
     del tree
     parts = reader.parts
@@ -381,6 +391,10 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> O
             lines[part.header - 1] = part.stub + end
             keep[part.header - 1] = 1
     keep[-1] = 1  # what follows the last line end
+    if _CONTINUED.search(source):
+        for number in range(1, len(lines)):  # `x = f \` and a blank line: both stay, or the next
+            if not keep[number] and keep[number - 1] and lines[number - 1].rstrip(b"\r").endswith(b"\\"):
+                keep[number] = 1  # line kept would continue the statement
     numbers = [number for number, flag in enumerate(keep, 1) if flag]
     return Excerpt(b"\n".join([lines[number - 1] for number in numbers]), numbers)
 
@@ -442,7 +456,8 @@ def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]
 @lru_cache(maxsize=64)
 def _attribute_reads(self_name: str) -> Pattern[bytes]:
     """``self.name`` (any spacing, across a line end in brackets), giving ``name``."""
-    return re.compile(rb"\b" + re.escape(self_name.encode()) + rb"\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+    return re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])" + re.escape(self_name.encode())
+                      + rb"\s*\.\s*([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)")
 
 
 def _keep_attribute_binders(parts: Sequence[_Part]) -> None:

@@ -253,10 +253,23 @@ def test_short_files_are_parsed_whole(monkeypatch):
                                               if r.local], frozenset({"subprocess"})) is None
 
 
-def test_a_file_declaring_another_encoding_keeps_its_tables(monkeypatch):
+def test_a_file_declaring_another_encoding_is_parsed_whole(monkeypatch):
     source = "# -*- coding: latin-1 -*-\nimport subprocess\n" + DECOYS + "\nsubprocess.run(['ls'])\n"
+    assert excerpt_of(source, monkeypatch) is None
+    assert findings(source, monkeypatch, excerpt=True)[0] == findings(source, monkeypatch, excerpt=False)[0]
+
+
+def test_names_in_any_script_are_words(monkeypatch):
+    source = "import requests\nsesión = requests.Session()\n" + DECOYS + "\ndef fetch(url):\n    return sesión.get(url)\n"
+    found, _ = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert [code for code, *_ in found] == ["SVC101"]
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+
+
+def test_a_blank_line_continuing_a_statement_stays(monkeypatch):
+    source = "import subprocess\nrun = subprocess.run \\\n\n(['ls'])\n" + DECOYS + "\nsubprocess.run(['ls'])\n"
     cut = excerpt_of(source, monkeypatch)
-    assert '"b": [2, 3]' in cut and "def _decoy_one(): pass" in cut
+    assert "run = subprocess.run \\\n\n(['ls'])" in cut  # not joined into a call
     assert findings(source, monkeypatch, excerpt=True)[0] == findings(source, monkeypatch, excerpt=False)[0]
 
 
