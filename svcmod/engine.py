@@ -361,10 +361,11 @@ def _retry_after_crash(tasks: List[_Task], context, init_args: tuple) -> List[Tu
     while pending:
         with ProcessPoolExecutor(max_workers=1, mp_context=context,
                                  initializer=_init_worker, initargs=init_args) as pool:
-            futures = [pool.submit(_check_task, task) for task in pending]
-            for index, future in enumerate(futures):
+            # one submitted at a time: a pool broken by a file still queued would refuse the next
+            # submission, before the culprit's future could say which file it was
+            for index, task in enumerate(pending):
                 try:
-                    results.append((future.result(), None))
+                    results.append((pool.submit(_check_task, task).result(), None))
                 except BrokenProcessPool:
                     culprit = FileResult(pending[index].filename)
                     culprit.findings.append(Finding(

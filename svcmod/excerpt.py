@@ -136,14 +136,7 @@ class _Reader:
         for statement in statements:
             if isinstance(statement, (_DEFS, ast.ClassDef)):
                 continue
-            targets: List[ast.expr] = []
-            if isinstance(statement, ast.Assign):
-                targets = list(statement.targets)
-            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-                targets = [statement.target]
-            elif isinstance(statement, (ast.With, ast.AsyncWith)):
-                targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
-            for target in targets:
+            for target in _targets_of(statement):
                 for name in _attributes_of(target, self_name):
                     found.add(name)
                     self.attribute_bindings.append((name, statement.lineno, statement.end_lineno or statement.lineno))
@@ -181,17 +174,21 @@ class _Reader:
 
     def binding(self, statement: ast.stmt) -> None:
         names: Set[str] = set()
-        targets: List[ast.expr] = []
-        if isinstance(statement, ast.Assign):
-            targets = list(statement.targets)
-        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-            targets = [statement.target]
-        elif isinstance(statement, (ast.With, ast.AsyncWith)):
-            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
-        for target in targets:
+        for target in _targets_of(statement):
             names.update(_names_of(target))
         if names:
             self.bindings.append((frozenset(names), statement.lineno, statement.end_lineno or statement.lineno))
+
+
+def _targets_of(statement: ast.stmt) -> List[ast.expr]:
+    """What a statement assigns to (``x``, ``self.x``, ``a, b``): the bindings the resolver reads."""
+    if isinstance(statement, ast.Assign):
+        return list(statement.targets)
+    if isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+        return [statement.target]
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return []
 
 
 def _first_line(statement: ast.stmt) -> int:
