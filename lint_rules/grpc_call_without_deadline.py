@@ -5,8 +5,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
-    positional_count, with_argument
+from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
 
 #: What calling a stub method offers besides a plain call; all take ``timeout`` at slot 1.
 CALL_STYLES = frozenset({"future", "with_call"})
@@ -154,12 +153,4 @@ class GrpcCallWithoutDeadline(Rule):
             if isinstance(func, cst.Attribute) and name.rpartition(".")[2] in MULTI_CALLABLES:
                 return  # `channel.unary_unary(path)` makes the multi-callable; calling that is the RPC
             what = f"channel.{kind}"
-        if has_star_kwargs(node) or positional_count(node) is None:
-            return
-        given = argument(node, "timeout", TIMEOUT_SLOT)
-        if given is not None and not is_none(given.value):
-            return
-        timeout = self.config["timeout"]
-        fixed = with_argument(node, "timeout", repr(timeout), TIMEOUT_SLOT)
-        self.report(node, message=f"gRPC call {what}() without a deadline can wait forever",
-                    fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
+        self.report_missing_timeout(node, TIMEOUT_SLOT, f"gRPC call {what}() without a deadline can wait forever")

@@ -4,8 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
-    positional_count, with_argument
+from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
 
 #: Callable → index of its ``timeout`` parameter, read with ``inspect.signature`` on Python 3.9–3.11.
 #: Python 3.12 removed the ``keyfile``/``certfile`` parameters of the TLS variants and made their
@@ -117,14 +116,6 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
         slot = TIMEOUT_SLOTS.get(name) if name is not None else None
         if slot is None:
             return
-        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
+        if self.caller_chose_no_timeout or (name in HOSTLESS_OK and not node.args):
             return
-        if name in HOSTLESS_OK and not node.args:
-            return
-        given = argument(node, "timeout", slot)
-        if given is not None and not is_none(given.value):
-            return
-        timeout = self.config["timeout"]
-        fixed = with_argument(node, "timeout", repr(timeout), slot)
-        self.report(node, message=f"{name.rsplit('.', 1)[-1]}() without a timeout can block forever",
-                    fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
+        self.report_missing_timeout(node, slot, f"{name.rsplit('.', 1)[-1]}() without a timeout can block forever")

@@ -6,8 +6,7 @@ from typing import Dict, List, Sequence
 import libcst as cst
 
 from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
-    positional_count, with_argument
+from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
 
 #: Functions that run a child to completion; every positional argument goes to ``Popen``, so their
 #: timeout can only be a keyword.
@@ -135,14 +134,8 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
                 return
             if method == "wait" and self._ended_just_before(node.func):
                 return
-        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
-            return
-        given = argument(node, "timeout", slot)
-        if given is not None and not is_none(given.value):
-            return
-        timeout = self.config["timeout"]
-        fixed = with_argument(node, "timeout", repr(timeout), slot)
-        self.report(node, fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
+        if not self.caller_chose_no_timeout:
+            self.report_missing_timeout(node, slot)
 
     def _ended_just_before(self, func: cst.CSTNode) -> bool:
         """True when the statement right before the one holding ``p.wait()`` calls ``p.kill()`` or

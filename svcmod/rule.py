@@ -202,6 +202,19 @@ class Rule:
     def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
         self.file.reports.append(Report(self.code, self.name, message or self.message, node, fix))
 
+    def report_missing_timeout(self, call: cst.Call, slot: Optional[int], message: Optional[str] = None) -> None:
+        """Report ``call`` when it gives no ``timeout`` (or None), by keyword or at ``slot``, with the
+        fix that sets the rule's ``timeout`` option; nothing when ``**kwargs`` or ``*args`` hide
+        what it passes."""
+        if has_star_kwargs(call) or positional_count(call) is None:
+            return
+        given = argument(call, "timeout", slot)
+        if given is not None and not is_none(given.value):
+            return
+        timeout = self.config["timeout"]
+        fixed = with_argument(call, "timeout", repr(timeout), slot)
+        self.report(call, message, Fix.replace(call, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
+
     def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
         """``requests.get`` for ``rq.get`` after ``import requests as rq``; None if unknown."""
         return self.file.names.qualified_name(expr, self.file.scope_stack)
