@@ -31,7 +31,20 @@ AWAITABLE_METHODS = frozenset(
 )
 
 
-class _Generator(cst.CSTVisitor):
+class _ThisFunctionOnly:
+    """A visitor that stays out of the functions, lambdas and classes nested in what it visits."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _Generator(_ThisFunctionOnly, cst.CSTVisitor):
     """The ``yield`` expressions of one function body, not of functions nested in it."""
 
     def __init__(self) -> None:
@@ -40,27 +53,9 @@ class _Generator(cst.CSTVisitor):
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields.append(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-class _AwaitYieldFrom(cst.CSTTransformer):
+class _AwaitYieldFrom(_ThisFunctionOnly, cst.CSTTransformer):
     """``yield from x`` → ``await x`` in one function body, nested functions left alone."""
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
     def leave_Yield(self, original: cst.Yield, updated: cst.Yield) -> cst.BaseExpression:
         assert isinstance(updated.value, cst.From)
