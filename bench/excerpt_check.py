@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from svcmod import excerpt as excerpts  # noqa: E402
 from svcmod.checker import Checker  # noqa: E402
 from svcmod.config import Config  # noqa: E402
+from svcmod.names import imported_modules  # noqa: E402
 
 _checker = None
 
@@ -36,7 +37,7 @@ def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
         _checker = Checker(Config())
     source = Path(path).read_bytes()
     started = time.process_time()
-    imported = excerpts_imported(source)
+    imported = imported_modules(source)
     cut = excerpts.excerpt(source, [type(rule) for rule in _checker.rules.values()
                                     if rule.wants(source, imported)], imported)
     with_excerpt = _checker.check(path, source)
@@ -69,11 +70,6 @@ def _libcst_only_error(path: str, found: list, expected: list) -> bool:
 
 def _code_lines(text: bytes) -> int:
     return sum(1 for line in text.split(b"\n") if line.strip())
-
-
-def excerpts_imported(source: bytes):
-    from svcmod.names import imported_modules
-    return imported_modules(source)
 
 
 def main() -> int:

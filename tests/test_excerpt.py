@@ -9,6 +9,7 @@ import pytest
 from svcmod import excerpt as excerpts
 from svcmod.checker import Checker, FixPolicy
 from svcmod.config import Config
+from svcmod.names import imported_modules
 from svcmod.registry import builtin_rules
 from svcmod.rule import Invalid
 
@@ -69,9 +70,9 @@ def excerpt_of(source: str, monkeypatch, select=("SVC",)) -> str:
     monkeypatch.setattr(excerpts, "MIN_LINES", 0)
     checker = Checker(Config(select=tuple(select)))
     rules = [type(rule) for rule in checker.rules.values()]
-    from svcmod.names import imported_modules
-    wanted = [r for r in rules if r.wants(source.encode(), imported_modules(source.encode()))]
-    cut = excerpts.excerpt(source.encode(), wanted, imported_modules(source.encode()))
+    imported = imported_modules(source.encode())
+    wanted = [r for r in rules if r.wants(source.encode(), imported)]
+    cut = excerpts.excerpt(source.encode(), wanted, imported)
     if cut is None:
         return None
     text = cut.source.decode()
