@@ -211,6 +211,8 @@ class Checker:
         walk(module, active, context)
         for rule in active:
             rule.end_file()
+        for rule in active:
+            rule.release()
         return context.reports
 
     def _locate(self, module: cst.Module, reports: List[Report], source: bytes,

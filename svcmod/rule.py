@@ -198,6 +198,11 @@ class Rule:
     def end_file(self) -> None:
         """Called after the whole module was walked; rules that report late override it."""
 
+    def release(self) -> None:
+        """Let go of the file's tree once its reports are taken: a tree still referenced when the
+        cyclic collector next runs is scanned by it, node by node, for nothing."""
+        self.file = None  # type: ignore[assignment]
+
     # -- for rules -------------------------------------------------------------------------
     def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
         self.file.reports.append(Report(self.code, self.name, message or self.message, node, fix))
