@@ -38,8 +38,8 @@ def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
     source = Path(path).read_bytes()
     started = time.process_time()
     imported = imported_modules(source)
-    cut = excerpts.excerpt(source, [type(rule) for rule in _checker.rules.values()
-                                    if rule.wants(source, imported)], imported)
+    active = [rule for rule in _checker.rules.values() if rule.wants(source, imported)]
+    cut = excerpts.excerpt(source, [type(rule) for rule in active], imported, _checker.screen(path, active))
     with_excerpt = _checker.check(path, source)
     middle = time.process_time()
     saved, excerpts.MIN_LINES = excerpts.MIN_LINES, 1 << 60

@@ -12,7 +12,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
 
 from svcmod.config import Config, is_selected
-from svcmod.excerpt import Excerpt, excerpt
+from svcmod.excerpt import Excerpt, Screen, excerpt
 from svcmod.names import Names, imported_modules
 from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
@@ -159,7 +159,7 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        part = excerpt(source, [type(rule) for rule in active], imported)
+        part = excerpt(source, [type(rule) for rule in active], imported, self.screen(filename, active))
         if part is not None and part.empty:
             return result
         module = None
@@ -190,6 +190,10 @@ class Checker:
             result.findings, result.edits, result.original, result.fixed = [], [], None, None
             self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
+
+    def screen(self, filename: str, active: Sequence[Rule]) -> Screen:
+        """What the rules report on a sketch of ``filename`` (which parts of it to parse)."""
+        return lambda sketch: [report.node for report in self._lint(sketch, filename, active)]
 
     def _parse(self, result: FileResult, source: bytes) -> Optional[cst.Module]:
         """The file's tree, or None after reporting why it cannot be parsed."""

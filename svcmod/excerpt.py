@@ -40,6 +40,8 @@ import warnings
 from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
+import libcst as cst
+
 #: Shorter files are parsed whole: an excerpt would not pay for Python's own parse.
 MIN_LINES = 150
 
@@ -60,10 +62,12 @@ _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr
 class _Part:
     """A stretch of whole lines that can be replaced by one stub line."""
 
-    __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "self_name", "kept")
+    __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "self_name", "kept", "context",
+                 "statement")
 
-    def __init__(self, first: int, header: int, last: int, stub: bytes, klass: Optional[int],
+    def __init__(self, statement: ast.stmt, first: int, header: int, last: int, stub: bytes, klass: Optional[int],
                  assigns: FrozenSet[str] = frozenset(), self_name: Optional[str] = None) -> None:
+        self.statement = statement  # what the part is in Python's tree
         self.first, self.header, self.last = first, header, last
         self.stub = stub
         self.text = _Text(b"")
@@ -71,6 +75,7 @@ class _Part:
         self.assigns = assigns  # self.<name> attributes a method assigns
         self.self_name = self_name  # a method's first parameter
         self.kept = False
+        self.context = False  # kept for what it holds, which findings elsewhere depend on
 
 
 class _Reader:
@@ -126,7 +131,7 @@ class _Reader:
             if params:
                 self_name = params[0].arg
                 assigns = self.attributes(fn.body, self_name)
-        self.parts.append(_Part(first, fn.lineno, fn.end_lineno or fn.lineno,
+        self.parts.append(_Part(fn, first, fn.lineno, fn.end_lineno or fn.lineno,
                                 indent + (b"async def " if isinstance(fn, ast.AsyncFunctionDef) else b"def ")
                                 + fn.name.encode() + b"(): pass", klass, assigns, self_name))
 
@@ -160,7 +165,7 @@ class _Reader:
                                         ) + b" = 0"
         else:
             return False
-        self.parts.append(_Part(statement.lineno, statement.lineno, statement.end_lineno or statement.lineno,
+        self.parts.append(_Part(statement, statement.lineno, statement.lineno, statement.end_lineno or statement.lineno,
                                 stub, klass))
         return True
 
@@ -328,12 +333,19 @@ class Excerpt:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else line
 
 
-def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> Optional[Excerpt]:
+#: Given a sketch of a file (``svcmod.sketch``), the nodes the rules report in it.
+Screen = Callable[[cst.Module], Sequence[cst.CSTNode]]
+
+
+def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
+            screen: Optional[Screen] = None) -> Optional[Excerpt]:
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
     everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
     parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
-    ``svcmod.names.imported_modules`` reads them."""
+    ``svcmod.names.imported_modules`` reads them. With ``screen``, the rules are run on a sketch
+    of the parts that mention what they look for, and only the parts where they report something
+    are kept (with what those depend on)."""
     if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
@@ -346,7 +358,6 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> O
     lines = source.split(b"\n")
     reader = _Reader(lines)
     reader.body(tree.body, None, gaps=True)
-    del tree
     parts = reader.parts
     if not parts:
         return None
@@ -371,11 +382,22 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> O
         wants_part = rule.wants_part
         anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
         for part in parts:
-            if not part.kept and (context(part.text) or wants_part(part.text.text, mentioned(part.text))):
+            if not part.context and context(part.text):
+                part.kept = part.context = True
+            elif not part.kept and wants_part(part.text.text, mentioned(part.text)):
                 part.kept = True
     if not anything_outside and not any(part.kept for part in parts):
         return Excerpt(b"", [])  # no rule could find anything anywhere in the file
     _keep_attribute_binders(parts)
+    if screen is not None:
+        reported = _screened(tree, lines, parts, screen)
+        if reported is not None:
+            if not reported:
+                return Excerpt(b"", [])  # the rules found nothing in any part that could hold something
+            for index, part in enumerate(parts):
+                part.kept = part.context or index in reported
+            _keep_attribute_binders(parts)
+    del tree
     if all(part.kept for part in parts):
         return None
     keep = bytearray(b"\1") * len(lines)
@@ -394,6 +416,27 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str]) -> O
                 keep[number] = 1  # line kept would continue the statement
     numbers = [number for number, flag in enumerate(keep, 1) if flag]
     return Excerpt(b"\n".join([lines[number - 1] for number in numbers]), numbers)
+
+
+def _screened(tree: ast.Module, lines: List[bytes], parts: Sequence[_Part],
+              screen: Screen) -> Optional[Set[Optional[int]]]:
+    """The parts (their indexes; None for outside every part) where the rules report something on
+    a sketch of the kept parts; None when the file cannot be sketched or a report cannot be traced."""
+    from svcmod.sketch import Sketcher
+    part_of = {id(part.statement): index for index, part in enumerate(parts)}
+    sketcher = Sketcher(lines, part_of, {index for index, part in enumerate(parts) if not part.kept})
+    try:
+        reported = screen(sketcher.module(tree))
+    except Exception:  # syntax the sketch does not build, or a rule surprised by it: screen by text
+        return None
+    owners: Set[Optional[int]] = set()
+    missing = -1
+    for node in reported:
+        owner = sketcher.owner.get(id(node), missing)
+        if owner == missing:
+            return None
+        owners.add(owner)
+    return owners
 
 
 def _parse(source: bytes) -> Optional[ast.AST]:

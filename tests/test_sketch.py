@@ -1,0 +1,141 @@
+"""Sketches: LibCST node classes built from Python's own parse, on which the rules screen which
+parts of a long file LibCST must read. A sketch must let the rules find everything they find on
+LibCST's tree; the findings themselves always come from LibCST."""
+from __future__ import annotations
+
+import ast
+import collections
+import textwrap
+
+import libcst as cst
+import pytest
+
+from svcmod import excerpt as excerpts
+from svcmod.checker import Checker
+from svcmod.config import Config
+from svcmod.names import imported_modules
+from svcmod.registry import builtin_rules
+from svcmod.sketch import Sketcher, Unsketchable
+
+from test_excerpt import DECOYS, findings
+
+
+def sketch(source: str) -> cst.Module:
+    data = source.encode()
+    return Sketcher(data.split(b"\n"), {}, set()).module(ast.parse(data))
+
+
+def reports(checker: Checker, module: cst.Module, rules) -> collections.Counter:
+    return collections.Counter((r.code, r.message) for r in checker._lint(module, "example.py", rules))
+
+
+EXAMPLES = [(rule, example) for rule in builtin_rules() for example in rule.examples]
+
+
+@pytest.mark.parametrize("rule,example", EXAMPLES,
+                         ids=[f"{rule.code}-{index}" for index, (rule, _) in enumerate(EXAMPLES)])
+def test_rules_report_on_a_sketch_what_they_report_on_libcst_s_tree(rule, example):
+    checker = Checker(Config(select=(rule.code,), rule_options={rule.code: dict(example.options)}))
+    active = list(checker.rules.values())
+    try:
+        sketched = sketch(example.code)
+    except Unsketchable:
+        pytest.skip("syntax the sketch leaves to LibCST")
+    assert reports(checker, sketched, active) == reports(checker, cst.parse_module(example.code), active)
+
+
+def test_literals_keep_their_text():
+    module = sketch('x = 0x1F\ny = 1_000.5\nz = rb"raw"\nw = "a" \'b\'\nv = f"dsn?connect_timeout={t}"\n')
+    values = [statement.body[0].value for statement in module.body]
+    assert values[0].value == "0x1F"
+    assert values[1].value == "1_000.5"
+    assert values[2].value == 'rb"raw"'
+    assert isinstance(values[3], cst.ConcatenatedString)
+    assert (values[3].left.value, values[3].right.value) == ('"a"', "'b'")
+    text = cst.Module([]).code_for_node(values[4])
+    assert "connect_timeout=" in text and isinstance(values[4].parts[-1].expression, cst.Name)
+
+
+def test_elif_and_else_if_are_told_apart():
+    chained = sketch("if a:\n    pass\nelif b:\n    pass\n").body[0]
+    nested = sketch("if a:\n    pass\nelse:\n    if b:\n        pass\n").body[0]
+    assert isinstance(chained.orelse, cst.If)
+    assert isinstance(nested.orelse, cst.Else)
+
+
+def test_arguments_stay_in_the_order_written():
+    call = sketch("f(a, x=1, *rest, **more)\n").body[0].body[0].value
+    assert [(arg.keyword.value if arg.keyword else None, arg.star) for arg in call.args] == \
+        [(None, ""), ("x", ""), (None, "*"), (None, "**")]
+
+
+def test_names_are_kept_as_written_not_as_python_normalises_them():
+    assert sketch("ﬁle = 1\n").body[0].body[0].targets[0].target.value == "ﬁle"
+
+
+@pytest.mark.parametrize("source", [
+    "match x:\n    case 1:\n        pass\n",
+    "try:\n    pass\nexcept* ValueError:\n    pass\n",
+    "obj.ﬁeld = 1\n",
+])
+def test_syntax_the_sketch_does_not_build_is_refused(source):
+    with pytest.raises(Unsketchable):
+        sketch(source)
+
+
+CANDIDATES = textwrap.dedent('''
+    import requests
+
+
+    def careful(url, cache):
+        return cache.get(requests.utils.quote(url))
+
+
+    def careless(url):
+        return requests.get(url)
+''')
+
+
+def test_only_the_parts_where_rules_report_something_are_parsed(monkeypatch):
+    source = CANDIDATES + DECOYS
+    monkeypatch.setattr(excerpts, "MIN_LINES", 0)
+    checker = Checker(Config(select=("SVC101",)))
+    active = list(checker.rules.values())
+    data = source.encode()
+    imported = imported_modules(data)
+    by_text = excerpts.excerpt(data, [type(r) for r in active], imported)
+    screened = excerpts.excerpt(data, [type(r) for r in active], imported, checker.screen("x.py", active))
+    careful = source.splitlines().index("    return cache.get(requests.utils.quote(url))") + 1
+    careless = source.splitlines().index("    return requests.get(url)") + 1
+    assert careful in by_text.lines and careless in by_text.lines
+    assert careful not in screened.lines and careless in screened.lines
+    found, _ = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+    assert [line for _, line, *rest in found] == [careless]
+
+
+def test_a_file_whose_candidates_hold_no_finding_is_not_parsed(monkeypatch):
+    source = CANDIDATES.replace("requests.get(url)", "requests.utils.quote(url)") + DECOYS
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert found == [] and not result.parsed
+    assert not findings(source, monkeypatch, excerpt=False, select=("SVC101",))[1].findings
+
+
+def test_a_file_the_sketch_cannot_build_is_screened_by_its_text(monkeypatch):
+    source = CANDIDATES + DECOYS + "\n\ndef dispatch(x):\n    match x:\n        case 1:\n            return requests.get(x)\n"
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert result.parsed and len(found) == 2
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+
+
+def test_a_rule_failing_on_a_sketch_leaves_the_screening_to_the_text(monkeypatch):
+    def failing(self, filename, active):
+        def screen(sketch):
+            raise AttributeError("a rule read something a sketch does not have")
+        return screen
+
+    monkeypatch.setattr(Checker, "screen", failing)
+    source = CANDIDATES + DECOYS
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert result.parsed and len(found) == 1
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
