@@ -24,6 +24,7 @@ from svcmod.config import Config  # noqa: E402
 from svcmod.names import imported_modules  # noqa: E402
 
 _checker = None
+_whole_checker = None
 
 
 def _key(finding) -> tuple:
@@ -32,9 +33,10 @@ def _key(finding) -> tuple:
 
 
 def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
-    global _checker
+    global _checker, _whole_checker
     if _checker is None:
         _checker = Checker(Config())
+        _whole_checker = Checker(Config(), excerpts=False)
     source = Path(path).read_bytes()
     started = time.process_time()
     imported = imported_modules(source)
@@ -42,11 +44,7 @@ def _check(path: str) -> Tuple[str, int, int, int, list, list, float, float]:
     cut = excerpts.excerpt(source, [type(rule) for rule in active], imported, _checker.screen(path, active))
     with_excerpt = _checker.check(path, source)
     middle = time.process_time()
-    saved, excerpts.MIN_LINES = excerpts.MIN_LINES, 1 << 60
-    try:
-        whole = _checker.check(path, source)
-    finally:
-        excerpts.MIN_LINES = saved
+    whole = _whole_checker.check(path, source)
     ended = time.process_time()
     lines = _code_lines(source) if whole.parsed else 0
     kept = _code_lines(cut.source) if cut is not None else lines

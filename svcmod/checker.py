@@ -105,8 +105,12 @@ class Checker:
     """The rules of one configuration, built once and used for many files."""
 
     def __init__(self, config: Config, policy: FixPolicy = FixPolicy(),
-                 only_codes: Optional[FrozenSet[str]] = None, honour_noqa: bool = True) -> None:
+                 only_codes: Optional[FrozenSet[str]] = None, honour_noqa: bool = True,
+                 excerpts: bool = True) -> None:
         self.config = config
+        # False: every wanted file is parsed whole by LibCST, neither screened nor cut (the
+        # reference that excerpts and sketches are checked against)
+        self.excerpts = excerpts
         self.policy = policy
         # False in the flake8 plugin: flake8 applies ``# noqa`` itself (and reports unused ones)
         self.honour_noqa = honour_noqa
@@ -159,7 +163,8 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        part = excerpt(source, [type(rule) for rule in active], imported, self.screen(filename, active))
+        part = excerpt(source, [type(rule) for rule in active], imported, self.screen(filename, active)) \
+            if self.excerpts else None
         if part is not None and part.empty:
             return result
         module = None

@@ -342,25 +342,31 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
     everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
-    parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
+    parsed by Python, nothing to leave out). A file too short for an excerpt or seen by a rule that
+    is not local is screened whole: empty when the rules report nothing on its sketch. ``imported``: the modules the file imports, as
     ``svcmod.names.imported_modules`` reads them. With ``screen``, the rules are run on a sketch
     of the parts that mention what they look for, and only the parts where they report something
     are kept (with what those depend on)."""
-    if not rules or source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules):
+    if not rules:
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
         return None  # lone CR line ends: Python's line numbers and ours would differ
     if _NON_UTF8_COOKIE.search(source, 0, 400):
         return None  # ast's columns and names are UTF-8; this file's bytes are not
+    whole = source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules)
+    if whole and screen is None:
+        return None
     tree = _parse(source)
     if tree is None:
         return None
     lines = source.split(b"\n")
+    if whole:
+        return _screened_whole(tree, lines, screen)  # type: ignore[arg-type]
     reader = _Reader(lines)
     reader.body(tree.body, None, gaps=True)
     parts = reader.parts
     if not parts:
-        return None
+        return _screened_whole(tree, lines, screen) if screen is not None else None
 
     def text(first: int, last: int) -> _Text:
         return _Text(b"\n".join(lines[first - 1:last]))
@@ -416,6 +422,17 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
                 keep[number] = 1  # line kept would continue the statement
     numbers = [number for number, flag in enumerate(keep, 1) if flag]
     return Excerpt(b"\n".join([lines[number - 1] for number in numbers]), numbers)
+
+
+def _screened_whole(tree: ast.Module, lines: List[bytes], screen: Screen) -> Optional[Excerpt]:
+    """An empty excerpt when the rules report nothing on a sketch of the whole file (which LibCST
+    then need not parse); else None: parse it whole."""
+    from svcmod.sketch import Sketcher
+    try:
+        reported = screen(Sketcher(lines, {}, frozenset()).module(tree))
+    except Exception:  # syntax the sketch does not build, or a rule surprised by it
+        return None
+    return None if reported else Excerpt(b"", [])
 
 
 def _screened(tree: ast.Module, lines: List[bytes], parts: Sequence[_Part],

@@ -58,9 +58,9 @@ DECOYS = textwrap.dedent('''
 
 
 def findings(source: str, monkeypatch, excerpt: bool, select=("SVC",), fix=False, options=None):
-    monkeypatch.setattr(excerpts, "MIN_LINES", 0 if excerpt else 1 << 60)
+    monkeypatch.setattr(excerpts, "MIN_LINES", 0)
     config = Config(select=tuple(select), rule_options=options or {})
-    result = Checker(config, FixPolicy(apply=fix, unsafe=True)).check("example.py", source.encode())
+    result = Checker(config, FixPolicy(apply=fix, unsafe=True), excerpts=excerpt).check("example.py", source.encode())
     keys = sorted((f.code, f.line, f.column, f.end_line, f.end_column, f.message, f.fix_applicability,
                    f.fix_message) for f in result.findings)
     return keys, result

@@ -135,21 +135,22 @@ def test_the_spliced_examples_really_get_fixed():
     assert len(fixed) >= 20
 
 
-def lint_only_checker() -> Checker:
-    checker = Checker(Config())
+def lint_only_checker(excerpts: bool = True) -> Checker:
+    checker = Checker(Config(), excerpts=excerpts)
     checker.rule_classes = tuple(always_wanted(r) for r in checker.rule_classes)
     return checker
 
 
 LINT = lint_only_checker()
+WHOLE = lint_only_checker(excerpts=False)  # the reference: LibCST parses every file whole
 
 
 def findings_of(source: bytes, excerpts_on: bool) -> list:
     from svcmod import excerpt as excerpts
     saved = excerpts.MIN_LINES
-    excerpts.MIN_LINES = 0 if excerpts_on else 1 << 60
+    excerpts.MIN_LINES = 0
     try:
-        result = LINT.check("fuzz.py", source)
+        result = (LINT if excerpts_on else WHOLE).check("fuzz.py", source)
     finally:
         excerpts.MIN_LINES = saved
     return sorted((f.code, f.line, f.column, f.end_line, f.end_column, f.message, f.fix_applicability,

@@ -139,3 +139,29 @@ def test_a_rule_failing_on_a_sketch_leaves_the_screening_to_the_text(monkeypatch
     found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
     assert result.parsed and len(found) == 1
     assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+
+
+@pytest.mark.parametrize("select,source", [
+    pytest.param(("SVC101",), "import requests\n\ndef careful(url, cache):\n    return cache.get(requests.utils.quote(url))\n",
+                 id="short"),
+    pytest.param(("SVC208",), "from tenacity import retry, stop_after_attempt\n\n"
+                 "@retry(stop=stop_after_attempt(3))\ndef fetch():\n    return call()\n", id="rule-not-local"),
+])
+def test_a_file_screened_whole_and_found_clean_is_not_parsed(select, source, monkeypatch):
+    monkeypatch.setattr(excerpts, "MIN_LINES", 150)
+    checker = Checker(Config(select=select))
+    result = checker.check("x.py", source.encode())
+    assert result.findings == [] and not result.parsed
+    assert Checker(Config(select=select), excerpts=False).check("x.py", source.encode()).parsed
+
+
+@pytest.mark.parametrize("select,source", [
+    pytest.param(("SVC101",), "import requests\n\ndef careless(url):\n    return requests.get(url)\n", id="short"),
+    pytest.param(("SVC208",), "from tenacity import retry\n\n@retry\ndef inner():\n    return call()\n\n"
+                 "@retry\ndef outer():\n    return inner()\n", id="rule-not-local"),
+])
+def test_a_file_screened_whole_with_findings_is_parsed_whole(select, source, monkeypatch):
+    monkeypatch.setattr(excerpts, "MIN_LINES", 150)
+    found = Checker(Config(select=select)).check("x.py", source.encode())
+    whole = Checker(Config(select=select), excerpts=False).check("x.py", source.encode())
+    assert found.parsed and found.findings and found.findings == whole.findings
