@@ -84,13 +84,15 @@ def has_migrate(svcmod: str) -> bool:
 
 def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
     """Files and lines that at least one rule wants parsed (what the engine's prefilter keeps), and
-    the lines LibCST then reads: excerpts of the long ones (svcmod/excerpt.py), the short ones whole."""
+    the lines LibCST then reads: excerpts of the long ones (svcmod/excerpt.py, screened on sketches),
+    the short ones whole."""
+    from svcmod.checker import Checker
     from svcmod.config import ConfigFinder
     from svcmod.excerpt import excerpt
     from svcmod.names import imported_modules
-    from svcmod.registry import selected_rules
 
-    rules = selected_rules(ConfigFinder().for_path(targets[0] / "x.py"))
+    checker = Checker(ConfigFinder().for_path(targets[0] / "x.py"))
+    rules = list(checker.rule_classes)
     totals = {"files": 0, "lines": 0, "kept_files": 0, "kept_lines": 0, "libcst_lines": 0, "not_parsed_files": 0}
     per_rule = {r.code: 0 for r in rules}
     started = time.process_time()
@@ -110,7 +112,8 @@ def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
             if wanting:
                 totals["kept_files"] += 1
                 totals["kept_lines"] += lines
-                cut = excerpt(source, [r for r in rules if r.code in wanting], imported)
+                active = [checker.rules[code] for code in wanting]
+                cut = excerpt(source, [type(r) for r in active], imported, checker.screen(name, active))
                 totals["libcst_lines"] += lines if cut is None else len(cut.lines)
                 totals["not_parsed_files"] += bool(cut is not None and cut.empty)
     greedy = sorted(per_rule.items(), key=lambda kv: -kv[1])[:6]
