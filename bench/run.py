@@ -84,11 +84,10 @@ def has_migrate(svcmod: str) -> bool:
 
 def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
     """Files and lines that at least one rule wants parsed (what the engine's prefilter keeps), and
-    the lines LibCST then reads: excerpts of the long ones (svcmod/excerpt.py, screened on sketches),
-    the short ones whole."""
+    the lines LibCST then reads (svcmod/excerpt.py: none for a file whose findings come from its
+    sketch, an excerpt, or the whole file)."""
     from svcmod.checker import Checker
     from svcmod.config import ConfigFinder
-    from svcmod.excerpt import excerpt
     from svcmod.names import imported_modules
 
     checker = Checker(ConfigFinder().for_path(targets[0] / "x.py"))
@@ -112,10 +111,9 @@ def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
             if wanting:
                 totals["kept_files"] += 1
                 totals["kept_lines"] += lines
-                active = [checker.rules[code] for code in wanting]
-                cut = excerpt(source, [type(r) for r in active], imported, checker.screen(name, active))
-                totals["libcst_lines"] += lines if cut is None else len(cut.lines)
-                totals["not_parsed_files"] += bool(cut is not None and cut.empty)
+                checked = checker.check(name, source)
+                totals["libcst_lines"] += checked.libcst_lines
+                totals["not_parsed_files"] += not checked.libcst_lines
     greedy = sorted(per_rule.items(), key=lambda kv: -kv[1])[:6]
     return {**totals, "seconds": time.process_time() - started,
             "greediest_rules": {code: round(lines / max(1, totals["lines"]), 4) for code, lines in greedy}}
@@ -269,8 +267,9 @@ def report(r: Dict[str, object]) -> None:
           f"({p['kept_files'] / max(1, p['files']):.1%}), {p['kept_lines']}/{p['lines']} lines "
           f"({p['kept_lines'] / max(1, p['lines']):.1%}); greediest rules (share of lines): "
           + ", ".join(f"{c} {v:.1%}" for c, v in p["greediest_rules"].items()))
-    print(f"{'excerpts':<28} LibCST reads {p['libcst_lines']} lines ({p['libcst_lines'] / max(1, p['lines']):.1%} "
-          f"of the corpus); {p['not_parsed_files']} wanted files need no parse at all")
+    print(f"{'sketches and excerpts':<28} LibCST reads {p['libcst_lines']} lines "
+          f"({p['libcst_lines'] / max(1, p['lines']):.1%} of the corpus); {p['not_parsed_files']} wanted files "
+          f"are not parsed by LibCST at all")
     print(f"{'libcst parse only':<28} {r['libcst_parse_lines_per_cpu_s']} lines per cpu-second; svcmod cold: "
           f"{r['svcmod_cold_parsed_lines_per_cpu_s']} lines LibCST read per cpu-second, everything included")
     fixit = r.get("fixit")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import gc
 import re
 import warnings
@@ -12,7 +13,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
 
 from svcmod.config import Config, is_selected
-from svcmod.excerpt import Excerpt, Screen, excerpt
+from svcmod.excerpt import Excerpt, excerpt
 from svcmod.names import Names, imported_modules
 from svcmod.positions import positions_of
 from svcmod.registry import ENGINE_CODES, selected_rules
@@ -79,6 +80,7 @@ class FileResult:
     parsed: bool = False
     skipped: Optional[str] = None  # why the file was not checked at all (generated, ignore-file)
     lines: int = 0
+    libcst_lines: int = 0  # how many of them LibCST parsed (an excerpt's, or all): none when sketched
     written: bool = False
     seconds: float = 0.0  # time spent checking and fixing this file
 
@@ -163,20 +165,29 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        part = excerpt(source, [type(rule) for rule in active], imported, self.screen(filename, active)) \
-            if self.excerpts else None
+        screening = self.screen(filename, active) if self.excerpts else None
+        part = excerpt(source, [type(rule) for rule in active], imported, screening) if screening else None
         if part is not None and part.empty:
             return result
+        if screening is not None and screening.reports is not None \
+                and not any(self._fixable(report) for report in screening.reports):
+            located = self._locate_sketched(screening, source)
+            if located is not None:  # what the rules found on the sketch, placed by Python's parser
+                result.parsed = True
+                result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+                return result
         module = None
         if part is not None:
             try:
                 module = cst.parse_module(part.source)
+                result.libcst_lines = len(part.lines)
             except Exception:  # LibCST reads the whole file below and reports what it finds there
                 part = None
         if module is None:
             module = self._parse(result, source)
             if module is None:
                 return result
+            result.libcst_lines = result.lines
         result.parsed = True
         try:
             reports = self._lint(module, filename, active)
@@ -196,9 +207,9 @@ class Checker:
             self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
 
-    def screen(self, filename: str, active: Sequence[Rule]) -> Screen:
-        """What the rules report on a sketch of ``filename`` (which parts of it to parse)."""
-        return lambda sketch: [report.node for report in self._lint(sketch, filename, active)]
+    def screen(self, filename: str, active: Sequence[Rule]) -> "Screening":
+        """Runs the rules on a sketch of ``filename``: which parts of it to parse, and what they found."""
+        return Screening(self, filename, active)
 
     def _parse(self, result: FileResult, source: bytes) -> Optional[cst.Module]:
         """The file's tree, or None after reporting why it cannot be parsed."""
@@ -231,7 +242,30 @@ class Checker:
         if not reports:
             return []
         positions = positions_of(module, [report.node for report in reports])
-        text_lines = _text_lines(module, source)
+        return self._located(reports, positions, _text_lines(module, source), part)
+
+    def _locate_sketched(self, screening: "Screening", source: bytes) -> Optional[List[Tuple[Report, Any]]]:
+        """Positions of what the rules reported on a sketch, from the places Python's parser gave
+        the nodes it was built from (None when a reported node has no such place, or in a file
+        starting with a byte-order mark, which Python's columns leave out)."""
+        if source.startswith(codecs.BOM_UTF8):
+            return None
+        where = screening.sketcher.where  # type: ignore[union-attr]
+        lines = source.split(b"\n")
+        positions = {}
+        for report in screening.reports or ():
+            node = where.get(id(report.node))
+            if node is None:
+                return None
+            start, end = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+            positions[report.node] = CodeRange(
+                CodePosition(start, _characters(lines[start - 1], node.col_offset)),  # type: ignore[attr-defined]
+                CodePosition(end, _characters(lines[end - 1], node.end_col_offset)))  # type: ignore[attr-defined]
+        return self._located(screening.reports or [], positions,
+                             source.decode("utf-8", errors="replace").splitlines())
+
+    def _located(self, reports: List[Report], positions: Dict[cst.CSTNode, CodeRange], text_lines: List[str],
+                 part: Optional[Excerpt] = None) -> List[Tuple[Report, Any]]:
         kept = []
         for report in reports:
             position = positions.get(report.node)
@@ -416,6 +450,27 @@ def _text_lines(module: cst.Module, source: bytes) -> List[str]:
         return source.decode(module.encoding, errors="replace").splitlines()
     except LookupError:
         return source.decode("utf-8", errors="replace").splitlines()
+
+
+def _characters(line: bytes, offset: int) -> int:
+    """Python's column (UTF-8 bytes into ``line``) as LibCST's (characters)."""
+    return offset if line.isascii() else len(line[:offset].decode("utf-8", errors="replace"))
+
+
+class Screening:
+    """The rules run on a sketch of one file (``svcmod.sketch``): the nodes they reported, which
+    tell ``svcmod.excerpt`` what to keep, and the reports themselves with the sketcher that maps
+    them back to the file."""
+
+    def __init__(self, checker: Checker, filename: str, active: Sequence[Rule]) -> None:
+        self.checker, self.filename, self.active = checker, filename, active
+        self.reports: Optional[List[Report]] = None
+        self.sketcher: Any = None
+
+    def __call__(self, sketch: cst.Module, sketcher: Any) -> List[cst.CSTNode]:
+        reports = self.checker._lint(sketch, self.filename, self.active)
+        self.reports, self.sketcher = reports, sketcher
+        return [report.node for report in reports]
 
 
 def _suppressed(code: str, lines: List[str], start: int, end: int, noqa: bool = True) -> bool:

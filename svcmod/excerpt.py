@@ -38,9 +38,12 @@ import gc
 import re
 import warnings
 from functools import lru_cache
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.sketch import Sketcher
 
 #: Shorter files are parsed whole: an excerpt would not pay for Python's own parse.
 MIN_LINES = 150
@@ -333,8 +336,8 @@ class Excerpt:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else line
 
 
-#: Given a sketch of a file (``svcmod.sketch``), the nodes the rules report in it.
-Screen = Callable[[cst.Module], Sequence[cst.CSTNode]]
+#: Given a sketch of a file and its sketcher (``svcmod.sketch``), the nodes the rules report in it.
+Screen = Callable[[cst.Module, "Sketcher"], Sequence[cst.CSTNode]]
 
 
 def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
@@ -429,7 +432,8 @@ def _screened_whole(tree: ast.Module, lines: List[bytes], screen: Screen) -> Opt
     then need not parse); else None: parse it whole."""
     from svcmod.sketch import Sketcher
     try:
-        reported = screen(Sketcher(lines, {}, frozenset()).module(tree))
+        sketcher = Sketcher(lines, {}, frozenset())
+        reported = screen(sketcher.module(tree), sketcher)
     except Exception:  # syntax the sketch does not build, or a rule surprised by it
         return None
     return None if reported else Excerpt(b"", [])
@@ -443,7 +447,7 @@ def _screened(tree: ast.Module, lines: List[bytes], parts: Sequence[_Part],
     part_of = {id(part.statement): index for index, part in enumerate(parts)}
     sketcher = Sketcher(lines, part_of, {index for index, part in enumerate(parts) if not part.kept})
     try:
-        reported = screen(sketcher.module(tree))
+        reported = screen(sketcher.module(tree), sketcher)
     except Exception:  # syntax the sketch does not build, or a rule surprised by it: screen by text
         return None
     owners: Set[Optional[int]] = set()

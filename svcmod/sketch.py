@@ -176,17 +176,20 @@ class Sketcher:
         self.left_out = left_out
         #: node id -> the part it was built in (None: outside every part)
         self.owner: Dict[int, Optional[int]] = {}
+        #: node id -> the ``ast`` node that spans the same stretch of the file (not for nodes whose
+        #: range LibCST draws differently: decorators, definitions, names, parenthesised tuples…)
+        self.where: Dict[int, ast.AST] = {}
         self.part: Optional[int] = None
 
     def stand_in(self, statement: ast.stmt) -> cst.BaseStatement:
         """What an excerpt puts for a part left out: ``def f(): pass``, ``X = 0`` or ``pass``."""
         kind = type(statement)
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            return _FunctionDef(name=self._word(statement.name, statement), params=_Parameters(),  # type: ignore[attr-defined]
+            return _FunctionDef(name=self._word(statement.name, statement.lineno), params=_Parameters(),  # type: ignore[attr-defined]
                                 body=_SimpleStatementSuite([_Pass()]),
                                 asynchronous=_Asynchronous() if kind is ast.AsyncFunctionDef else None)
         if kind is ast.Assign:
-            return _SimpleStatementLine([_Assign(targets=[_AssignTarget(self._word(t.id, t))  # type: ignore[attr-defined]
+            return _SimpleStatementLine([_Assign(targets=[_AssignTarget(self._word(t.id, t.lineno))  # type: ignore[attr-defined]
                                                           for t in statement.targets],  # type: ignore[attr-defined]
                                                  value=_Integer("0"))])
         return _SimpleStatementLine([_Pass()])
@@ -215,8 +218,13 @@ class Sketcher:
     def _block(self, body: Sequence[ast.stmt]) -> cst.IndentedBlock:
         return _IndentedBlock(body=self.statements(body) or [_SimpleStatementLine([_Pass()])])
 
-    def _note(self, node: cst.CSTNode) -> cst.CSTNode:
-        self.owner[id(node)] = self.part
+    def _note(self, node: cst.CSTNode, where: Optional[ast.AST] = None) -> cst.CSTNode:
+        """Record the part ``node`` is built in and, given ``where``, the tree node whose place in
+        the file is exactly what LibCST gives as ``node``'s."""
+        key = id(node)
+        self.owner[key] = self.part
+        if where is not None:
+            self.where[key] = where
         return node
 
     def statement(self, node: ast.stmt) -> cst.BaseStatement:
@@ -226,31 +234,31 @@ class Sketcher:
         if kind is ast.ClassDef:
             return self._note(self._class(node))  # type: ignore[arg-type]
         if kind is ast.If:
-            return self._note(self._if(node))  # type: ignore[arg-type]
+            return self._note(self._if(node), node)  # type: ignore[arg-type]
         if kind is ast.For or kind is ast.AsyncFor:
             return self._note(_For(  # type: ignore[attr-defined]
                 target=self.expression(node.target), iter=self.expression(node.iter),  # type: ignore[attr-defined]
                 body=self._block(node.body), orelse=self._else(node.orelse),  # type: ignore[attr-defined]
-                asynchronous=_Asynchronous() if kind is ast.AsyncFor else None))
+                asynchronous=_Asynchronous() if kind is ast.AsyncFor else None), node)
         if kind is ast.While:
             return self._note(_While(test=self.expression(node.test), body=self._block(node.body),  # type: ignore[attr-defined]
-                                        orelse=self._else(node.orelse)))  # type: ignore[attr-defined]
+                                     orelse=self._else(node.orelse)), node)  # type: ignore[attr-defined]
         if kind is ast.With or kind is ast.AsyncWith:
             items = [_WithItem(item=self.expression(item.context_expr),
                                   asname=None if item.optional_vars is None
                                   else _AsName(name=self.expression(item.optional_vars)))
                      for item in node.items]  # type: ignore[attr-defined]
             return self._note(_With(items=items, body=self._block(node.body),  # type: ignore[attr-defined]
-                                       asynchronous=_Asynchronous() if kind is ast.AsyncWith else None))
+                                    asynchronous=_Asynchronous() if kind is ast.AsyncWith else None), node)
         if kind is ast.Try:
-            return self._note(self._try(node))  # type: ignore[arg-type]
-        return self._note(_SimpleStatementLine(body=[self._small(node)]))
+            return self._note(self._try(node), node)  # type: ignore[arg-type]
+        return self._note(_SimpleStatementLine(body=[self._note(self._small(node), node)]))
 
     def _function(self, node: ast.FunctionDef) -> cst.FunctionDef:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _FunctionDef(
-            name=self._note(self._word(node.name, node)), params=self._parameters(node.args), body=self._block(node.body),
+            name=self._note(self._word(node.name, node.lineno)), params=self._parameters(node.args), body=self._block(node.body),
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list],
             returns=None if node.returns is None else _Annotation(self.expression(node.returns)),
             asynchronous=_Asynchronous() if isinstance(node, ast.AsyncFunctionDef) else None)
@@ -259,7 +267,7 @@ class Sketcher:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _ClassDef(
-            name=self._note(self._word(node.name, node)), body=self._block(node.body),
+            name=self._note(self._word(node.name, node.lineno)), body=self._block(node.body),
             bases=[self._arg(base) for base in node.bases],
             keywords=[self._keyword(keyword) for keyword in node.keywords],
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list])
@@ -269,7 +277,7 @@ class Sketcher:
         if node.orelse:
             first = node.orelse[0]
             if len(node.orelse) == 1 and isinstance(first, ast.If) and self._starts_with(first, b"elif"):
-                orelse = self._note(self._if(first))
+                orelse = self._note(self._if(first), first)
             else:
                 orelse = _Else(body=self._block(node.orelse))
         return _If(test=self.expression(node.test), body=self._block(node.body), orelse=orelse)  # type: ignore[arg-type]
@@ -285,8 +293,8 @@ class Sketcher:
         handlers = [self._note(_ExceptHandler(
             body=self._block(handler.body),
             type=None if handler.type is None else self.expression(handler.type),
-            name=None if handler.name is None else _AsName(name=self._note(self._word(handler.name, handler)))))
-            for handler in node.handlers]
+            name=None if handler.name is None else _AsName(name=self._note(self._word(handler.name, handler.lineno, handler.body[0].lineno - 1)))),
+            handler) for handler in node.handlers]
         return _Try(body=self._block(node.body), handlers=handlers, orelse=self._else(node.orelse),
                        finalbody=_Finally(body=self._block(node.finalbody)) if node.finalbody else None)
 
@@ -332,14 +340,16 @@ class Sketcher:
             return self._note(_Assert(test=self.expression(node.test),  # type: ignore[attr-defined]
                                          msg=None if msg is None else self.expression(msg)))
         if kind is ast.Global:
-            return self._note(_Global([_NameItem(self._word(n, node)) for n in node.names]))  # type: ignore[attr-defined]
+            return self._note(_Global([_NameItem(self._word(n, node.lineno, node.end_lineno)) for n in node.names]))  # type: ignore[attr-defined]
         if kind is ast.Nonlocal:
-            return self._note(_Nonlocal([_NameItem(self._word(n, node)) for n in node.names]))  # type: ignore[attr-defined]
+            return self._note(_Nonlocal([_NameItem(self._word(n, node.lineno, node.end_lineno)) for n in node.names]))  # type: ignore[attr-defined]
         raise Unsketchable(type(node).__name__)
 
     def _alias(self, alias: ast.alias, statement: ast.stmt) -> cst.ImportAlias:
-        return _ImportAlias(name=self._dotted(alias.name, statement),
-                            asname=None if alias.asname is None else _AsName(name=self._word(alias.asname, statement)))
+        return self._note(_ImportAlias(  # type: ignore[return-value]
+            name=self._dotted(alias.name, statement),
+            asname=None if alias.asname is None else _AsName(name=self._word(alias.asname, statement.lineno, statement.end_lineno))),
+            alias if hasattr(alias, "lineno") else None)  # where an alias is: Python 3.10 and later
 
     def _import_from(self, node: ast.ImportFrom) -> cst.ImportFrom:
         if len(node.names) == 1 and node.names[0].name == "*":
@@ -369,19 +379,20 @@ class Sketcher:
 
     def _param(self, arg: ast.arg, default: Optional[ast.expr], star: str = "") -> cst.Param:
         return self._note(_Param(
-            name=self._note(self._word(arg.arg, arg)),
+            name=self._note(self._word(arg.arg, arg.lineno)),
             annotation=None if arg.annotation is None else _Annotation(self.expression(arg.annotation)),
             default=None if default is None else self.expression(default), star=star))
 
     def _arg(self, value: ast.expr) -> cst.Arg:
         if type(value) is ast.Starred:
-            return self._note(_Arg(value=self.expression(value.value), star="*"))  # type: ignore[attr-defined]
-        return self._note(_Arg(value=self.expression(value)))
+            return self._note(_Arg(value=self.expression(value.value), star="*"), value)  # type: ignore[attr-defined]
+        return self._note(_Arg(value=self.expression(value)), value)
 
     def _keyword(self, keyword: ast.keyword) -> cst.Arg:
         if keyword.arg is None:
-            return self._note(_Arg(value=self.expression(keyword.value), star="**"))
-        return self._note(_Arg(value=self.expression(keyword.value), keyword=self._note(self._word(keyword.arg, keyword))))
+            return self._note(_Arg(value=self.expression(keyword.value), star="**"), keyword)
+        return self._note(_Arg(value=self.expression(keyword.value), keyword=self._note(self._word(keyword.arg, keyword.lineno))),
+                          keyword)
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, node: ast.AST) -> cst.BaseExpression:
@@ -389,14 +400,18 @@ class Sketcher:
         if build is None:
             raise Unsketchable(type(node).__name__)
         built = build(self, node)
-        self.owner[id(built)] = self.part
+        key = id(built)
+        self.owner[key] = self.part
+        # Python's range of a generator expression or a tuple in brackets takes in the brackets
+        if type(node) is not ast.GeneratorExp and not (type(node) is ast.Tuple and self._parenthesized(node)):
+            self.where[key] = node
         return built
 
-    def _word(self, name: str, node: ast.AST) -> cst.Name:
-        """A name of a statement or expression, when it is surely written as Python gives it:
-        Python normalises non-ASCII names (NFKC), LibCST keeps them as written."""
+    def _word(self, name: str, first: int, last: Optional[int] = None) -> cst.Name:
+        """A name written on lines ``first`` to ``last``, when it is surely written as Python gives
+        it: Python normalises non-ASCII names (NFKC), LibCST keeps them as written."""
         if not self.ascii:
-            for number in {node.lineno, node.end_lineno or node.lineno}:  # type: ignore[attr-defined]
+            for number in range(first, (last or first) + 1):
                 if not self.lines[number - 1].isascii():
                     raise Unsketchable("a name on a line with non-ASCII characters")
         return _Name(name)
@@ -404,9 +419,9 @@ class Sketcher:
     def _dotted(self, name: str, statement: ast.stmt) -> cst.BaseExpression:
         """``a.b.c`` as LibCST's nested ``Attribute``/``Name``."""
         first, *rest = name.split(".")
-        built: cst.BaseExpression = self._word(first, statement)
+        built: cst.BaseExpression = self._word(first, statement.lineno, statement.end_lineno)
         for attr in rest:
-            built = _Attribute(value=built, attr=self._word(attr, statement))
+            built = _Attribute(value=built, attr=self._word(attr, statement.lineno, statement.end_lineno))
         return built
 
     def _name(self, node: ast.Name) -> cst.Name:
@@ -414,7 +429,7 @@ class Sketcher:
         return _Name(node.id if self.ascii or self.lines[node.lineno - 1].isascii() else self._text(node))
 
     def _attribute(self, node: ast.Attribute) -> cst.Attribute:
-        return _Attribute(value=self.expression(node.value), attr=self._note(self._word(node.attr, node)))
+        return _Attribute(value=self.expression(node.value), attr=self._note(self._word(node.attr, node.end_lineno)))
 
     def _call(self, node: ast.Call) -> cst.Call:
         arguments: List[ast.AST] = [*node.args, *node.keywords]

@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 
 from svcmod import excerpt as excerpts
-from svcmod.checker import Checker
+from svcmod.checker import Checker, Screening
 from svcmod.config import Config
 from svcmod.names import imported_modules
 from svcmod.registry import builtin_rules
@@ -129,12 +129,10 @@ def test_a_file_the_sketch_cannot_build_is_screened_by_its_text(monkeypatch):
 
 
 def test_a_rule_failing_on_a_sketch_leaves_the_screening_to_the_text(monkeypatch):
-    def failing(self, filename, active):
-        def screen(sketch):
-            raise AttributeError("a rule read something a sketch does not have")
-        return screen
+    def failing(self, sketch, sketcher):
+        raise AttributeError("a rule read something a sketch does not have")
 
-    monkeypatch.setattr(Checker, "screen", failing)
+    monkeypatch.setattr(Screening, "__call__", failing)
     source = CANDIDATES + DECOYS
     found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
     assert result.parsed and len(found) == 1
@@ -165,3 +163,55 @@ def test_a_file_screened_whole_with_findings_is_parsed_whole(select, source, mon
     found = Checker(Config(select=select)).check("x.py", source.encode())
     whole = Checker(Config(select=select), excerpts=False).check("x.py", source.encode())
     assert found.parsed and found.findings and found.findings == whole.findings
+
+
+def libcst_parses(monkeypatch) -> list:
+    """Record every file LibCST parses in the checker from now on."""
+    import svcmod.checker as checker_module
+    parsed: list = []
+    real = checker_module.cst.parse_module
+
+    def spy(source, *args, **kwargs):
+        parsed.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(checker_module.cst, "parse_module", spy)
+    return parsed
+
+
+@pytest.mark.parametrize("line", [
+    "    return fetch(url)",
+    "    label = 'café'; return fetch(url)",  # columns count characters, Python's count bytes
+    "    return (fetch(url))",  # brackets around the call are not part of it
+    "    return fetch(url, 'naïve')",  # and so do the ends
+    "    return fetch(\n        url,\n        'naïve',\n    )",
+])
+def test_findings_found_on_a_sketch_are_placed_without_libcst(line, monkeypatch):
+    source = "from requests import get as fetch\n\n\ndef careless(url):\n" + line + "\n" + DECOYS
+    parsed = libcst_parses(monkeypatch)
+    found, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert parsed == [] and result.parsed
+    assert found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+    assert [(code, line_number) for code, line_number, *rest in found] == [("SVC101", 5)]
+
+
+def test_a_name_python_may_have_normalised_is_left_to_libcst(monkeypatch):
+    source = "import requests\n\n\ndef careless(url):\n    label = 'café'; return requests.get(url)\n" + DECOYS
+    parsed = libcst_parses(monkeypatch)
+    found, _ = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert parsed and found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+
+
+def test_a_file_with_a_byte_order_mark_is_placed_by_libcst(monkeypatch):
+    source = "\ufeffimport requests\n\n\ndef careless(url):\n    return requests.get(url)\n" + DECOYS
+    parsed = libcst_parses(monkeypatch)
+    found, _ = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
+    assert parsed and found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
+
+
+def test_fixes_are_still_made_by_libcst_on_the_whole_file(monkeypatch):
+    source = "import requests\n\n\ndef careless(url):\n    return requests.get(url)\n" + DECOYS
+    parsed = libcst_parses(monkeypatch)
+    _, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",), fix=True)
+    assert source.encode() in parsed
+    assert b"requests.get(url, timeout=10)" in result.fixed
