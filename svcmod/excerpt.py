@@ -385,8 +385,8 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
     anything_outside = False
     for rule in rules:
         mentioned = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
-        if mentioned is None:
-            return None
+        if mentioned is None:  # the rule must see it all: the rules screen the whole of it
+            return _screened_whole(tree, lines, screen) if screen is not None else None
         context = _Mentions(rule.context_tokens, ())
         wants_part = rule.wants_part
         anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))

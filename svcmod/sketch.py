@@ -19,7 +19,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import io
+import re
 import tokenize
+import unicodedata
 from typing import AbstractSet, Any, Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
@@ -258,7 +260,7 @@ class Sketcher:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _FunctionDef(
-            name=self._note(self._word(node.name, node.lineno)), params=self._parameters(node.args), body=self._block(node.body),
+            name=self._note(self._named_at(node.name, node.lineno, _DEFINED.match, node.col_offset)), params=self._parameters(node.args), body=self._block(node.body),
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list],
             returns=None if node.returns is None else _Annotation(self.expression(node.returns)),
             asynchronous=_Asynchronous() if isinstance(node, ast.AsyncFunctionDef) else None)
@@ -267,7 +269,7 @@ class Sketcher:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _ClassDef(
-            name=self._note(self._word(node.name, node.lineno)), body=self._block(node.body),
+            name=self._note(self._named_at(node.name, node.lineno, _DEFINED.match, node.col_offset)), body=self._block(node.body),
             bases=[self._arg(base) for base in node.bases],
             keywords=[self._keyword(keyword) for keyword in node.keywords],
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list])
@@ -379,7 +381,7 @@ class Sketcher:
 
     def _param(self, arg: ast.arg, default: Optional[ast.expr], star: str = "") -> cst.Param:
         return self._note(_Param(
-            name=self._note(self._word(arg.arg, arg.lineno)),
+            name=self._note(self._named_at(arg.arg, arg.lineno, _NAME.match, arg.col_offset)),
             annotation=None if arg.annotation is None else _Annotation(self.expression(arg.annotation)),
             default=None if default is None else self.expression(default), star=star))
 
@@ -391,7 +393,7 @@ class Sketcher:
     def _keyword(self, keyword: ast.keyword) -> cst.Arg:
         if keyword.arg is None:
             return self._note(_Arg(value=self.expression(keyword.value), star="**"), keyword)
-        return self._note(_Arg(value=self.expression(keyword.value), keyword=self._note(self._word(keyword.arg, keyword.lineno))),
+        return self._note(_Arg(value=self.expression(keyword.value), keyword=self._note(self._named_at(keyword.arg, keyword.lineno, _NAME.match, keyword.col_offset))),
                           keyword)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -416,6 +418,18 @@ class Sketcher:
                     raise Unsketchable("a name on a line with non-ASCII characters")
         return _Name(name)
 
+    def _named_at(self, name: str, number: int, find: Callable[..., Any], *span: int) -> cst.Name:
+        """The name ``name`` as written on line ``number``, where ``find(line, *span)`` matches it
+        (group 1, else the whole match)."""
+        line = self.lines[number - 1]
+        if self.ascii or line.isascii():
+            return _Name(name)
+        found = find(line, *span)
+        written = found and (found.group(found.lastindex or 0)).decode("utf-8", errors="replace")
+        if not written or unicodedata.normalize("NFKC", written) != name:
+            raise Unsketchable("a name Python normalised, not found as written")
+        return _Name(written)
+
     def _dotted(self, name: str, statement: ast.stmt) -> cst.BaseExpression:
         """``a.b.c`` as LibCST's nested ``Attribute``/``Name``."""
         first, *rest = name.split(".")
@@ -429,7 +443,7 @@ class Sketcher:
         return _Name(node.id if self.ascii or self.lines[node.lineno - 1].isascii() else self._text(node))
 
     def _attribute(self, node: ast.Attribute) -> cst.Attribute:
-        return _Attribute(value=self.expression(node.value), attr=self._note(self._word(node.attr, node.end_lineno)))
+        return _Attribute(value=self.expression(node.value), attr=self._note(self._named_at(node.attr, node.end_lineno, _LAST_NAME.search, 0, node.end_col_offset)))
 
     def _call(self, node: ast.Call) -> cst.Call:
         arguments: List[ast.AST] = [*node.args, *node.keywords]
@@ -600,6 +614,10 @@ Sketcher._expressions = {
 }
 
 
+#: A name, its bytes; the name of a ``def`` or ``class``; the name a line ends with.
+_NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
+_DEFINED = re.compile(rb"(?:async\s+)?(?:def|class)\s+([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)")
+_LAST_NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*$")
 _QUOTES = ('"""', "'''", '"', "'")
 
 

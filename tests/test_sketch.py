@@ -70,13 +70,17 @@ def test_arguments_stay_in_the_order_written():
 
 
 def test_names_are_kept_as_written_not_as_python_normalises_them():
-    assert sketch("ﬁle = 1\n").body[0].body[0].targets[0].target.value == "ﬁle"
+    module = sketch("ﬁle = obj.ﬁeld\nx.naïve(a, ﬁ=2)\ndef ﬁx(ﬂ): pass\nclass ﬁxture: pass\n")
+    assign, call = module.body[0].body[0], module.body[1].body[0].value
+    assert [assign.targets[0].target.value, assign.value.attr.value, call.func.attr.value,
+            call.args[1].keyword.value, module.body[2].name.value, module.body[2].params.params[0].name.value,
+            module.body[3].name.value] == ["ﬁle", "ﬁeld", "naïve", "ﬁ", "ﬁx", "ﬂ", "ﬁxture"]
 
 
 @pytest.mark.parametrize("source", [
     "match x:\n    case 1:\n        pass\n",
     "try:\n    pass\nexcept* ValueError:\n    pass\n",
-    "obj.ﬁeld = 1\n",
+    "import ﬁle\n",
 ])
 def test_syntax_the_sketch_does_not_build_is_refused(source):
     with pytest.raises(Unsketchable):
@@ -196,7 +200,7 @@ def test_findings_found_on_a_sketch_are_placed_without_libcst(line, monkeypatch)
 
 
 def test_a_name_python_may_have_normalised_is_left_to_libcst(monkeypatch):
-    source = "import requests\n\n\ndef careless(url):\n    label = 'café'; return requests.get(url)\n" + DECOYS
+    source = "import requests as rq  # café\n\n\ndef careless(url):\n    return rq.get(url)\n" + DECOYS
     parsed = libcst_parses(monkeypatch)
     found, _ = findings(source, monkeypatch, excerpt=True, select=("SVC101",))
     assert parsed and found == findings(source, monkeypatch, excerpt=False, select=("SVC101",))[0]
