@@ -40,6 +40,7 @@ class AiohttpSessionWithoutTimeout(Rule):
     """
 
     code = "SVC104"
+    sketchable = True
     local = True
     via_imports = True
     name = "aiohttp-session-without-timeout"

@@ -61,6 +61,7 @@ class Aioredis(Rule):
     """
 
     code = "SVC310"
+    sketchable = True
     name = "aioredis"
     message = "aioredis was folded into redis-py: use `redis.asyncio`"
     fix_safety = SAFE

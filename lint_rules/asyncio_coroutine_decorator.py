@@ -90,6 +90,7 @@ class AsyncioCoroutineDecorator(Rule):
     """
 
     code = "SVC304"
+    sketchable = True
     local = True  # the coroutines it looks up elsewhere are async (stubs stay async) or decorated (kept)
     name = "asyncio-coroutine-decorator"
     message = "`@asyncio.coroutine` was removed in Python 3.11; use `async def`"

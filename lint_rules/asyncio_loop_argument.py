@@ -49,6 +49,7 @@ class AsyncioLoopArgument(Rule):
     """
 
     code = "SVC303"
+    sketchable = True
     local = True
     via_imports = True
     name = "asyncio-loop-argument"

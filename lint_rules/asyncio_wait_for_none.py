@@ -33,6 +33,7 @@ class AsyncioWaitForNone(Rule):
     """
 
     code = "SVC110"
+    sketchable = True
     local = True
     via_imports = True
     name = "asyncio-wait-for-none"

@@ -27,6 +27,7 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
     """
 
     code = "SVC207"
+    sketchable = True
     local = True
     name = "blocking-sleep-in-async-retry"
     message = "time.sleep in an async retry blocks the event loop"

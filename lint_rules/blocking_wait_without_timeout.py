@@ -57,6 +57,7 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC109"
+    sketchable = True
     local = True
     via_imports = True
     name = "blocking-wait-without-timeout"

@@ -49,6 +49,7 @@ class DbConnectWithoutTimeout(Rule):
     """
 
     code = "SVC108"
+    sketchable = True
     local = True
     via_imports = True
     name = "db-connect-without-timeout"

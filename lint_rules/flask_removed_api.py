@@ -50,6 +50,7 @@ class FlaskRemovedApi(Rule):
     """
 
     code = "SVC313"
+    sketchable = True
     local = True
     name = "flask-removed-api"
     message = "removed in Flask 2.2/2.3"

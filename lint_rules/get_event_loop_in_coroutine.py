@@ -29,6 +29,7 @@ class GetEventLoopInCoroutine(Rule):
     """
 
     code = "SVC305"
+    sketchable = True
     local = True
     via_imports = True
     name = "get-event-loop-in-coroutine"

@@ -77,6 +77,7 @@ class GrpcCallWithoutDeadline(Rule):
     """
 
     code = "SVC105"
+    sketchable = True
     local = True
     name = "grpc-call-without-deadline"
     message = "gRPC call without a deadline can wait forever"

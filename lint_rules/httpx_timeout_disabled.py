@@ -42,6 +42,7 @@ class HttpxTimeoutDisabled(Rule):
     """
 
     code = "SVC103"
+    sketchable = True
     local = True
     via_imports = True
     name = "httpx-timeout-disabled"

@@ -52,6 +52,7 @@ class LoggingWarn(Rule):
     """
 
     code = "SVC307"
+    sketchable = True
     local = True
     name = "logging-warn"
     message = "`warn` is a deprecated alias: use `warning`"

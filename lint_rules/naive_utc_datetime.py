@@ -35,6 +35,7 @@ class NaiveUtcDatetime(Rule):
     """
 
     code = "SVC306"
+    sketchable = True
     local = True
     via_imports = True
     name = "naive-utc-datetime"

@@ -39,6 +39,7 @@ class NestedRetry(RetryContextTracker, Rule):
     """
 
     code = "SVC208"
+    sketchable = True
     name = "nested-retry"
     message = "retry around a call that already retries: attempts multiply"
     imports = ("tenacity", "backoff", "requests", "urllib3")

@@ -53,6 +53,7 @@ class RedisWithoutTimeout(Rule):
     """
 
     code = "SVC107"
+    sketchable = True
     local = True
     via_imports = True
     name = "redis-without-timeout"

@@ -50,6 +50,7 @@ class RemovedStdlibModule(Rule):
     """
 
     code = "SVC309"
+    sketchable = True
     local = True
     via_imports = True
     part_tokens = (b"import",)  # findings are import statements

@@ -41,6 +41,7 @@ class RequestsWithoutTimeout(Rule):
     """
 
     code = "SVC101"
+    sketchable = True
     local = True
     name = "requests-without-timeout"
     message = "requests call without a timeout can hang forever"

@@ -39,6 +39,7 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
     """
 
     code = "SVC205"
+    sketchable = True
     local = True
     name = "retry-non-idempotent"
     message = "retried POST/PATCH may apply twice: send an Idempotency-Key or do not retry it"

@@ -34,6 +34,7 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
     """
 
     code = "SVC204"
+    sketchable = True
     local = True
     name = "retry-on-broad-exception"
     message = "retry on every exception retries bugs and permanent errors too"

@@ -36,6 +36,7 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     """
 
     code = "SVC202"
+    sketchable = True
     local = True
     name = "retry-without-backoff"
     message = "retry without a wait between attempts"

@@ -36,6 +36,7 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     """
 
     code = "SVC203"
+    sketchable = True
     local = True
     name = "retry-without-jitter"
     message = "retry wait without jitter: clients retry in lockstep"

@@ -37,6 +37,7 @@ class RetryWithoutStop(Rule):
     """
 
     code = "SVC201"
+    sketchable = True
     local = True
     name = "retry-without-stop"
     message = "retry without a stop condition retries forever"

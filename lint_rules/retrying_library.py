@@ -78,6 +78,7 @@ class RetryingLibrary(Rule):
     """
 
     code = "SVC301"
+    sketchable = True
     name = "retrying-library"
     message = "`retrying` is unmaintained: migrate to tenacity"
     fix_safety = SAFE

@@ -34,6 +34,7 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
     """
 
     code = "SVC311"
+    sketchable = True
     local = True
     via_imports = True
     name = "sqlalchemy-declarative-base-moved"

@@ -30,6 +30,7 @@ class SslWrapSocket(Rule):
     """
 
     code = "SVC312"
+    sketchable = True
     local = True
     via_imports = True
     name = "ssl-wrap-socket"

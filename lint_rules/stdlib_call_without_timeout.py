@@ -59,6 +59,7 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC102"
+    sketchable = True
     local = True
     via_imports = True
     name = "stdlib-call-without-timeout"

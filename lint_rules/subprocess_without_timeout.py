@@ -43,6 +43,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC106"
+    sketchable = True
     local = True
     name = "subprocess-without-timeout"
     message = "waiting on a subprocess without a timeout can block forever"

@@ -29,6 +29,7 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
     """
 
     code = "SVC206"
+    sketchable = True
     local = True
     name = "unbounded-retry-loop"
     message = "retry loop with no attempt bound retries forever"

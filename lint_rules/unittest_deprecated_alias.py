@@ -65,6 +65,7 @@ class UnittestDeprecatedAlias(Rule):
     """
 
     code = "SVC308"
+    sketchable = True
     local = True
     name = "unittest-deprecated-alias"
     message = "deprecated unittest alias, removed in Python 3.12"

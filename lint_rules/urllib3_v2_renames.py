@@ -57,6 +57,7 @@ class Urllib3V2Renames(Rule):
     """
 
     code = "SVC302"
+    sketchable = True
     local = True
     name = "urllib3-v2-renames"
     message = "urllib3 2.0 removed this Retry name"

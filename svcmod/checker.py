@@ -165,8 +165,9 @@ class Checker:
         if too_deep:
             self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
-        screening = self.screen(filename, active) if self.excerpts else None
-        part = excerpt(source, [type(rule) for rule in active], imported, screening) if screening else None
+        # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
+        screening = self.screen(filename, active) if all(rule.sketchable for rule in active) else None
+        part = excerpt(source, [type(rule) for rule in active], imported, screening) if self.excerpts else None
         if part is not None and part.empty:
             return result
         if screening is not None and screening.reports is not None \

@@ -188,6 +188,7 @@ class DeclaredDeprecation(Rule):
 
     deprecation: Deprecation
     migrations: Tuple[str, ...] = ()
+    sketchable = True
 
     def reset(self) -> None:
         self.import_statements: List[cst.CSTNode] = []

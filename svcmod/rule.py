@@ -153,6 +153,10 @@ class Rule:
     calls: ClassVar[Tuple[str, ...]] = ()
     #: Functions mentioning these are kept too, as findings elsewhere depend on them.
     context_tokens: ClassVar[Tuple[bytes, ...]] = ()
+    #: True when the rule reads nothing a sketch (``svcmod/sketch.py``) leaves out: whitespace,
+    #: comments and brackets. Its findings may then come from a sketch, built from Python's own
+    #: parse, with LibCST parsing only what is to be fixed.
+    sketchable: ClassVar[bool] = False
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None,
                  settings: Optional[Mapping[str, Any]] = None) -> None:

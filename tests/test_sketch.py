@@ -10,6 +10,7 @@ import textwrap
 import libcst as cst
 import pytest
 
+from lint_rules.requests_without_timeout import RequestsWithoutTimeout
 from svcmod import excerpt as excerpts
 from svcmod.checker import Checker, Screening
 from svcmod.config import Config
@@ -219,3 +220,18 @@ def test_fixes_are_still_made_by_libcst_on_the_whole_file(monkeypatch):
     _, result = findings(source, monkeypatch, excerpt=True, select=("SVC101",), fix=True)
     assert source.encode() in parsed
     assert b"requests.get(url, timeout=10)" in result.fixed
+
+
+def test_a_rule_that_may_read_layout_is_never_run_on_a_sketch(monkeypatch):
+    class ReadsComments(RequestsWithoutTimeout):
+        sketchable = False  # the default of rules from rule packs
+
+    source = "import requests\n\n\ndef careless(url):\n    return requests.get(url)\n" + DECOYS
+    monkeypatch.setattr(excerpts, "MIN_LINES", 0)
+    checker = Checker(Config(select=("SVC101",)))
+    checker.rule_classes = (ReadsComments,)
+    checker.rules = {"SVC101": ReadsComments()}
+    monkeypatch.setattr(Screening, "__call__", lambda *args: pytest.fail("a sketch was screened"))
+    parsed = libcst_parses(monkeypatch)
+    found = checker.check("x.py", source.encode()).findings
+    assert parsed and [(f.code, f.line) for f in found] == [("SVC101", 5)]
