@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from svcmod.lint_rules.requests_without_timeout import timeout_key_matcher
+from svcmod.lint_rules.requests_without_timeout import sets_timeout_key
 from svcmod.names import Names
+from svcmod.rule import descendants
 
 Location = Tuple[str, int, int]  # file, row, column
 
@@ -117,7 +117,7 @@ def classify_missed(index: CallIndex, row: int, column: int, message: str) -> st
     call, stack = found
     if any(arg.star == "**" for arg in call.args):
         around = stack[0] if stack else index.module
-        if m.findall(around, timeout_key_matcher()):
+        if any(map(sets_timeout_key, descendants(around))):
             return "ruff false positive: a 'timeout' key is put in a dict next to the **kwargs call"
         return "unexplained: **kwargs call"
     return "unexplained"

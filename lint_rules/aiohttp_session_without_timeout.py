@@ -5,8 +5,8 @@ from typing import Dict, Optional
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, \
-    keyword, positional_count, with_argument, with_keyword
+from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, descendants, has_star_kwargs, \
+    is_none, keyword, positional_count, with_argument, with_keyword
 
 #: Session methods that take a per-request ``timeout=`` overriding the session's.
 REQUEST_METHODS = frozenset({"request", "get", "post", "put", "patch", "delete", "head", "options", "ws_connect"})
@@ -133,9 +133,9 @@ class AiohttpSessionWithoutTimeout(Rule):
             return False
         stack = self.file.scope_stack
         around = stack[0] if stack else self.file.module
-        import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
-        requests = m.findall(around, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in REQUEST_METHODS)))))
-        made = [call for call in requests if call.func.value.deep_equals(session)]
+        made = [call for call in descendants(around)
+                if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in REQUEST_METHODS and call.func.value.deep_equals(session)]
         return bool(made) and all(
             (arg := keyword(call, "timeout")) is not None and not is_none(arg.value) for call in made
         )

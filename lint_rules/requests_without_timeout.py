@@ -1,12 +1,10 @@
 """SVC101: requests calls that can wait forever."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
-    positional_count, with_keyword
+from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, descendants, has_star_kwargs, is_none, \
+    keyword, positional_count, with_keyword
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 SESSIONS = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")
@@ -126,8 +124,7 @@ class RequestsWithoutTimeout(Rule):
         around = stack[0] if stack else self.file.module
         known = self._searched.get(id(around))
         if known is None:
-            import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
-            known = self._searched[id(around)] = bool(m.findall(around, timeout_key_matcher()))
+            known = self._searched[id(around)] = any(map(sets_timeout_key, descendants(around)))
         return known
 
     def reset(self) -> None:
@@ -135,12 +132,15 @@ class RequestsWithoutTimeout(Rule):
         self._searched: dict = {}
 
 
-@lru_cache(maxsize=None)
-def timeout_key_matcher():  # type: ignore[no-untyped-def]
-    """``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)``,
-    ``dict(timeout=5)``, ``kwargs.update(timeout=5)``."""
-    import libcst.matchers as m
-    return m.SimpleString(value=m.MatchIfTrue(lambda text: text.strip("\"'").lower() == "timeout")) | m.Call(
-        func=m.Name("dict") | m.Attribute(attr=m.Name("update")),
-        args=[m.ZeroOrMore(), m.Arg(keyword=m.Name("timeout")), m.ZeroOrMore()],
-    )
+def sets_timeout_key(node: cst.CSTNode) -> bool:
+    """``{"timeout": 5}``, ``kwargs["timeout"] = 5``, ``kwargs.setdefault("timeout", 5)`` (the
+    string), ``dict(timeout=5)``, ``kwargs.update(timeout=5)``."""
+    if isinstance(node, cst.SimpleString):
+        return node.value.strip("\"'").lower() == "timeout"
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    if not ((isinstance(func, cst.Name) and func.value == "dict")
+            or (isinstance(func, cst.Attribute) and func.attr.value == "update")):
+        return False
+    return any(arg.keyword is not None and arg.keyword.value == "timeout" for arg in node.args)

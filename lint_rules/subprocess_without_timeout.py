@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 import libcst as cst
 
 from svcmod.lint_rules.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
+from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid, descendants
 
 #: Functions that run a child to completion; every positional argument goes to ``Popen``, so their
 #: timeout can only be a keyword.
@@ -144,6 +144,6 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         before = self.previous.get(id(self.statements[-1])) if self.statements else None
         if not isinstance(before, cst.SimpleStatementLine) or not isinstance(func, cst.Attribute):
             return False
-        import libcst.matchers as m  # only here: importing matchers costs every run ~0.2 s
-        ending = m.Call(func=m.Attribute(attr=m.Name("kill") | m.Name("communicate")))
-        return any(call.func.value.deep_equals(func.value) for call in m.findall(before, ending))
+        return any(isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                   and call.func.attr.value in ("kill", "communicate") and call.func.value.deep_equals(func.value)
+                   for call in descendants(before))

@@ -307,8 +307,10 @@ class _Mentions:
 
     def names(self, text: _Text) -> bool:
         """Whether ``text`` mentions a token or a word (what makes an assignment derive a name)."""
-        if self.tokens and any(token in text.text for token in self.tokens):
-            return True
+        body = text.text
+        for token in self.tokens:
+            if token in body:
+                return True
         return bool(self.words) and not text.words.isdisjoint(self.words)
 
     def __call__(self, text: _Text) -> bool:
@@ -387,13 +389,15 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
         mentioned = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
         if mentioned is None:  # the rule must see it all: the rules screen the whole of it
             return _screened_whole(tree, lines, screen) if screen is not None else None
-        context = _Mentions(rule.context_tokens, ())
         wants_part = rule.wants_part
         anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
+        if rule.context_tokens:
+            context = _Mentions(rule.context_tokens, ())
+            for part in parts:
+                if not part.context and context(part.text):
+                    part.kept = part.context = True
         for part in parts:
-            if not part.context and context(part.text):
-                part.kept = part.context = True
-            elif not part.kept and wants_part(part.text.text, mentioned(part.text)):
+            if not part.kept and wants_part(part.text.text, mentioned(part.text)):
                 part.kept = True
     if not anything_outside and not any(part.kept for part in parts):
         return Excerpt(b"", [])  # no rule could find anything anywhere in the file
