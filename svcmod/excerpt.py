@@ -26,6 +26,13 @@ What a part must mention, per rule (``Rule.local`` rules only; any other rule se
 The rule's ``wants_part`` may add a condition on the text (the shape of a retry loop), or replace
 these; a part mentioning one of its ``context_tokens`` is kept whatever it holds.
 
+Given a ``screen`` (the checker's, when every rule is ``sketchable``), the rules then run on a
+*sketch* of the kept parts (``svcmod/sketch.py``), and only the parts where they report something
+stay kept (with the context parts and attribute binders they depend on); a file where they report
+nothing is ``empty``. A file too short for parts, one seen by a rule that is not ``local`` or one
+where a rule must see everything is screened whole. The checker takes the findings from the
+sketch when it can place them, and LibCST parses the excerpt only when it cannot.
+
 Name resolution (``svcmod.names``) only ever looks outside a function at module- and class-level
 statements (kept: imports and assignments are context, never stubbed unless they are literal
 tables) and at ``self.<name>`` assignments in other methods of its class; so every method that
