@@ -263,7 +263,7 @@ class Checker:
                 CodePosition(start, _characters(lines[start - 1], node.col_offset)),  # type: ignore[attr-defined]
                 CodePosition(end, _characters(lines[end - 1], node.end_col_offset)))  # type: ignore[attr-defined]
         return self._located(screening.reports or [], positions,
-                             source.decode("utf-8", errors="replace").splitlines())
+                             python_lines(source.decode("utf-8", errors="replace")))
 
     def _located(self, reports: List[Report], positions: Dict[cst.CSTNode, CodeRange], text_lines: List[str],
                  part: Optional[Excerpt] = None) -> List[Tuple[Report, Any]]:
@@ -448,9 +448,20 @@ def _describe(error: BaseException) -> str:
 
 def _text_lines(module: cst.Module, source: bytes) -> List[str]:
     try:
-        return source.decode(module.encoding, errors="replace").splitlines()
+        return python_lines(source.decode(module.encoding, errors="replace"))
     except LookupError:
-        return source.decode("utf-8", errors="replace").splitlines()
+        return python_lines(source.decode("utf-8", errors="replace"))
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def python_lines(text: str) -> List[str]:
+    """``text`` cut into lines where Python's parser cuts it: at CR LF, CR or LF, and not at the
+    form feeds, vertical tabs or Unicode separators that ``str.splitlines`` also cuts at (a page
+    break on a line of its own would otherwise shift every later line: a ``# noqa`` below it was
+    looked for on the line above)."""
+    return _LINE_END.split(text)
 
 
 def _characters(line: bytes, offset: int) -> int:

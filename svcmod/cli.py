@@ -207,12 +207,19 @@ def _print_diffs(result) -> bool:
         if file_result.fixed is None or file_result.original is None:
             continue
         changed = True
-        old = file_result.original.decode("utf-8", errors="surrogateescape").splitlines(keepends=True)
-        new = file_result.fixed.decode("utf-8", errors="surrogateescape").splitlines(keepends=True)
+        old = _diff_lines(file_result.original.decode("utf-8", errors="surrogateescape"))
+        new = _diff_lines(file_result.fixed.decode("utf-8", errors="surrogateescape"))
         name = file_result.filename
         for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"):
             out.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return changed
+
+
+def _diff_lines(text: str) -> list:
+    """Lines cut at LF only, each with its ending, as git and patch cut them (``splitlines`` would
+    also cut at a form feed and print a diff that does not apply)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def _summary(result, fixing: bool) -> None:

@@ -230,3 +230,25 @@ def test_added_names_go_after_the_existing_ones(svcmod, tmp_path):
     text = (tmp_path / "jobs.py").read_text()
     assert text.startswith("from tenacity import retry, wait_fixed, stop_after_attempt\n"), text
     assert "@retry(wait=wait_fixed(1), stop=stop_after_attempt(3))" in text
+
+
+def test_a_page_break_shifts_no_line(svcmod, tmp_path):
+    """A form feed on a line of its own is whitespace to Python, not a line end: the ``# noqa``
+    and the text of the finding's line are those of its own line."""
+    write(tmp_path, {"app.py": b"import requests\n\x0c\n\ndef f(url):\n    return requests.get(url)  # noqa: SVC101\n\n\n"
+                               b"def g(url):\n    return requests.get(url)\n"})
+    result = svcmod("lint", "app.py", cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "app.py:5:" not in result.stdout and "app.py:9:12: SVC101" in result.stdout
+    baseline = svcmod("baseline", "app.py", "-o", ".svcmod-baseline.json", cwd=tmp_path)
+    assert baseline.exit_code == 0, baseline
+    recorded = json.loads((tmp_path / ".svcmod-baseline.json").read_text())["findings"]
+    assert [(entry["line"], entry["text"]) for entry in recorded] == [(9, "return requests.get(url)")]
+
+
+def test_a_diff_keeps_a_page_break_whole(svcmod, tmp_path):
+    write(tmp_path, {"app.py": b"import requests\n\x0c\nrequests.get(url)\n"})
+    result = svcmod("lint", "--diff", "--unsafe-fixes", "app.py", cwd=tmp_path)
+    assert " \x0c\n" in result.stdout, result
+    assert "No newline at end of file" not in result.stdout
+    assert "+requests.get(url, timeout=10)\n" in result.stdout
