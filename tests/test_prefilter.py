@@ -56,6 +56,53 @@ KEPT = {
                 attempts += 1
     """,
     "tab indented": "while True:\n\ttry:\n\t\treturn call()\n\texcept OSError:\n\t\tpass\n",
+    "one handler leaves, another goes round": """
+        while True:
+            try:
+                return call()
+            except ValueError:
+                raise
+            except OSError:
+                time.sleep(1)
+    """,
+    "a handler leaving only in one branch": """
+        while True:
+            try:
+                return call()
+            except OSError as error:
+                if fatal(error):
+                    raise
+    """,
+    "a raise over several lines": """
+        while True:
+            try:
+                return call()
+            except OSError:
+                log()
+                raise Failed(
+                    "gone")
+    """,
+    "a string ending on a line that starts with return": (
+        "while True:\n"
+        "    try:\n"
+        "        return call()\n"
+        "    except OSError:\n"
+        "        log('''\n"
+        "        return''')\n"
+    ),
+    "a one-line handler that goes round": """
+        while True:
+            try:
+                return call()
+            except OSError: continue
+    """,
+    "returning a value named like the statement": """
+        while True:
+            try:
+                return call()
+            except OSError:
+                return_code = 1
+    """,
 }
 
 DROPPED = {
@@ -89,6 +136,17 @@ DROPPED = {
                 pass
     """,
     "no try at all": "while True:\n    call()\n",
+    "every handler leaves the loop": """
+        while True:
+            try:
+                return call()
+            except KeyError:
+                return None
+            except OSError as error:
+                log(error)
+                raise Failed(str(error)) from error
+            except StopIteration: break
+    """,
 }
 
 
