@@ -158,3 +158,10 @@ def test_retry_loop_shapes_are_kept(name):
 @pytest.mark.parametrize("name", sorted(DROPPED))
 def test_other_code_is_dropped(name):
     assert not may_hold_loop_with_try(textwrap.dedent(DROPPED[name]).encode())
+
+
+def test_unittest_aliases_need_a_test_case_somewhere_in_the_file():
+    from lint_rules.unittest_deprecated_alias import UnittestDeprecatedAlias
+    helper = b"class Checks:\n    def check(self):\n        self.assertEquals(1, 1)\n"
+    assert not UnittestDeprecatedAlias.wants(helper, frozenset())
+    assert UnittestDeprecatedAlias.wants(b"from unittest import TestCase as Base\n" + helper, frozenset({"unittest"}))
