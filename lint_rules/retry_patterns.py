@@ -540,10 +540,12 @@ def _may_be_transient(rule: "Rule", handler: cst.ExceptHandler) -> bool:
     names = handler_exceptions(handler)
     if names is None:
         return True  # bare except, or a computed type: may be anything
-    return not all(_permanent(n) for n in names)
+    return not all(permanent(n) for n in names)
 
 
-def _permanent(name: str) -> bool:
+def permanent(name: str) -> bool:
+    """An exception (its dotted name as written) that is never transient: retrying it at once is
+    local handling, not a retry."""
     last = name.split(".")[-1]
     return name in LOCAL_EXCEPTIONS or last in LOCAL_EXCEPTIONS or bool(_PERMANENT_WORDS.search(last))
 
@@ -662,7 +664,7 @@ def is_constant(expr: cst.BaseExpression) -> bool:
 def may_hold_retry_loop(source: bytes) -> bool:
     """Prefilter: the text could hold a hand-written retry loop."""
     return b"except" in source and (b"while" in source or b"range(" in source or b"count(" in source) \
-        and may_hold_loop_with_try(source)
+        and may_hold_loop_with_try(source, permanent)
 
 
 def retrying_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryUse]:

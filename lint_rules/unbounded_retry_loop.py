@@ -5,7 +5,7 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.lint_rules.retry_patterns import RetryLoop, RetryLoopChecks
+from svcmod.lint_rules.retry_patterns import RetryLoop, RetryLoopChecks, permanent
 from svcmod.prefilter import may_hold_loop_with_try
 from svcmod.rule import Invalid, Rule, Valid
 
@@ -57,11 +57,11 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source)
+        return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source, permanent)
 
     @classmethod
     def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned and b"except" in text and may_hold_loop_with_try(text)
+        return mentioned and b"except" in text and may_hold_loop_with_try(text, permanent)
 
     def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         if found.unbounded:

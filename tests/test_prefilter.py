@@ -165,3 +165,28 @@ def test_unittest_aliases_need_a_test_case_somewhere_in_the_file():
     helper = b"class Checks:\n    def check(self):\n        self.assertEquals(1, 1)\n"
     assert not UnittestDeprecatedAlias.wants(helper, frozenset())
     assert UnittestDeprecatedAlias.wants(b"from unittest import TestCase as Base\n" + helper, frozenset({"unittest"}))
+
+
+def loop_catching(header: str) -> bytes:
+    return textwrap.dedent(f"""
+        while True:
+            try:
+                return call()
+            {header}
+                pass
+    """).encode()
+
+
+@pytest.mark.parametrize("header,kept", [
+    ("except KeyError:", False),
+    ("except (KeyError, json.JSONDecodeError) as error:", False),
+    ("except (KeyError, OSError):", True),
+    ("except socket.timeout:", True),
+    ("except:", True),
+    ("except (KeyError,\n          ValueError):", True),  # over two lines: not read, kept
+    ("except errors[0]:", True),
+])
+def test_a_handler_naming_only_permanent_errors_makes_no_retry(header, kept):
+    from lint_rules.retry_patterns import permanent
+    assert may_hold_loop_with_try(loop_catching(header), permanent) is kept
+    assert may_hold_loop_with_try(loop_catching(header))  # without the rules' knowledge: kept
