@@ -66,7 +66,12 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return super().wants(source, imported) and any(c in source for c in cls.creators)
+        if not super().wants(source, imported) or not any(c in source for c in cls.creators):
+            return False
+        if not any(module in imported for module in cls.imports if module != "asyncio"):
+            # of asyncio's objects only run_coroutine_threadsafe's future blocks a thread
+            return b"run_coroutine_threadsafe" in source
+        return True
     imports = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
     tokens = (b".result(", b".join(", b".get(", b".wait(")
     calls = ("result", "join", "get", "wait")

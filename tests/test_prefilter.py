@@ -190,3 +190,13 @@ def test_a_handler_naming_only_permanent_errors_makes_no_retry(header, kept):
     from lint_rules.retry_patterns import permanent
     assert may_hold_loop_with_try(loop_catching(header), permanent) is kept
     assert may_hold_loop_with_try(loop_catching(header))  # without the rules' knowledge: kept
+
+
+def test_a_file_using_only_asyncio_needs_run_coroutine_threadsafe_to_block():
+    from lint_rules.blocking_wait_without_timeout import BlockingWaitWithoutTimeout
+    events = b"import asyncio\n\nasync def main(stop: asyncio.Event):\n    await stop.wait()\n"
+    assert not BlockingWaitWithoutTimeout.wants(events, frozenset({"asyncio"}))
+    bridged = b"import asyncio\nfuture = asyncio.run_coroutine_threadsafe(work(), loop)\nfuture.result()\n"
+    assert BlockingWaitWithoutTimeout.wants(bridged, frozenset({"asyncio"}))
+    threads = b"import asyncio, threading\nstop = threading.Event()\nstop.wait()\n"
+    assert BlockingWaitWithoutTimeout.wants(threads, frozenset({"asyncio", "threading"}))
