@@ -329,25 +329,34 @@ def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-    results: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
+    # one result per task, in the order of ``tasks``: the caller pairs them (for the cache)
+    results: List[Optional[Tuple[FileResult, Optional[Tuple[int, int, str]]]]] = [None] * len(tasks)
+    broken: List[int] = []  # indexes of the tasks of chunks a dead worker took down
     done = 0
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
                              initializer=_init_worker, initargs=init_args) as pool:
-        futures = [(chunk, pool.submit(_check_chunk, chunk)) for chunk in chunks]
-        broken: List[_Task] = []
-        for chunk, future in futures:
+        futures = []
+        for number, chunk in enumerate(chunks):
+            try:
+                futures.append((number * size, chunk, pool.submit(_check_chunk, chunk)))
+            except BrokenProcessPool:  # a worker died while the rest was being handed out
+                broken.extend(range(number * size, len(tasks)))
+                break
+        for start, chunk, future in futures:
             try:
                 chunk_results = future.result()
             except BrokenProcessPool:
-                broken.extend(chunk)
+                broken.extend(range(start, start + len(chunk)))
                 continue
-            results.extend(chunk_results)
+            results[start:start + len(chunk)] = chunk_results
             done += len(chunk_results)
             if progress:
                 progress(done, len(tasks))
     if broken:
-        results.extend(_retry_after_crash(broken, context, init_args))
-    return results
+        broken.sort()
+        for index, retried in zip(broken, _retry_after_crash([tasks[i] for i in broken], context, init_args)):
+            results[index] = retried
+    return results  # type: ignore[return-value]
 
 
 def _retry_after_crash(tasks: List[_Task], context, init_args: tuple) -> List[Tuple[FileResult, None]]:
