@@ -327,18 +327,34 @@ class _Mentions:
 
 
 class Excerpt:
-    """The text LibCST reads, and for each of its lines the line of the file it came from."""
+    """The text LibCST reads, and for each of its lines the line of the file it came from; both
+    made only when asked for (when a sketch placed the findings, LibCST reads nothing)."""
 
-    __slots__ = ("source", "lines")
+    __slots__ = ("_cut", "_source", "_lines")
 
-    def __init__(self, source: bytes, lines: List[int]) -> None:
-        self.source = source
-        self.lines = lines
+    def __init__(self, cut: Optional[Callable[[], Tuple[bytes, List[int]]]] = None) -> None:
+        self._cut = cut  # None: an empty excerpt
+        self._source = b""
+        self._lines: Optional[List[int]] = None if cut is not None else []
 
     @property
     def empty(self) -> bool:
         """Nothing in the file could hold a finding: it need not be parsed at all."""
-        return not self.lines
+        return self._cut is None
+
+    @property
+    def source(self) -> bytes:
+        self._make()
+        return self._source
+
+    @property
+    def lines(self) -> List[int]:
+        self._make()
+        return self._lines  # type: ignore[return-value]
+
+    def _make(self) -> None:
+        if self._lines is None:
+            self._source, self._lines = self._cut()  # type: ignore[misc]
 
     def line_of(self, line: int) -> int:
         """The file's line number for line ``line`` of the excerpt."""
@@ -354,11 +370,11 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
     everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
-    parsed by Python, nothing to leave out). A file too short for an excerpt or seen by a rule that
-    is not local is screened whole: empty when the rules report nothing on its sketch. ``imported``: the modules the file imports, as
+    parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
     ``svcmod.names.imported_modules`` reads them. With ``screen``, the rules are run on a sketch
     of the parts that mention what they look for, and only the parts where they report something
-    are kept (with what those depend on)."""
+    are kept (with what those depend on); a file too short for an excerpt or seen by a rule that
+    is not local is screened whole, and is empty when the rules report nothing on its sketch."""
     if not rules:
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
@@ -407,21 +423,28 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
             if not part.kept and wants_part(part.text.text, mentioned(part.text)):
                 part.kept = True
     if not anything_outside and not any(part.kept for part in parts):
-        return Excerpt(b"", [])  # no rule could find anything anywhere in the file
+        return Excerpt()  # no rule could find anything anywhere in the file
     _keep_attribute_binders(parts)
     if screen is not None:
         reported = _screened(tree, lines, parts, screen)
         if reported is not None:
             if not reported:
-                return Excerpt(b"", [])  # the rules found nothing in any part that could hold something
+                return Excerpt()  # the rules found nothing in any part that could hold something
             for index, part in enumerate(parts):
                 part.kept = part.context or index in reported
             _keep_attribute_binders(parts)
     del tree
     if all(part.kept for part in parts):
         return None
+    return Excerpt(lambda: _cut(source, lines, parts, reader.gaps))
+
+
+def _cut(source: bytes, lines: List[bytes], parts: Sequence[_Part],
+         gaps: Sequence[Tuple[int, int]]) -> Tuple[bytes, List[int]]:
+    """The excerpt's text and the file's number of each of its lines: the parts left out become
+    their stubs (written into ``lines``), the ``gaps`` between statements go."""
     keep = bytearray(b"\1") * len(lines)
-    for first, last in reader.gaps:
+    for first, last in gaps:
         keep[max(first - 1, 2):last] = bytes(max(0, last - max(first - 1, 2)))  # not an encoding line
     for part in parts:
         if not part.kept:
@@ -435,7 +458,7 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
             if not keep[number] and keep[number - 1] and lines[number - 1].rstrip(b"\r").endswith(b"\\"):
                 keep[number] = 1  # line kept would continue the statement
     numbers = [number for number, flag in enumerate(keep, 1) if flag]
-    return Excerpt(b"\n".join([lines[number - 1] for number in numbers]), numbers)
+    return b"\n".join([lines[number - 1] for number in numbers]), numbers
 
 
 def _screened_whole(tree: ast.Module, lines: List[bytes], screen: Screen) -> Optional[Excerpt]:
@@ -447,7 +470,7 @@ def _screened_whole(tree: ast.Module, lines: List[bytes], screen: Screen) -> Opt
         reported = screen(sketcher.module(tree), sketcher)
     except Exception:  # syntax the sketch does not build, or a rule surprised by it
         return None
-    return None if reported else Excerpt(b"", [])
+    return None if reported else Excerpt()
 
 
 def _screened(tree: ast.Module, lines: List[bytes], parts: Sequence[_Part],
