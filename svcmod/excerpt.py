@@ -59,10 +59,11 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", "AsyncWith", "For",
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
-#: A name (the bytes of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
-_WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
+#: A name, as bytes (those of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
+NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
+_WORD = re.compile(NAME)
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
-_CALLED = re.compile(rb"([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)(?:\s|\\)*\(")
+_CALLED = re.compile(rb"(" + NAME + rb")(?:\s|\\)*\(")
 #: A line ended by a backslash: the next line continues it, even a blank one.
 _CONTINUED = re.compile(rb"\\\r?\n")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
@@ -552,7 +553,7 @@ def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]
 def _attribute_reads(self_name: str) -> Pattern[bytes]:
     """``self.name`` (any spacing, across a line end in brackets), giving ``name``."""
     return re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])" + re.escape(self_name.encode())
-                      + rb"\s*\.\s*([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)")
+                      + rb"\s*\.\s*(" + NAME + rb")")
 
 
 def _keep_attribute_binders(parts: Sequence[_Part]) -> None:

@@ -1,9 +1,10 @@
 """A sketch of a file: LibCST's own node classes, built from Python's ``ast`` instead of parsed.
 
 LibCST's parser records every space, comma and bracket, and costs four times Python's own parse
-and a sketch together (on the bench corpus, 48 µs a line against 5 and 6). Rules read names, calls, arguments, literals and statements, not the
-whitespace between them (``Rule.sketchable`` says so), so a tree of the same node classes with
-default whitespace is enough to find what they find. The checker runs the rules on the sketch of
+and a sketch together (on the bench corpus, 48 µs a line against 5 and 6). Rules read names,
+calls, arguments, literals and statements, not the whitespace between them (``Rule.sketchable``
+says so), so a tree of the same node classes with default whitespace is enough to find what they
+find. The checker runs the rules on the sketch of
 a file (of a long file's candidate functions, see ``svcmod/excerpt.py``); each node records the
 ``ast`` node it was built from when that spans exactly what LibCST gives as the node's range, so a
 finding is placed without LibCST. LibCST still parses what is to be fixed, and a file where a
@@ -28,6 +29,8 @@ import unicodedata
 from typing import AbstractSet, Any, Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
+
+from svcmod.excerpt import NAME
 
 
 def _builder(node_class: type) -> Callable[..., Any]:
@@ -148,19 +151,26 @@ class Unsketchable(Exception):
     """The file holds syntax the sketch does not build."""
 
 
-_BINARY = {ast.Add: _builder(cst.Add), ast.Sub: _builder(cst.Subtract), ast.Mult: _builder(cst.Multiply), ast.MatMult: _builder(cst.MatrixMultiply),
-           ast.Div: _builder(cst.Divide), ast.Mod: _builder(cst.Modulo), ast.Pow: _builder(cst.Power), ast.LShift: _builder(cst.LeftShift),
-           ast.RShift: _builder(cst.RightShift), ast.BitOr: _builder(cst.BitOr), ast.BitXor: _builder(cst.BitXor), ast.BitAnd: _builder(cst.BitAnd),
-           ast.FloorDiv: _builder(cst.FloorDivide)}
-_AUGMENTED = {ast.Add: _builder(cst.AddAssign), ast.Sub: _builder(cst.SubtractAssign), ast.Mult: _builder(cst.MultiplyAssign),
-              ast.MatMult: _builder(cst.MatrixMultiplyAssign), ast.Div: _builder(cst.DivideAssign), ast.Mod: _builder(cst.ModuloAssign),
-              ast.Pow: _builder(cst.PowerAssign), ast.LShift: _builder(cst.LeftShiftAssign), ast.RShift: _builder(cst.RightShiftAssign),
-              ast.BitOr: _builder(cst.BitOrAssign), ast.BitXor: _builder(cst.BitXorAssign), ast.BitAnd: _builder(cst.BitAndAssign),
-              ast.FloorDiv: _builder(cst.FloorDivideAssign)}
-_UNARY = {ast.Not: _builder(cst.Not), ast.Invert: _builder(cst.BitInvert), ast.USub: _builder(cst.Minus), ast.UAdd: _builder(cst.Plus)}
-_COMPARE = {ast.Eq: _builder(cst.Equal), ast.NotEq: _builder(cst.NotEqual), ast.Lt: _builder(cst.LessThan), ast.LtE: _builder(cst.LessThanEqual),
-            ast.Gt: _builder(cst.GreaterThan), ast.GtE: _builder(cst.GreaterThanEqual), ast.Is: _builder(cst.Is), ast.IsNot: _builder(cst.IsNot),
-            ast.In: _builder(cst.In), ast.NotIn: _builder(cst.NotIn)}
+def _operators(table: Dict[type, type]) -> Dict[type, Callable[[], cst.CSTNode]]:
+    return {ast_operator: _builder(node_class) for ast_operator, node_class in table.items()}
+
+
+_BINARY = _operators({
+    ast.Add: cst.Add, ast.Sub: cst.Subtract, ast.Mult: cst.Multiply, ast.MatMult: cst.MatrixMultiply,
+    ast.Div: cst.Divide, ast.Mod: cst.Modulo, ast.Pow: cst.Power, ast.LShift: cst.LeftShift,
+    ast.RShift: cst.RightShift, ast.BitOr: cst.BitOr, ast.BitXor: cst.BitXor, ast.BitAnd: cst.BitAnd,
+    ast.FloorDiv: cst.FloorDivide})
+_AUGMENTED = _operators({
+    ast.Add: cst.AddAssign, ast.Sub: cst.SubtractAssign, ast.Mult: cst.MultiplyAssign,
+    ast.MatMult: cst.MatrixMultiplyAssign, ast.Div: cst.DivideAssign, ast.Mod: cst.ModuloAssign,
+    ast.Pow: cst.PowerAssign, ast.LShift: cst.LeftShiftAssign, ast.RShift: cst.RightShiftAssign,
+    ast.BitOr: cst.BitOrAssign, ast.BitXor: cst.BitXorAssign, ast.BitAnd: cst.BitAndAssign,
+    ast.FloorDiv: cst.FloorDivideAssign})
+_UNARY = _operators({ast.Not: cst.Not, ast.Invert: cst.BitInvert, ast.USub: cst.Minus, ast.UAdd: cst.Plus})
+_COMPARE = _operators({
+    ast.Eq: cst.Equal, ast.NotEq: cst.NotEqual, ast.Lt: cst.LessThan, ast.LtE: cst.LessThanEqual,
+    ast.Gt: cst.GreaterThan, ast.GtE: cst.GreaterThanEqual, ast.Is: cst.Is, ast.IsNot: cst.IsNot,
+    ast.In: cst.In, ast.NotIn: cst.NotIn})
 _CONSTANT_NAMES = {None: "None", True: "True", False: "False"}
 
 
@@ -168,7 +178,8 @@ class Sketcher:
     """Builds the sketch of one file from its ``ast`` tree and its lines (bytes, split on ``\\n``).
 
     ``part_of`` maps statements (by ``id``) to the part they begin; every node built inside a part
-    is recorded in ``owner`` (node id -> part, None outside parts), so what a rule reports can be traced to its part.
+    is recorded in ``owner`` (node id -> part, None outside parts), so what a rule reports can be
+    traced to its part.
     The parts in ``left_out`` are sketched as their one-line stand-ins (``def f(): pass``).
     """
 
@@ -190,13 +201,12 @@ class Sketcher:
         """What an excerpt puts for a part left out: ``def f(): pass``, ``X = 0`` or ``pass``."""
         kind = type(statement)
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            return _FunctionDef(name=self._word(statement.name, statement.lineno), params=_Parameters(),  # type: ignore[attr-defined]
-                                body=_SimpleStatementSuite([_Pass()]),
+            return _FunctionDef(name=self._word(statement.name, statement.lineno),  # type: ignore[attr-defined]
+                                params=_Parameters(), body=_SimpleStatementSuite([_Pass()]),
                                 asynchronous=_Asynchronous() if kind is ast.AsyncFunctionDef else None)
         if kind is ast.Assign:
-            return _SimpleStatementLine([_Assign(targets=[_AssignTarget(self._word(t.id, t.lineno))  # type: ignore[attr-defined]
-                                                          for t in statement.targets],  # type: ignore[attr-defined]
-                                                 value=_Integer("0"))])
+            targets = [_AssignTarget(self._word(t.id, t.lineno)) for t in statement.targets]  # type: ignore
+            return _SimpleStatementLine([_Assign(targets=targets, value=_Integer("0"))])
         return _SimpleStatementLine([_Pass()])
 
     # -- statements ----------------------------------------------------------------------------
@@ -246,12 +256,13 @@ class Sketcher:
                 body=self._block(node.body), orelse=self._else(node.orelse),  # type: ignore[attr-defined]
                 asynchronous=_Asynchronous() if kind is ast.AsyncFor else None), node)
         if kind is ast.While:
-            return self._note(_While(test=self.expression(node.test), body=self._block(node.body),  # type: ignore[attr-defined]
-                                     orelse=self._else(node.orelse)), node)  # type: ignore[attr-defined]
+            return self._note(_While(  # type: ignore[attr-defined]
+                test=self.expression(node.test), body=self._block(node.body),  # type: ignore[attr-defined]
+                orelse=self._else(node.orelse)), node)  # type: ignore[attr-defined]
         if kind is ast.With or kind is ast.AsyncWith:
             items = [_WithItem(item=self.expression(item.context_expr),
-                                  asname=None if item.optional_vars is None
-                                  else _AsName(name=self.expression(item.optional_vars)))
+                               asname=None if item.optional_vars is None
+                               else _AsName(name=self.expression(item.optional_vars)))
                      for item in node.items]  # type: ignore[attr-defined]
             return self._note(_With(items=items, body=self._block(node.body),  # type: ignore[attr-defined]
                                     asynchronous=_Asynchronous() if kind is ast.AsyncWith else None), node)
@@ -263,7 +274,7 @@ class Sketcher:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _FunctionDef(
-            name=self._note(self._named_at(node.name, node.lineno, _DEFINED.match, node.col_offset)), params=self._parameters(node.args), body=self._block(node.body),
+            name=self._defined_name(node), params=self._parameters(node.args), body=self._block(node.body),
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list],
             returns=None if node.returns is None else _Annotation(self.expression(node.returns)),
             asynchronous=_Asynchronous() if isinstance(node, ast.AsyncFunctionDef) else None)
@@ -272,10 +283,14 @@ class Sketcher:
         if getattr(node, "type_params", None):
             raise Unsketchable("type parameters")
         return _ClassDef(
-            name=self._note(self._named_at(node.name, node.lineno, _DEFINED.match, node.col_offset)), body=self._block(node.body),
+            name=self._defined_name(node), body=self._block(node.body),
             bases=[self._arg(base) for base in node.bases],
             keywords=[self._keyword(keyword) for keyword in node.keywords],
             decorators=[self._note(_Decorator(decorator=self.expression(d))) for d in node.decorator_list])
+
+    def _defined_name(self, node: ast.stmt) -> cst.Name:
+        """The name of a ``def`` or ``class``, as written after its keyword."""
+        return self._note(self._named_at(node.name, node.lineno, _DEFINED.match, node.col_offset))  # type: ignore
 
     def _if(self, node: ast.If) -> cst.If:
         orelse: Optional[cst.CSTNode] = None
@@ -285,7 +300,8 @@ class Sketcher:
                 orelse = self._note(self._if(first), first)
             else:
                 orelse = _Else(body=self._block(node.orelse))
-        return _If(test=self.expression(node.test), body=self._block(node.body), orelse=orelse)  # type: ignore[arg-type]
+        return _If(test=self.expression(node.test), body=self._block(node.body),
+                   orelse=orelse)  # type: ignore[arg-type]
 
     def _starts_with(self, node: ast.AST, word: bytes) -> bool:
         line = self.lines[node.lineno - 1]  # type: ignore[attr-defined]
@@ -298,38 +314,41 @@ class Sketcher:
         handlers = [self._note(_ExceptHandler(
             body=self._block(handler.body),
             type=None if handler.type is None else self.expression(handler.type),
-            name=None if handler.name is None else _AsName(name=self._note(self._word(handler.name, handler.lineno, handler.body[0].lineno - 1)))),
-            handler) for handler in node.handlers]
+            name=None if handler.name is None else _AsName(name=self._note(self._word(
+                handler.name, handler.lineno, handler.body[0].lineno - 1)))), handler)
+            for handler in node.handlers]
         return _Try(body=self._block(node.body), handlers=handlers, orelse=self._else(node.orelse),
-                       finalbody=_Finally(body=self._block(node.finalbody)) if node.finalbody else None)
+                    finalbody=_Finally(body=self._block(node.finalbody)) if node.finalbody else None)
 
     def _small(self, node: ast.stmt) -> cst.BaseSmallStatement:
         kind = type(node)
         if kind is ast.Expr:
             return self._note(_Expr(value=self.expression(node.value)))  # type: ignore[attr-defined]
         if kind is ast.Assign:
-            return self._note(_Assign(targets=[_AssignTarget(self.expression(t)) for t in node.targets],  # type: ignore[attr-defined]
-                                         value=self.expression(node.value)))  # type: ignore[attr-defined]
+            targets = [_AssignTarget(self.expression(t)) for t in node.targets]  # type: ignore[attr-defined]
+            return self._note(_Assign(targets=targets, value=self.expression(node.value)))  # type: ignore[attr-defined]
         if kind is ast.Return:
             value = node.value  # type: ignore[attr-defined]
             return self._note(_Return(value=None if value is None else self.expression(value)))
         if kind is ast.Import:
-            return self._note(_Import(names=[self._alias(alias, node) for alias in node.names]))  # type: ignore[attr-defined]
+            names = [self._alias(alias, node) for alias in node.names]  # type: ignore[attr-defined]
+            return self._note(_Import(names=names))
         if kind is ast.ImportFrom:
             return self._note(self._import_from(node))  # type: ignore[arg-type]
         if kind is ast.AugAssign:
             return self._note(_AugAssign(target=self.expression(node.target),  # type: ignore[attr-defined]
-                                            operator=_AUGMENTED[type(node.op)](),  # type: ignore[attr-defined]
-                                            value=self.expression(node.value)))  # type: ignore[attr-defined]
+                                         operator=_AUGMENTED[type(node.op)](),  # type: ignore[attr-defined]
+                                         value=self.expression(node.value)))  # type: ignore[attr-defined]
         if kind is ast.AnnAssign:
             value = node.value  # type: ignore[attr-defined]
+            annotation = _Annotation(self.expression(node.annotation))  # type: ignore[attr-defined]
             return self._note(_AnnAssign(target=self.expression(node.target),  # type: ignore[attr-defined]
-                                            annotation=_Annotation(self.expression(node.annotation)),  # type: ignore[attr-defined]
-                                            value=None if value is None else self.expression(value)))
+                                         annotation=annotation,
+                                         value=None if value is None else self.expression(value)))
         if kind is ast.Raise:
             exc, cause = node.exc, node.cause  # type: ignore[attr-defined]
             return self._note(_Raise(exc=None if exc is None else self.expression(exc),
-                                        cause=None if cause is None else _From(self.expression(cause))))
+                                     cause=None if cause is None else _From(self.expression(cause))))
         if kind is ast.Pass:
             return self._note(_Pass())
         if kind is ast.Break:
@@ -343,29 +362,28 @@ class Sketcher:
         if kind is ast.Assert:
             msg = node.msg  # type: ignore[attr-defined]
             return self._note(_Assert(test=self.expression(node.test),  # type: ignore[attr-defined]
-                                         msg=None if msg is None else self.expression(msg)))
-        if kind is ast.Global:
-            return self._note(_Global([_NameItem(self._word(n, node.lineno, node.end_lineno)) for n in node.names]))  # type: ignore[attr-defined]
-        if kind is ast.Nonlocal:
-            return self._note(_Nonlocal([_NameItem(self._word(n, node.lineno, node.end_lineno)) for n in node.names]))  # type: ignore[attr-defined]
+                                      msg=None if msg is None else self.expression(msg)))
+        if kind is ast.Global or kind is ast.Nonlocal:
+            items = [_NameItem(self._word(n, node.lineno, node.end_lineno)) for n in node.names]  # type: ignore
+            return self._note(_Global(items) if kind is ast.Global else _Nonlocal(items))
         raise Unsketchable(type(node).__name__)
 
     def _alias(self, alias: ast.alias, statement: ast.stmt) -> cst.ImportAlias:
-        return self._note(_ImportAlias(  # type: ignore[return-value]
-            name=self._dotted(alias.name, statement),
-            asname=None if alias.asname is None else _AsName(name=self._word(alias.asname, statement.lineno, statement.end_lineno))),
-            alias if hasattr(alias, "lineno") else None)  # where an alias is: Python 3.10 and later
+        asname = None if alias.asname is None \
+            else _AsName(name=self._word(alias.asname, statement.lineno, statement.end_lineno))
+        return self._note(_ImportAlias(name=self._dotted(alias.name, statement), asname=asname),  # type: ignore
+                          alias if hasattr(alias, "lineno") else None)  # where an alias is: Python 3.10 and later
 
     def _import_from(self, node: ast.ImportFrom) -> cst.ImportFrom:
         if len(node.names) == 1 and node.names[0].name == "*":
             names: object = _ImportStar()
         else:
             names = [self._alias(alias, node) for alias in node.names]
-        return _ImportFrom(module=None if node.module is None else self._dotted(node.module, node), names=names,  # type: ignore[arg-type]
-                              relative=[_Dot()] * (node.level or 0))
+        return _ImportFrom(module=None if node.module is None else self._dotted(node.module, node),
+                           names=names, relative=[_Dot()] * (node.level or 0))
 
     # -- parameters and arguments --------------------------------------------------------------
-    def _parameters(self, arguments: ast.arguments, annotated: bool = True) -> cst.Parameters:
+    def _parameters(self, arguments: ast.arguments) -> cst.Parameters:
         positional = [*arguments.posonlyargs, *arguments.args]
         defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(arguments.defaults))
         defaults += arguments.defaults
@@ -379,8 +397,8 @@ class Sketcher:
         elif kwonly:
             star_arg = _ParamStar()
         return _Parameters(params=params, star_arg=star_arg, kwonly_params=kwonly,  # type: ignore[arg-type]
-                              star_kwarg=None if arguments.kwarg is None else self._param(arguments.kwarg, None, "**"),
-                              posonly_params=posonly)
+                           star_kwarg=None if arguments.kwarg is None else self._param(arguments.kwarg, None, "**"),
+                           posonly_params=posonly)
 
     def _param(self, arg: ast.arg, default: Optional[ast.expr], star: str = "") -> cst.Param:
         return self._note(_Param(
@@ -396,21 +414,17 @@ class Sketcher:
     def _keyword(self, keyword: ast.keyword) -> cst.Arg:
         if keyword.arg is None:
             return self._note(_Arg(value=self.expression(keyword.value), star="**"), keyword)
-        return self._note(_Arg(value=self.expression(keyword.value), keyword=self._note(self._named_at(keyword.arg, keyword.lineno, _NAME.match, keyword.col_offset))),
-                          keyword)
+        name = self._note(self._named_at(keyword.arg, keyword.lineno, _NAME.match, keyword.col_offset))
+        return self._note(_Arg(value=self.expression(keyword.value), keyword=name), keyword)
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, node: ast.AST) -> cst.BaseExpression:
         build = self._expressions.get(type(node))
         if build is None:
             raise Unsketchable(type(node).__name__)
-        built = build(self, node)
-        key = id(built)
-        self.owner[key] = self.part
         # Python's range of a generator expression or a tuple in brackets takes in the brackets
-        if type(node) is not ast.GeneratorExp and not (type(node) is ast.Tuple and self._parenthesized(node)):
-            self.where[key] = node
-        return built
+        placed = type(node) is not ast.GeneratorExp and not (type(node) is ast.Tuple and self._parenthesized(node))
+        return self._note(build(self, node), node if placed else None)  # type: ignore[return-value]
 
     def _word(self, name: str, first: int, last: Optional[int] = None) -> cst.Name:
         """A name written on lines ``first`` to ``last``, when it is surely written as Python gives
@@ -446,15 +460,16 @@ class Sketcher:
         return _Name(node.id if self.ascii or self.lines[node.lineno - 1].isascii() else self._text(node))
 
     def _attribute(self, node: ast.Attribute) -> cst.Attribute:
-        return _Attribute(value=self.expression(node.value), attr=self._note(self._named_at(node.attr, node.end_lineno, _LAST_NAME.search, 0, node.end_col_offset)))
+        attr = self._named_at(node.attr, node.end_lineno, _LAST_NAME.search, 0, node.end_col_offset)  # type: ignore
+        return _Attribute(value=self.expression(node.value), attr=self._note(attr))
 
     def _call(self, node: ast.Call) -> cst.Call:
         arguments: List[ast.AST] = [*node.args, *node.keywords]
         if node.args and node.keywords:  # in the order written: f(a, x=1, *rest)
             arguments.sort(key=lambda a: (a.lineno, a.col_offset))  # type: ignore[attr-defined]
         return _Call(func=self.expression(node.func),
-                        args=[self._keyword(a) if type(a) is ast.keyword else self._arg(a)  # type: ignore[arg-type]
-                              for a in arguments])
+                     args=[self._keyword(a) if type(a) is ast.keyword else self._arg(a)  # type: ignore[arg-type]
+                           for a in arguments])
 
     def _constant(self, node: ast.Constant) -> cst.BaseExpression:
         value = node.value
@@ -465,8 +480,6 @@ class Sketcher:
         text = self._text(node)
         if isinstance(value, (str, bytes)):
             return _string(text)
-        if isinstance(value, bool):  # pragma: no cover - handled above
-            raise Unsketchable("bool")
         if isinstance(value, int):
             return _Integer(text)
         if isinstance(value, float):
@@ -481,13 +494,13 @@ class Sketcher:
         if first == last:
             raw = self.lines[first][node.col_offset:node.end_col_offset]  # type: ignore[attr-defined]
         else:
-            raw = b"\n".join([self.lines[first][node.col_offset:], *self.lines[first + 1:last],  # type: ignore[attr-defined]
-                              self.lines[last][:node.end_col_offset]])  # type: ignore[attr-defined]
+            raw = b"\n".join([self.lines[first][node.col_offset:],  # type: ignore[attr-defined]
+                              *self.lines[first + 1:last], self.lines[last][:node.end_col_offset]])  # type: ignore
         return raw.decode("utf-8").replace("\r\n", "\n")
 
     def _binary(self, node: ast.BinOp) -> cst.BinaryOperation:
         return _BinaryOperation(left=self.expression(node.left), operator=_BINARY[type(node.op)](),
-                                   right=self.expression(node.right))
+                                right=self.expression(node.right))
 
     def _boolean(self, node: ast.BoolOp) -> cst.BaseExpression:
         operator = cst.And if isinstance(node.op, ast.And) else cst.Or
@@ -508,9 +521,10 @@ class Sketcher:
 
     def _subscript(self, node: ast.Subscript) -> cst.Subscript:
         index = node.slice
-        items = index.elts if type(index) is ast.Tuple and not self._parenthesized(index) else [index]  # type: ignore[attr-defined]
+        bare_tuple = type(index) is ast.Tuple and not self._parenthesized(index)
+        items = index.elts if bare_tuple else [index]  # type: ignore[attr-defined]
         return _Subscript(value=self.expression(node.value),
-                             slice=[_SubscriptElement(self._slice(item)) for item in items])
+                          slice=[_SubscriptElement(self._slice(item)) for item in items])
 
     def _parenthesized(self, node: ast.AST) -> bool:
         return self.lines[node.lineno - 1][node.col_offset:node.col_offset + 1] == b"("  # type: ignore[attr-defined]
@@ -524,8 +538,8 @@ class Sketcher:
 
     def _slice_expression(self, node: ast.Slice) -> cst.Slice:  # type: ignore[override]
         return _Slice(lower=None if node.lower is None else self.expression(node.lower),
-                         upper=None if node.upper is None else self.expression(node.upper),
-                         step=None if node.step is None else self.expression(node.step))
+                      upper=None if node.upper is None else self.expression(node.upper),
+                      step=None if node.step is None else self.expression(node.step))
 
     def _elements(self, values: Sequence[ast.expr]) -> List[cst.BaseElement]:
         return [_StarredElement(self.expression(v.value)) if type(v) is ast.Starred  # type: ignore[attr-defined]
@@ -544,8 +558,8 @@ class Sketcher:
 
     def _dict(self, node: ast.Dict) -> cst.Dict:
         return _Dict([_StarredDictElement(self.expression(value)) if key is None
-                         else _DictElement(self.expression(key), self.expression(value))
-                         for key, value in zip(node.keys, node.values)])
+                      else _DictElement(self.expression(key), self.expression(value))
+                      for key, value in zip(node.keys, node.values)])
 
     def _starred(self, node: ast.Starred) -> cst.BaseExpression:
         # only where a starred expression stands alone (``*rest`` in ``for a, *rest in …`` is an element)
@@ -556,15 +570,15 @@ class Sketcher:
 
     def _if_expression(self, node: ast.IfExp) -> cst.IfExp:
         return _IfExp(test=self.expression(node.test), body=self.expression(node.body),
-                         orelse=self.expression(node.orelse))
+                      orelse=self.expression(node.orelse))
 
     def _for_in(self, generators: Sequence[ast.comprehension]) -> cst.CompFor:
         inner: Optional[cst.CompFor] = None
         for generator in reversed(generators):
             inner = _CompFor(target=self.expression(generator.target), iter=self.expression(generator.iter),
-                                ifs=[_CompIf(self.expression(test)) for test in generator.ifs],
-                                inner_for_in=inner,
-                                asynchronous=_Asynchronous() if generator.is_async else None)
+                             ifs=[_CompIf(self.expression(test)) for test in generator.ifs],
+                             inner_for_in=inner,
+                             asynchronous=_Asynchronous() if generator.is_async else None)
         assert inner is not None
         return inner
 
@@ -576,7 +590,7 @@ class Sketcher:
 
     def _dict_comp(self, node: ast.DictComp) -> cst.DictComp:
         return _DictComp(key=self.expression(node.key), value=self.expression(node.value),
-                            for_in=self._for_in(node.generators))
+                         for_in=self._for_in(node.generators))
 
     def _generator(self, node: ast.GeneratorExp) -> cst.GeneratorExp:
         return _GeneratorExp(elt=self.expression(node.elt), for_in=self._for_in(node.generators))
@@ -618,9 +632,9 @@ Sketcher._expressions = {
 
 
 #: A name, its bytes; the name of a ``def`` or ``class``; the name a line ends with.
-_NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
-_DEFINED = re.compile(rb"(?:async\s+)?(?:def|class)\s+([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)")
-_LAST_NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*$")
+_NAME = re.compile(NAME)
+_DEFINED = re.compile(rb"(?:async\s+)?(?:def|class)\s+(" + NAME + rb")")
+_LAST_NAME = re.compile(NAME + rb"$")
 _QUOTES = ('"""', "'''", '"', "'")
 
 
