@@ -57,7 +57,8 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return b"except" in source and (b"while" in source or b"count(" in source) and may_hold_loop_with_try(source, permanent)
+        return b"except" in source and (b"while" in source or b"count(" in source) \
+            and may_hold_loop_with_try(source, permanent)
 
     @classmethod
     def wants_part(cls, text: bytes, mentioned: bool) -> bool:

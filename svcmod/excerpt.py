@@ -465,13 +465,7 @@ def _cut(source: bytes, lines: List[bytes], parts: Sequence[_Part],
 def _screened_whole(tree: ast.Module, lines: List[bytes], screen: Screen) -> Optional[Excerpt]:
     """An empty excerpt when the rules report nothing on a sketch of the whole file (which LibCST
     then need not parse); else None: parse it whole."""
-    from svcmod.sketch import Sketcher
-    try:
-        sketcher = Sketcher(lines, {}, frozenset())
-        reported = screen(sketcher.module(tree), sketcher)
-    except Exception:  # syntax the sketch does not build, or a rule surprised by it
-        return None
-    return None if reported else Excerpt()
+    return Excerpt() if _screened(tree, lines, (), screen) == set() else None
 
 
 def _screened(tree: ast.Module, lines: List[bytes], parts: Sequence[_Part],
