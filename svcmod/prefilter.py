@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional, Tuple
 
-_TRY = re.compile(rb"^([ \t]*)try[ \t]*:", re.M)
-#: ``return``/``break`` starting a line or after ``:``/``;`` (``try: return f()``, ``if ok: break``).
-_EXIT = re.compile(rb"(?:^[ \t]*|[:;][ \t]*)(?:return|break)\b", re.M)
+#: ``try:`` (starting a line: see ``_starts_line``). Patterns that begin with a literal are found
+#: by a fast search; one that begins with ``^`` in multi-line mode is tried at every byte (8x slower).
+_TRY = re.compile(rb"try[ \t]*:")
+_LEAVING_WORD = re.compile(rb"\b(?:return|break)\b")
 #: Headers of blocks that are not loops and that the retry-loop shape does not look through.
 _OTHER_BLOCKS = (b"if ", b"if(", b"elif", b"else", b"try", b"except", b"finally", b"def ", b"class ",
                  b"async def", b"match ", b"case ")
@@ -149,17 +150,35 @@ def _leaves(last: bytes, inline: bool) -> bool:
         and last.count(b'"') % 2 == 0 and last.count(b"'") % 2 == 0
 
 
+def _starts_line(source: bytes, line_start: int, at: int) -> bool:
+    """Only spaces and tabs are between the start of the line and ``at``."""
+    return not source[line_start:at].strip(b" \t")
+
+
+def _leaves_somewhere(source: bytes, start: int, end: int) -> bool:
+    """``return`` or ``break`` between ``start`` and ``end``, starting a line or after ``:`` or ``;``
+    (``try: return f()``, ``if ok: break``)."""
+    for match in _LEAVING_WORD.finditer(source, start, end):
+        before = source[source.rfind(b"\n", 0, match.start()) + 1:match.start()].rstrip(b" \t")
+        if not before or before.endswith((b":", b";")):
+            return True
+    return False
+
+
 def _scan_loops(source: bytes, permanent: Optional[Callable[[str], bool]] = None) -> bool:
     if b"try" not in source:
         return False
     for match in _TRY.finditer(source):
-        indent = _width(match.group(1))
-        end = _statement_end(source, match.start(), indent)
-        if not _EXIT.search(source, match.start() + len(match.group(1)) + 3, end):
+        line_start = source.rfind(b"\n", 0, match.start()) + 1
+        if not _starts_line(source, line_start, match.start()):
+            continue  # retry:, "try: again"
+        indent = _width(source[line_start:match.start()])
+        end = _statement_end(source, line_start, indent)
+        if not _leaves_somewhere(source, match.end(), end):
             continue  # nothing leaves the loop on success: not an attempt
-        if not _may_go_round(source, match.start(), indent, end, permanent):
+        if not _may_go_round(source, line_start, indent, end, permanent):
             continue  # every handler raises, returns or breaks: nothing is tried again
-        at = match.start()
+        at = line_start
         while True:
             found = _enclosing_line(source, at, indent)
             if found is None:

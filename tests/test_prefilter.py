@@ -136,6 +136,19 @@ DROPPED = {
                 pass
     """,
     "no try at all": "while True:\n    call()\n",
+    "try: inside a word or a string": """
+        while True:
+            retry: int = call()
+            log("try: again")
+            if done: break
+    """,
+    "return and break as words, not statements": """
+        while True:
+            try:
+                options = {"break": True, "return": returns}
+            except OSError:
+                pass
+    """,
     "every handler leaves the loop": """
         while True:
             try:
