@@ -26,6 +26,10 @@ What a part must mention, per rule (``Rule.local`` rules only; any other rule se
 The rule's ``wants_part`` may add a condition on the text (the shape of a retry loop), or replace
 these; a part mentioning one of its ``context_tokens`` is kept whatever it holds.
 
+Python does not even parse what it need not: a function (at the top level or a method of a
+top-level class) is first *hidden* from its parse (``svcmod/outline.py``), tested by its text as
+a part, and parsed only if some rule could want it (until no hidden one is wanted).
+
 Given a ``screen`` (the checker's, when every rule is ``sketchable``), the rules then run on a
 *sketch* of the kept parts (``svcmod/sketch.py``), and only the parts where they report something
 stay kept (with the context parts and attribute binders they depend on); a file where they report
@@ -45,9 +49,12 @@ import gc
 import re
 import warnings
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import (TYPE_CHECKING, AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern,
+                    Sequence, Set, Tuple)
 
 import libcst as cst
+
+from svcmod.outline import NAME, Outline, Region, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.sketch import Sketcher
@@ -59,8 +66,6 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", "AsyncWith", "For",
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
-#: A name, as bytes (those of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
-NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
 _WORD = re.compile(NAME)
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
 _CALLED = re.compile(rb"(" + NAME + rb")(?:\s|\\)*\(")
@@ -74,26 +79,49 @@ class _Part:
     """A stretch of whole lines that can be replaced by one stub line."""
 
     __slots__ = ("first", "header", "last", "stub", "text", "klass", "assigns", "self_name", "kept", "context",
-                 "statement")
+                 "statement", "region")
 
     def __init__(self, statement: ast.stmt, first: int, header: int, last: int, stub: bytes, klass: Optional[int],
-                 assigns: FrozenSet[str] = frozenset(), self_name: Optional[str] = None) -> None:
+                 assigns: FrozenSet[str] = frozenset(), self_name: Optional[str] = None,
+                 region: Optional[Region] = None) -> None:
         self.statement = statement  # what the part is in Python's tree
         self.first, self.header, self.last = first, header, last
         self.stub = stub
         self.text = _Text(b"")
         self.klass = klass  # which class the part is a method of (an index), if any
-        self.assigns = assigns  # self.<name> attributes a method assigns
+        self.assigns = assigns  # self.<name> attributes a method assigns (of a hidden one: see may_assign)
         self.self_name = self_name  # a method's first parameter
         self.kept = False
         self.context = False  # kept for what it holds, which findings elsewhere depend on
+        self.region = region  # a hidden region (``svcmod.outline``): the statement is its stub
+
+    def may_assign(self, attributes: AbstractSet[bytes]) -> bool:
+        """Whether the method may assign one of ``attributes`` of ``self_name`` (of a hidden one, read
+        from its text: see ``targets``)."""
+        if not attributes or self.self_name is None:
+            return False
+        if self.region is not None:
+            return not self.targets().isdisjoint(attributes)
+        return any(name.encode() in attributes for name in self.assigns)
+
+    def targets(self) -> FrozenSet[bytes]:
+        """The attributes of ``self_name`` a hidden method's text writes where a target may be:
+        ``self.a =``, ``self.a +=``, ``self.a: T =``, ``as self.a``, ``for self.a in``, or an element
+        ``self.a,``/``self.a)``/``self.a]`` of what may be a tuple or list of targets."""
+        region = self.region
+        assert region is not None
+        if region.targets is None:
+            region.targets = frozenset() if self.self_name is None else frozenset(
+                name for pattern in _targets(self.self_name) for name in pattern.findall(self.text.text))
+        return region.targets
 
 
 class _Reader:
     """One pass over the statements (never the expressions) of a module's tree."""
 
-    def __init__(self, lines: List[bytes]) -> None:
+    def __init__(self, lines: List[bytes], hidden: Sequence[Region] = ()) -> None:
         self.lines = lines
+        self.hidden = {region.header: region for region in hidden}
         self.parts: List[_Part] = []
         #: statements outside parts that bind names: (names bound, first line, last line)
         self.bindings: List[Tuple[FrozenSet[str], int, int]] = []
@@ -108,11 +136,15 @@ class _Reader:
         previous_end = 0
         for statement in statements:
             if gaps:
-                start = _first_line(statement)
+                start = first_line(statement)
                 if previous_end and start > previous_end + 1:
                     self.gaps.append((previous_end + 1, start - 1))
                 previous_end = statement.end_lineno or statement.lineno
-            if isinstance(statement, _DEFS):
+            region = self.hidden.get(statement.lineno) if self.hidden else None
+            if region is not None:  # only its stub is on a hidden region's line
+                self.parts.append(_Part(statement, region.first, region.header, region.last, region.stub, klass,
+                                        frozenset(), region.self_name, region))
+            elif isinstance(statement, _DEFS):
                 self.function(statement, klass)
             elif isinstance(statement, ast.ClassDef):
                 self.classes += 1
@@ -130,7 +162,7 @@ class _Reader:
 
     def function(self, fn: ast.stmt, klass: Optional[int]) -> None:
         assert isinstance(fn, _DEFS)
-        first = _first_line(fn)
+        first = first_line(fn)
         indent = _indent(self.lines[fn.lineno - 1])
         assigns: FrozenSet[str] = frozenset()
         self_name = None
@@ -205,12 +237,6 @@ def _targets_of(statement: ast.stmt) -> List[ast.expr]:
     if isinstance(statement, (ast.With, ast.AsyncWith)):
         return [item.optional_vars for item in statement.items if item.optional_vars is not None]
     return []
-
-
-def _first_line(statement: ast.stmt) -> int:
-    """Where a statement starts, decorators included."""
-    decorators = getattr(statement, "decorator_list", None)
-    return min([statement.lineno] + [d.lineno for d in decorators]) if decorators else statement.lineno
 
 
 def _blocks_of(statement: ast.stmt) -> Iterable[Sequence[ast.stmt]]:
@@ -385,47 +411,37 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
     whole = source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules)
     if whole and screen is None:
         return None
-    tree = _parse(source)
-    if tree is None:
-        return None
     lines = source.split(b"\n")
     if whole:
-        return _screened_whole(tree, lines, screen)  # type: ignore[arg-type]
-    reader = _Reader(lines)
-    reader.body(tree.body, None, gaps=True)
-    parts = reader.parts
-    if not parts:
-        return _screened_whole(tree, lines, screen) if screen is not None else None
-
-    def text(first: int, last: int) -> _Text:
-        return _Text(b"\n".join(lines[first - 1:last]))
-
-    for part in parts:
-        part.text = text(part.first, part.last)
-    bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
-    attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
-    in_part = bytearray(len(lines))
-    for part in parts:
-        in_part[part.first - 1:part.last] = b"\1" * (part.last - part.first + 1)
-    outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
-    anything_outside = False
-    for rule in rules:
-        mentioned = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
-        if mentioned is None:  # the rule must see it all: the rules screen the whole of it
+        whole_tree = _parse(source)
+        return None if whole_tree is None else _screened_whole(whole_tree, lines, screen)  # type: ignore[arg-type]
+    # Python parses the file with the functions no rule could want hidden (svcmod/outline.py),
+    # revealing those the rules might want until none of them is hidden
+    outline = Outline(source, lines, _parse)
+    texts = {(region.first, region.last): _Text(region.text) for region in outline.hidden}
+    choice: Optional[_Choice] = None
+    while True:
+        tree = outline.tree
+        if tree is None:
+            return None
+        reader = _Reader(lines, outline.hidden)
+        reader.body(tree.body, None, gaps=True)
+        parts = reader.parts
+        if not parts:
             return _screened_whole(tree, lines, screen) if screen is not None else None
-        wants_part = rule.wants_part
-        anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
-        if rule.context_tokens:
-            context = _Mentions(rule.context_tokens, ())
-            for part in parts:
-                if not part.context and context(part.text):
-                    part.kept = part.context = True
-        for part in parts:
-            if not part.kept and wants_part(part.text.text, mentioned(part.text)):
-                part.kept = True
-    if not anything_outside and not any(part.kept for part in parts):
+        choice = _choose(parts, reader, lines, rules, imported, texts, choice)
+        if choice is None:  # a rule must see it all: the rules screen the whole of it
+            if outline.hidden:
+                outline.whole()
+                continue
+            return _screened_whole(tree, lines, screen) if screen is not None else None
+        _keep_attribute_binders(parts)
+        revealed = [part.region for part in parts if part.kept and part.region is not None]
+        if not revealed:
+            break
+        outline.reveal(revealed)  # type: ignore[arg-type]
+    if not choice.outside and not any(part.kept for part in parts):
         return Excerpt()  # no rule could find anything anywhere in the file
-    _keep_attribute_binders(parts)
     if screen is not None:
         reported = _screened(tree, lines, parts, screen)
         if reported is not None:
@@ -438,6 +454,85 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
     if all(part.kept for part in parts):
         return None
     return Excerpt(lambda: _cut(source, lines, parts, reader.gaps))
+
+
+class _Choice:
+    """What ``_choose`` decided for a file, to be reused once hidden parts it kept are parsed: unless
+    their attribute bindings derive new names, the same parts are kept."""
+
+    def __init__(self, outside: bool, checks: List[_Mentions], attribute_bindings: Set[Tuple[str, int, int]],
+                 parts: Sequence[_Part]) -> None:
+        self.outside = outside  # whether the lines outside every part could hold something
+        self.checks = checks  # every rule's, with the names derived
+        self.derivers = [check for check in checks if not check.calls]  # what names are derived from
+        self.attribute_bindings = attribute_bindings
+        self.decided = {part.header: (part.kept, part.context) for part in parts}
+
+    def applies(self, parts: Sequence[_Part], reader: "_Reader", text: Callable[[int, int], "_Text"]) -> bool:
+        """Whether the parts are those decided on, and nothing new bound in ``reader`` derives a name
+        (so every test gives what it gave)."""
+        if not all(part.header in self.decided for part in parts):
+            return False
+        new = [text(first, last) for name, first, last in reader.attribute_bindings
+               if (name, first, last) not in self.attribute_bindings]
+        return not any(check.names(bound) for bound in new for check in self.checks)
+
+    def apply(self, parts: Sequence[_Part]) -> bool:
+        for part in parts:
+            part.kept, part.context = self.decided[part.header]
+        return self.outside
+
+
+def _choose(parts: Sequence[_Part], reader: _Reader, lines: List[bytes], rules: Sequence[type],
+            imported: FrozenSet[str], texts: Dict[Tuple[int, int], "_Text"],
+            previous: Optional[_Choice] = None) -> Optional[_Choice]:
+    """Marks the parts some rule could find something in (or that are context) as kept, and what
+    that choice was; None when a rule must see it all. ``texts``: the parts' texts so far, by their
+    first and last lines. ``previous``: the choice before the last hidden parts were revealed.
+
+    A hidden method (``svcmod.outline``) kept is then parsed. It is kept also when it may derive a
+    name another method of its class depends on (``_reveal_binders``)."""
+
+    def text(first: int, last: int) -> _Text:
+        key = (first, last)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = _Text(b"\n".join(lines[first - 1:last]))
+        return found
+
+    for part in parts:
+        part.text = text(part.first, part.last)
+    if previous is not None and previous.applies(parts, reader, text):
+        previous.apply(parts)
+        _reveal_binders(parts, previous.derivers)
+        return previous
+    bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
+    attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
+    in_part = bytearray(len(lines))
+    for part in parts:
+        in_part[part.first - 1:part.last] = b"\1" * (part.last - part.first + 1)
+    outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
+    anything_outside = False
+    every_check: List[_Mentions] = []
+    for rule in rules:
+        criterion = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
+        if criterion is None:
+            return None
+        mentioned, checks = criterion
+        every_check.extend(checks)
+        wants_part = rule.wants_part
+        anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
+        if rule.context_tokens:
+            context = _Mentions(rule.context_tokens, ())
+            for part in parts:
+                if not part.context and context(part.text):
+                    part.kept = part.context = True
+        for part in parts:
+            if not part.kept and wants_part(part.text.text, mentioned(part.text)):
+                part.kept = True
+    choice = _Choice(anything_outside, every_check, set(reader.attribute_bindings), parts)
+    _reveal_binders(parts, choice.derivers)
+    return choice
 
 
 def _cut(source: bytes, lines: List[bytes], parts: Sequence[_Part],
@@ -507,8 +602,10 @@ def _parse(source: bytes) -> Optional[ast.AST]:
 
 def _criterion(rule: type, imports: Sequence[ast.stmt], imported: FrozenSet[str],
                bindings: Sequence[Tuple[FrozenSet[str], _Text]],
-               attribute_bindings: Sequence[Tuple[str, _Text]]) -> Optional[Callable[[_Text], bool]]:
-    """What a part must mention for ``rule`` to find something in it; None: it must see it all."""
+               attribute_bindings: Sequence[Tuple[str, _Text]]
+               ) -> Optional[Tuple[Callable[[_Text], bool], List[_Mentions]]]:
+    """What a part must mention for ``rule`` to find something in it, and the mentions that test
+    is made of; None: it must see it all."""
     tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
     checks = []
     if tokens:
@@ -525,8 +622,8 @@ def _criterion(rule: type, imports: Sequence[ast.stmt], imported: FrozenSet[str]
     for mentions in checks:
         _derive(mentions, bindings, attribute_bindings)
     if len(checks) == 1:
-        return checks[0]
-    return lambda text: all(check(text) for check in checks)
+        return checks[0], checks
+    return (lambda text: all(check(text) for check in checks)), checks
 
 
 def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]],
@@ -543,21 +640,67 @@ def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]
                 changed |= mentions.add((name,))
 
 
+def _attributes_read(self_name: str, text: bytes) -> Set[bytes]:
+    """The names of ``self.name`` in ``text`` (any spacing, across a line end in brackets)."""
+    # the pattern has no look-behind for a name character before ``self``: re then finds it by a fast
+    # search instead of trying at every byte (10x); what follows another name is dropped here
+    return {match.group(1) for match in _attribute_pattern(self_name).finditer(text)
+            if not _NAME_CHARACTER.match(text, match.start() - 1, match.start())}
+
+
 @lru_cache(maxsize=64)
-def _attribute_reads(self_name: str) -> Pattern[bytes]:
-    """``self.name`` (any spacing, across a line end in brackets), giving ``name``."""
-    return re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])" + re.escape(self_name.encode())
-                      + rb"\s*\.\s*(" + NAME + rb")")
+def _attribute_pattern(self_name: str) -> Pattern[bytes]:
+    return re.compile(re.escape(self_name.encode()) + rb"\s*\.\s*(" + NAME + rb")")
 
 
-def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
-    """Keep each method that assigns an attribute a kept method of its class reads (``self.name``)."""
+_NAME_CHARACTER = re.compile(rb"[A-Za-z0-9_\x80-\xff]")
+
+
+def _reveal_binders(parts: Sequence[_Part], derivers: Sequence[_Mentions]) -> None:
+    """Keep (so parse) each hidden method that may assign an attribute another method of its class,
+    not kept, mentions, and that mentions what a rule derives names from (``derivers``, the tests
+    of names and tokens): deriving that attribute's name, it might make the other method one a rule
+    could find something in. (Names derived from a class's attributes are resolved only in its
+    methods: no other part depends on them.)"""
+    for methods in _methods_by_class(parts).values():
+        unkept = [part for part in methods if not part.kept]
+        feeders = [part for part in unkept if part.region is not None and part.targets()]
+        if not feeders:
+            continue
+        # how many of the methods not kept mention each name (a substring is enough: a part kept
+        # for nothing costs time, never a finding)
+        mentions = {name: sum(name in part.text.text for part in unkept)
+                    for name in set().union(*(feeder.targets() for feeder in feeders))}
+        for feeder in feeders:
+            text = feeder.text.text
+            if any(mentions[name] > (name in text) for name in feeder.targets()) \
+                    and any(check.names(feeder.text) for check in derivers):
+                feeder.kept = True
+
+
+def _methods_by_class(parts: Sequence[_Part]) -> Dict[int, List[_Part]]:
     by_class: Dict[int, List[_Part]] = {}
     for part in parts:
         if part.klass is not None:
             by_class.setdefault(part.klass, []).append(part)
-    for methods in by_class.values():
-        binders = [part for part in methods if part.assigns and not part.kept]
+    return by_class
+
+
+@lru_cache(maxsize=64)
+def _targets(self_name: str) -> Tuple[Pattern[bytes], Pattern[bytes]]:
+    """An attribute of ``self_name`` written where a target may be (see ``_Part.may_assign``): before
+    what may follow a target, or after ``as`` (the attributes of ``myself`` too, which only keeps more)."""
+    attribute = re.escape(self_name.encode()) + rb"\s*\.\s*(" + NAME + b")"
+    return (re.compile(attribute + rb"\s*(?:(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)|[,)\]]|:[^=\n]*=(?!=)|in\b)"),
+            re.compile(rb"as\s+" + attribute))
+
+
+def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
+    """Keep each method that assigns an attribute a kept method of its class reads (``self.name``)."""
+    for methods in _methods_by_class(parts).values():
+        if not any(part.kept for part in methods):
+            continue
+        binders = [part for part in methods if not part.kept and (part.assigns or part.region is not None)]
         seen: Set[int] = set()
         used: Set[bytes] = set()
         while binders:
@@ -565,8 +708,8 @@ def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
                 if part.kept and index not in seen:
                     seen.add(index)
                     if part.self_name is not None:
-                        used.update(_attribute_reads(part.self_name).findall(part.text.text))
-            now = [part for part in binders if any(name.encode() in used for name in part.assigns)]
+                        used |= _attributes_read(part.self_name, part.text.text)
+            now = [part for part in binders if part.may_assign(used)]
             if not now:
                 break
             for part in now:

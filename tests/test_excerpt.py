@@ -186,6 +186,31 @@ def test_names_derived_at_module_level_keep_the_functions_using_them(alias, use,
     assert use in excerpt_of(source, monkeypatch)
 
 
+def test_an_attribute_bound_in_a_method_no_rule_wants_still_keeps_its_users(monkeypatch):
+    # __init__ mentions threading but calls nothing SVC109 looks for, so it is hidden from Python's
+    # parse at first (svcmod/outline.py); `stop` mentions no threading name at all: only the name
+    # derived from __init__'s binding ties its join() to a Thread
+    source = textwrap.dedent('''
+        import threading
+
+        class Worker:
+            def __init__(self, target):
+                self.runner = threading.Thread(target=target)
+
+            def describe(self):
+                return "worker"
+
+            def stop(self):
+                self.runner.join()
+    ''') + DECOYS
+    whole, _ = findings(source, monkeypatch, excerpt=False, select=("SVC109",))
+    assert [code for code, *_ in whole] == ["SVC109"]
+    assert findings(source, monkeypatch, excerpt=True, select=("SVC109",))[0] == whole
+    cut = excerpt_of(source, monkeypatch, select=("SVC109",))
+    assert "self.runner = threading.Thread(target=target)" in cut and "self.runner.join()" in cut
+    assert 'return "worker"' not in cut
+
+
 def test_a_timeout_key_set_in_another_method_still_counts(monkeypatch):
     source = textwrap.dedent('''
         import requests
