@@ -429,7 +429,7 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
         parts = reader.parts
         if not parts:
             return _screened_whole(tree, lines, screen) if screen is not None else None
-        choice = _choose(parts, reader, lines, rules, imported, texts, choice)
+        choice = _choose(parts, reader, source, lines, rules, imported, texts, choice)
         if choice is None:  # a rule must see it all: the rules screen the whole of it
             if outline.hidden:
                 outline.whole()
@@ -483,7 +483,7 @@ class _Choice:
         return self.outside
 
 
-def _choose(parts: Sequence[_Part], reader: _Reader, lines: List[bytes], rules: Sequence[type],
+def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[bytes], rules: Sequence[type],
             imported: FrozenSet[str], texts: Dict[Tuple[int, int], "_Text"],
             previous: Optional[_Choice] = None) -> Optional[_Choice]:
     """Marks the parts some rule could find something in (or that are context) as kept, and what
@@ -515,7 +515,7 @@ def _choose(parts: Sequence[_Part], reader: _Reader, lines: List[bytes], rules: 
     anything_outside = False
     every_check: List[_Mentions] = []
     for rule in rules:
-        criterion = _criterion(rule, reader.imports, imported, bindings, attribute_bindings)
+        criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings)
         if criterion is None:
             return None
         mentioned, checks = criterion
@@ -600,16 +600,17 @@ def _parse(source: bytes) -> Optional[ast.AST]:
             gc.enable()
 
 
-def _criterion(rule: type, imports: Sequence[ast.stmt], imported: FrozenSet[str],
+def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported: FrozenSet[str],
                bindings: Sequence[Tuple[FrozenSet[str], _Text]],
                attribute_bindings: Sequence[Tuple[str, _Text]]
                ) -> Optional[Tuple[Callable[[_Text], bool], List[_Mentions]]]:
-    """What a part must mention for ``rule`` to find something in it, and the mentions that test
-    is made of; None: it must see it all."""
+    """What a part of ``source`` must mention for ``rule`` to find something in it, and the
+    mentions that test is made of; None: it must see it all. (Tokens and called names that are
+    nowhere in ``source`` are in no part of it: they are not looked for.)"""
     tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
     checks = []
     if tokens:
-        checks.append(_Mentions(tokens, ()))
+        checks.append(_Mentions([token for token in tokens if token in source], ()))
     if rule.via_imports or not tokens:
         if not rule.imports:
             return None  # nothing says what a part must mention
@@ -618,12 +619,18 @@ def _criterion(rule: type, imports: Sequence[ast.stmt], imported: FrozenSet[str]
             return None
         checks.append(_Mentions((), names))
     if rule.calls:
-        checks.append(_Mentions((), rule.calls, calls=True))
+        checks.append(_Mentions((), [name for name in rule.calls if name.encode() in source], calls=True))
     for mentions in checks:
         _derive(mentions, bindings, attribute_bindings)
+    if any(not mentions.tokens and not mentions.words for mentions in checks):
+        return _nothing, checks  # a test no part can pass
     if len(checks) == 1:
         return checks[0], checks
     return (lambda text: all(check(text) for check in checks)), checks
+
+
+def _nothing(text: _Text) -> bool:
+    return False
 
 
 def _derive(mentions: _Mentions, bindings: Sequence[Tuple[FrozenSet[str], _Text]],
