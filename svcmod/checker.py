@@ -375,8 +375,11 @@ def nesting_problem(source: bytes) -> Optional[str]:
         if depth > MAX_NESTING:
             return f"nesting too deep (more than {MAX_NESTING} levels of brackets)"
         brackets = brackets.replace(b"()", b"")
-    if len(source) < _CHAIN_LINE or not any(_operator_heavy(line) for line in source.split(b"\n")):
+    if len(source) < _CHAIN_LINE:
         return None
+    lines = source.split(b"\n")
+    if max(map(len, lines)) < _CHAIN_LINE or not any(_operator_heavy(line) for line in lines):
+        return None  # (most files have no line that long: measured in C, not line by line in Python)
     try:
         tree = _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
     except (RecursionError, MemoryError):

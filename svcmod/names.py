@@ -97,7 +97,7 @@ class Names:
     # -- collection ------------------------------------------------------------------------
     def _collect(self, body: Sequence[cst.CSTNode], scope: Scope, klass: Optional[ClassScope]) -> None:
         for stmt in body:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
                     self._small(small, scope, klass)
             elif isinstance(stmt, cst.FunctionDef):
@@ -163,6 +163,8 @@ class Names:
         # methods' self.x assignments were gathered into the class while walking the body
 
     def _small(self, small: cst.BaseSmallStatement, scope: Scope, klass: Optional[ClassScope]) -> None:
+        if type(small) not in _BINDING_STATEMENTS:
+            return  # most are calls and returns: not checked against each kind below (ABC isinstance is slow)
         if isinstance(small, cst.Import):
             for alias in small.names:
                 name = dotted(alias.name)
@@ -376,6 +378,11 @@ class Names:
         if name not in bindings:
             return name, (AddImport(module, name),)
         return qualified, (AddImport(module),)
+
+
+#: The small statements that bind names (LibCST's node classes have no subclasses).
+_BINDING_STATEMENTS = frozenset({cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Global,
+                                 cst.Nonlocal})
 
 
 def _body(body: cst.CSTNode) -> Sequence[cst.CSTNode]:
