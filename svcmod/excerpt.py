@@ -514,8 +514,9 @@ def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[
     outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
     anything_outside = False
     every_check: List[_Mentions] = []
+    derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]] = {}
     for rule in rules:
-        criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings)
+        criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings, derivations)
         if criterion is None:
             return None
         mentioned, checks = criterion
@@ -602,11 +603,13 @@ def _parse(source: bytes) -> Optional[ast.AST]:
 
 def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported: FrozenSet[str],
                bindings: Sequence[Tuple[FrozenSet[str], _Text]],
-               attribute_bindings: Sequence[Tuple[str, _Text]]
+               attribute_bindings: Sequence[Tuple[str, _Text]],
+               derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]]
                ) -> Optional[Tuple[Callable[[_Text], bool], List[_Mentions]]]:
     """What a part of ``source`` must mention for ``rule`` to find something in it, and the
     mentions that test is made of; None: it must see it all. (Tokens and called names that are
-    nowhere in ``source`` are in no part of it: they are not looked for.)"""
+    nowhere in ``source`` are in no part of it: they are not looked for.) ``derivations``: the
+    words derived for each test so far (rules importing the same modules test the same names)."""
     tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
     checks = []
     if tokens:
@@ -621,7 +624,13 @@ def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported:
     if rule.calls:
         checks.append(_Mentions((), [name for name in rule.calls if name.encode() in source], calls=True))
     for mentions in checks:
-        _derive(mentions, bindings, attribute_bindings)
+        key = (mentions.tokens, frozenset(mentions.words))
+        derived = derivations.get(key)
+        if derived is None:
+            _derive(mentions, bindings, attribute_bindings)
+            derivations[key] = frozenset(mentions.words)
+        else:
+            mentions.words = set(derived)
     if any(not mentions.tokens and not mentions.words for mentions in checks):
         return _nothing, checks  # a test no part can pass
     if len(checks) == 1:
@@ -671,7 +680,8 @@ def _reveal_binders(parts: Sequence[_Part], derivers: Sequence[_Mentions]) -> No
     methods: no other part depends on them.)"""
     for methods in _methods_by_class(parts).values():
         unkept = [part for part in methods if not part.kept]
-        feeders = [part for part in unkept if part.region is not None and part.targets()]
+        feeders = [part for part in unkept if part.region is not None and part.targets()
+                   and any(check.names(part.text) for check in derivers)]
         if not feeders:
             continue
         # how many of the methods not kept mention each name (a substring is enough: a part kept
@@ -680,8 +690,7 @@ def _reveal_binders(parts: Sequence[_Part], derivers: Sequence[_Mentions]) -> No
                     for name in set().union(*(feeder.targets() for feeder in feeders))}
         for feeder in feeders:
             text = feeder.text.text
-            if any(mentions[name] > (name in text) for name in feeder.targets()) \
-                    and any(check.names(feeder.text) for check in derivers):
+            if any(mentions[name] > (name in text) for name in feeder.targets()):
                 feeder.kept = True
 
 
