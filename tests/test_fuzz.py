@@ -13,6 +13,7 @@ Fast profile by default (a few dozen examples per strategy). Long profile:
 """
 from __future__ import annotations
 
+import ast
 import os
 import warnings
 from typing import Tuple, Type
@@ -176,3 +177,31 @@ def test_excerpts_give_the_whole_file_s_findings_on_spliced_modules(request):
 def test_excerpts_give_the_whole_file_s_findings_on_generated_modules(request):
     settings_ = fuzz_settings(request)
     settings_(given(hypothesmith.from_grammar())(check_excerpt_property))()
+
+
+def check_outline_property(code: str) -> None:
+    """Functions hidden by their text and then all revealed give Python's own tree of the file,
+    positions included; a file Python refuses has no tree."""
+    from svcmod.excerpt import _parse
+    from svcmod.outline import Outline
+    CHECKED["count"] += 1
+    source = code.encode("utf-8", "surrogatepass")
+    outline = Outline(source, source.split(b"\n"), _parse)
+    if outline.tree is not None:
+        outline.reveal(list(outline.hidden))
+    expected = _parse(source)
+    if expected is None:
+        assert outline.tree is None
+    else:
+        assert outline.tree is not None and ast.dump(outline.tree, include_attributes=True) == \
+            ast.dump(expected, include_attributes=True), f"a different tree\n--- source ---\n{code}"
+
+
+def test_revealed_outlines_are_python_s_tree_on_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(hypothesmith.from_grammar())(check_outline_property))()
+
+
+def test_revealed_outlines_are_python_s_tree_on_node_generated_modules(request):
+    settings_ = fuzz_settings(request)
+    settings_(given(hypothesmith.from_node())(check_outline_property))()
