@@ -460,27 +460,27 @@ class _Choice:
     """What ``_choose`` decided for a file, to be reused once hidden parts it kept are parsed: unless
     their attribute bindings derive new names, the same parts are kept."""
 
-    def __init__(self, outside: bool, checks: List[_Mentions], attribute_bindings: Set[Tuple[str, int, int]],
-                 parts: Sequence[_Part]) -> None:
+    def __init__(self, outside: bool, checks: List[_Mentions], reader: "_Reader", parts: Sequence[_Part]) -> None:
         self.outside = outside  # whether the lines outside every part could hold something
         self.checks = checks  # every rule's, with the names derived
         self.derivers = [check for check in checks if not check.calls]  # what names are derived from
-        self.attribute_bindings = attribute_bindings
-        self.decided = {part.header: (part.kept, part.context) for part in parts}
+        self.bindings = set(reader.bindings)
+        self.attribute_bindings = set(reader.attribute_bindings)
+        self.decided = {(part.first, part.header, part.last): (part.kept, part.context) for part in parts}
 
     def applies(self, parts: Sequence[_Part], reader: "_Reader", text: Callable[[int, int], "_Text"]) -> bool:
-        """Whether the parts are those decided on, and nothing new bound in ``reader`` derives a name
-        (so every test gives what it gave)."""
-        if not all(part.header in self.decided for part in parts):
+        """Whether the parts (by their lines) and the bindings outside them are those decided on, and
+        no attribute binding since derives a name (so every test gives what it gave)."""
+        if not all((part.first, part.header, part.last) in self.decided for part in parts) \
+                or set(reader.bindings) != self.bindings:
             return False
         new = [text(first, last) for name, first, last in reader.attribute_bindings
                if (name, first, last) not in self.attribute_bindings]
         return not any(check.names(bound) for bound in new for check in self.checks)
 
-    def apply(self, parts: Sequence[_Part]) -> bool:
+    def apply(self, parts: Sequence[_Part]) -> None:
         for part in parts:
-            part.kept, part.context = self.decided[part.header]
-        return self.outside
+            part.kept, part.context = self.decided[(part.first, part.header, part.last)]
 
 
 def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[bytes], rules: Sequence[type],
@@ -531,7 +531,7 @@ def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[
         for part in parts:
             if not part.kept and wants_part(part.text.text, mentioned(part.text)):
                 part.kept = True
-    choice = _Choice(anything_outside, every_check, set(reader.attribute_bindings), parts)
+    choice = _Choice(anything_outside, every_check, reader, parts)
     _reveal_binders(parts, choice.derivers)
     return choice
 
