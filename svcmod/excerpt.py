@@ -457,30 +457,48 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
 
 
 class _Choice:
-    """What ``_choose`` decided for a file, to be reused once hidden parts it kept are parsed: unless
-    their attribute bindings derive new names, the same parts are kept."""
+    """What ``_choose`` decided for a file, to be carried on once the hidden parts it kept are parsed:
+    the same parts are there, and their new attribute bindings can only derive more names, so each
+    rule's tests are made again only when one of its names grew, on the parts not kept yet."""
 
-    def __init__(self, outside: bool, checks: List[_Mentions], reader: "_Reader", parts: Sequence[_Part]) -> None:
+    def __init__(self, outside: bool, tests: List[Tuple[type, Callable[[_Text], bool], List[_Mentions]]],
+                 reader: "_Reader") -> None:
         self.outside = outside  # whether the lines outside every part could hold something
-        self.checks = checks  # every rule's, with the names derived
-        self.derivers = [check for check in checks if not check.calls]  # what names are derived from
+        self.tests = tests  # per rule: what a part must mention, and the mentions that is made of
+        self.derivers = [check for _, _, checks in tests for check in checks if not check.calls]
         self.bindings = set(reader.bindings)
         self.attribute_bindings = set(reader.attribute_bindings)
+        self.decided: Dict[Tuple[int, int, int], Tuple[bool, bool]] = {}
+
+    def decide(self, parts: Sequence[_Part]) -> None:
         self.decided = {(part.first, part.header, part.last): (part.kept, part.context) for part in parts}
 
-    def applies(self, parts: Sequence[_Part], reader: "_Reader", text: Callable[[int, int], "_Text"]) -> bool:
-        """Whether the parts (by their lines) and the bindings outside them are those decided on, and
-        no attribute binding since derives a name (so every test gives what it gave)."""
-        if not all((part.first, part.header, part.last) in self.decided for part in parts) \
-                or set(reader.bindings) != self.bindings:
-            return False
-        new = [text(first, last) for name, first, last in reader.attribute_bindings
-               if (name, first, last) not in self.attribute_bindings]
-        return not any(check.names(bound) for bound in new for check in self.checks)
+    def fits(self, parts: Sequence[_Part], reader: "_Reader") -> bool:
+        """Whether the parts (by their lines) and the bindings outside them are those decided on."""
+        return all((part.first, part.header, part.last) in self.decided for part in parts) \
+            and set(reader.bindings) == self.bindings
 
-    def apply(self, parts: Sequence[_Part]) -> None:
+    def carry_on(self, parts: Sequence[_Part], reader: "_Reader", lines: List[bytes],
+                 text: Callable[[int, int], "_Text"]) -> None:
         for part in parts:
             part.kept, part.context = self.decided[(part.first, part.header, part.last)]
+        new = [text(first, last) for name, first, last in reader.attribute_bindings
+               if (name, first, last) not in self.attribute_bindings]
+        if new:
+            bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
+            attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
+            outside = None
+            for rule, mentioned, checks in self.tests:
+                grown = [check for check in checks if any(check.names(bound) for bound in new)]
+                if not grown:
+                    continue  # the same names: the same answers
+                for check in grown:
+                    _derive(check, bindings, attribute_bindings)
+                if outside is None and not self.outside:
+                    outside = _outside(parts, lines)
+                self.outside = _mark(rule, mentioned, parts, None if self.outside else outside) or self.outside
+            self.attribute_bindings = set(reader.attribute_bindings)
+        self.decide(parts)
 
 
 def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[bytes], rules: Sequence[type],
@@ -502,38 +520,50 @@ def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[
 
     for part in parts:
         part.text = text(part.first, part.last)
-    if previous is not None and previous.applies(parts, reader, text):
-        previous.apply(parts)
+    if previous is not None and previous.fits(parts, reader):
+        previous.carry_on(parts, reader, lines, text)
         _reveal_binders(parts, previous.derivers)
         return previous
     bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
     attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
-    in_part = bytearray(len(lines))
-    for part in parts:
-        in_part[part.first - 1:part.last] = b"\1" * (part.last - part.first + 1)
-    outside = _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
+    outside = _outside(parts, lines)
     anything_outside = False
-    every_check: List[_Mentions] = []
+    tests = []
     derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]] = {}
     for rule in rules:
         criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings, derivations)
         if criterion is None:
             return None
         mentioned, checks = criterion
-        every_check.extend(checks)
-        wants_part = rule.wants_part
-        anything_outside = anything_outside or wants_part(outside.text, mentioned(outside))
-        if rule.context_tokens:
-            context = _Mentions(rule.context_tokens, ())
-            for part in parts:
-                if not part.context and context(part.text):
-                    part.kept = part.context = True
-        for part in parts:
-            if not part.kept and wants_part(part.text.text, mentioned(part.text)):
-                part.kept = True
-    choice = _Choice(anything_outside, every_check, reader, parts)
+        tests.append((rule, mentioned, checks))
+        anything_outside = _mark(rule, mentioned, parts, None if anything_outside else outside) or anything_outside
+    choice = _Choice(anything_outside, tests, reader)
+    choice.decide(parts)
     _reveal_binders(parts, choice.derivers)
     return choice
+
+
+def _outside(parts: Sequence[_Part], lines: List[bytes]) -> _Text:
+    """The lines in no part."""
+    in_part = bytearray(len(lines))
+    for part in parts:
+        in_part[part.first - 1:part.last] = b"\1" * (part.last - part.first + 1)
+    return _Text(b"\n".join([line for line, flag in zip(lines, in_part) if not flag]))
+
+
+def _mark(rule: type, mentioned: Callable[[_Text], bool], parts: Sequence[_Part], outside: Optional[_Text]) -> bool:
+    """Keeps the parts ``rule`` could find something in or needs as context; whether it could find
+    something in ``outside``, the lines outside every part (None: that is known already)."""
+    wants_part = rule.wants_part  # type: ignore[attr-defined]
+    if rule.context_tokens:  # type: ignore[attr-defined]
+        context = _Mentions(rule.context_tokens, ())  # type: ignore[attr-defined]
+        for part in parts:
+            if not part.context and context(part.text):
+                part.kept = part.context = True
+    for part in parts:
+        if not part.kept and wants_part(part.text.text, mentioned(part.text)):
+            part.kept = True
+    return outside is not None and wants_part(outside.text, mentioned(outside))
 
 
 def _cut(source: bytes, lines: List[bytes], parts: Sequence[_Part],
