@@ -82,7 +82,8 @@ def _definitions(text: bytes, lines: Sequence[bytes], indent: bytes,
     are statements at ``indent`` in ``text``, which starts at line ``offset`` of ``lines``."""
     starts = _STARTS.get(indent)
     if starts is None:
-        starts = _STARTS[indent] = re.compile(b"\n" + re.escape(indent) + rb"[^ \t\f\r\n#)\]},:=<>|&^%/!]")
+        # a form feed may begin a statement: Python ignores it before a line's indent (``\fdef f():``)
+        starts = _STARTS[indent] = re.compile(b"\n" + re.escape(indent) + rb"[^ \t\r\n#)\]},:=<>|&^%/!]")
     numbers: List[int] = []
     if not indent and lines and starts.match(b"\n" + lines[0][:1]):
         numbers.append(0)

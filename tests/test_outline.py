@@ -188,6 +188,14 @@ def test_a_def_in_a_docstring_is_not_hidden_but_the_real_functions_are():
     assert stubs(outline) == ["def after(): pass"]  # `documented` ends inside its docstring, by its text
 
 
+def test_a_function_after_a_form_feed_is_not_swallowed_by_the_one_before():
+    source = b"def a():\n    return 1\n\x0cdef b():\n    return 2\n\x0c\ndef c():\n    return 3\n"
+    outline = Outline(source, source.split(b"\n"), _parse)
+    assert [type(s).__name__ + " " + s.name for s in outline.tree.body] == [
+        "FunctionDef a", "FunctionDef b", "FunctionDef c"]  # b is parsed, not blanked with a
+    assert same_as_python(outline)
+
+
 def test_crlf_line_ends():
     source = "def f():\r\n    return 1\r\n\r\nclass C:\r\n    def m(self):\r\n        return 2\r\n"
     outline = Outline(source.encode(), source.encode().split(b"\n"), _parse)
