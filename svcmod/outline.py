@@ -196,11 +196,15 @@ class Outline:
         parsed = self.parse(b"\n".join(text))
         found = _definitions_in(parsed) if parsed is not None else {}
         stubs = _definitions_in(self.tree)
+        statements = 0 if parsed is None else sum(len(s.body) if type(s) is ast.ClassDef else 1  # type: ignore
+                                                  for s in parsed.body)
+        if statements != len(revealed):
+            return self.whole()  # a function's lines held more than the function: the text misled
         for region in revealed:
             definition = found.get(region.header)
             if definition is None or first_line(definition[0]) != region.first \
                     or (definition[0].end_lineno or 0) > region.last:
-                return self.whole()  # not one whole definition: the text misled
+                return self.whole()  # not one whole function: the text misled
         for region in revealed:
             body, index = stubs[region.header][1:3]
             body[index] = found[region.header][0]
