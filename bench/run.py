@@ -83,16 +83,26 @@ def has_migrate(svcmod: str) -> bool:
 
 
 def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
-    """Files and lines that at least one rule wants parsed (what the engine's prefilter keeps), and
+    """Files and lines that at least one rule wants parsed (what the engine's prefilter keeps), the
+    bytes of them Python parses (svcmod/outline.py: not the functions no rule could want), and
     the lines LibCST then reads (svcmod/excerpt.py: none for a file whose findings come from its
     sketch, an excerpt, or the whole file)."""
+    from svcmod import excerpt
     from svcmod.checker import Checker
     from svcmod.config import ConfigFinder
     from svcmod.names import imported_modules
 
+    python_parse = excerpt._parse
+    parsed = {"bytes": 0}
+
+    def counted(text: bytes):
+        parsed["bytes"] += len(text) - text.count(b"\n")  # blank lines in place of hidden ones are free
+        return python_parse(text)
+
     checker = Checker(ConfigFinder().for_path(targets[0] / "x.py"))
     rules = list(checker.rule_classes)
-    totals = {"files": 0, "lines": 0, "kept_files": 0, "kept_lines": 0, "libcst_lines": 0, "not_parsed_files": 0}
+    totals = {"files": 0, "lines": 0, "kept_files": 0, "kept_lines": 0, "libcst_lines": 0, "not_parsed_files": 0,
+              "kept_bytes": 0}
     per_rule = {r.code: 0 for r in rules}
     started = time.process_time()
     for directory, _, names in (entry for target in targets for entry in os.walk(target)):
@@ -111,11 +121,16 @@ def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
             if wanting:
                 totals["kept_files"] += 1
                 totals["kept_lines"] += lines
-                checked = checker.check(name, source)
+                totals["kept_bytes"] += len(source) - source.count(b"\n")
+                excerpt._parse = counted
+                try:
+                    checked = checker.check(name, source)
+                finally:
+                    excerpt._parse = python_parse
                 totals["libcst_lines"] += checked.libcst_lines
                 totals["not_parsed_files"] += not checked.libcst_lines
     greedy = sorted(per_rule.items(), key=lambda kv: -kv[1])[:6]
-    return {**totals, "seconds": time.process_time() - started,
+    return {**totals, "python_bytes": parsed["bytes"], "seconds": time.process_time() - started,
             "greediest_rules": {code: round(lines / max(1, totals["lines"]), 4) for code, lines in greedy}}
 
 
@@ -267,6 +282,8 @@ def report(r: Dict[str, object]) -> None:
           f"({p['kept_files'] / max(1, p['files']):.1%}), {p['kept_lines']}/{p['lines']} lines "
           f"({p['kept_lines'] / max(1, p['lines']):.1%}); greediest rules (share of lines): "
           + ", ".join(f"{c} {v:.1%}" for c, v in p["greediest_rules"].items()))
+    print(f"{'hidden functions':<28} Python parses {p['python_bytes'] / 1e6:.1f} of the "
+          f"{p['kept_bytes'] / 1e6:.1f} MB the prefilter keeps (not counting line ends)")
     print(f"{'sketches and excerpts':<28} LibCST reads {p['libcst_lines']} lines "
           f"({p['libcst_lines'] / max(1, p['lines']):.1%} of the corpus); {p['not_parsed_files']} wanted files "
           f"are not parsed by LibCST at all")

@@ -197,11 +197,6 @@ def check_outline_property(code: str) -> None:
             ast.dump(expected, include_attributes=True), f"a different tree\n--- source ---\n{code}"
 
 
-def test_revealed_outlines_are_python_s_tree_on_generated_modules(request):
-    settings_ = fuzz_settings(request)
-    settings_(given(hypothesmith.from_grammar())(check_outline_property))()
-
-
-def test_revealed_outlines_are_python_s_tree_on_node_generated_modules(request):
-    settings_ = fuzz_settings(request)
-    settings_(given(hypothesmith.from_node())(check_outline_property))()
+@pytest.mark.parametrize("modules", [hypothesmith.from_grammar, hypothesmith.from_node], ids=["grammar", "node"])
+def test_revealed_outlines_are_python_s_tree_on_generated_modules(modules, request):
+    fuzz_settings(request)(given(modules())(check_outline_property))()
