@@ -108,12 +108,7 @@ class _Part:
         """The attributes of ``self_name`` a hidden method's text writes where a target may be:
         ``self.a =``, ``self.a +=``, ``self.a: T =``, ``as self.a``, ``for self.a in``, or an element
         ``self.a,``/``self.a)``/``self.a]`` of what may be a tuple or list of targets."""
-        region = self.region
-        assert region is not None
-        if region.targets is None:
-            region.targets = frozenset() if self.self_name is None else frozenset(
-                name for pattern in _targets(self.self_name) for name in pattern.findall(self.text.text))
-        return region.targets
+        return frozenset() if self.self_name is None else self.text.targets(self.self_name)
 
 
 class _Reader:
@@ -304,12 +299,13 @@ class _Text:
     """Some lines of the file, with the words in them and the names called in them (each found
     once, then asked about by every rule)."""
 
-    __slots__ = ("text", "_words", "_called")
+    __slots__ = ("text", "_words", "_called", "_targets")
 
     def __init__(self, text: bytes) -> None:
         self.text = text
         self._words: Optional[FrozenSet[bytes]] = None
         self._called: Optional[FrozenSet[bytes]] = None
+        self._targets: Optional[FrozenSet[bytes]] = None
 
     @property
     def words(self) -> FrozenSet[bytes]:
@@ -322,6 +318,13 @@ class _Text:
         if self._called is None:
             self._called = frozenset(_CALLED.findall(self.text))
         return self._called
+
+    def targets(self, self_name: str) -> FrozenSet[bytes]:
+        """The attributes of ``self_name`` written where a target may be (the text of one method,
+        whose first parameter ``self_name`` is)."""
+        if self._targets is None:
+            self._targets = frozenset(name for pattern in _targets(self_name) for name in pattern.findall(self.text))
+        return self._targets
 
 
 class _Mentions:
@@ -479,14 +482,14 @@ class _Choice:
             and set(reader.bindings) == self.bindings
 
     def carry_on(self, parts: Sequence[_Part], reader: "_Reader", lines: List[bytes],
-                 text: Callable[[int, int], "_Text"]) -> None:
+                 bindings: Sequence[Tuple[FrozenSet[str], "_Text"]],
+                 attribute_bindings: Sequence[Tuple[str, "_Text"]]) -> None:
+        """The choice again, given the parts and what they bind as ``reader`` read them now."""
         for part in parts:
             part.kept, part.context = self.decided[(part.first, part.header, part.last)]
-        new = [text(first, last) for name, first, last in reader.attribute_bindings
-               if (name, first, last) not in self.attribute_bindings]
+        new = [bound for (name, bound), key in zip(attribute_bindings, reader.attribute_bindings)
+               if key not in self.attribute_bindings]
         if new:
-            bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
-            attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
             outside = None
             for rule, mentioned, checks in self.tests:
                 grown = [check for check in checks if any(check.names(bound) for bound in new)]
@@ -520,12 +523,12 @@ def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[
 
     for part in parts:
         part.text = text(part.first, part.last)
-    if previous is not None and previous.fits(parts, reader):
-        previous.carry_on(parts, reader, lines, text)
-        _reveal_binders(parts, previous.derivers)
-        return previous
     bindings = [(names, text(first, last)) for names, first, last in reader.bindings]
     attribute_bindings = [(name, text(first, last)) for name, first, last in reader.attribute_bindings]
+    if previous is not None and previous.fits(parts, reader):
+        previous.carry_on(parts, reader, lines, bindings, attribute_bindings)
+        _reveal_binders(parts, previous.derivers)
+        return previous
     outside = _outside(parts, lines)
     anything_outside = False
     tests = []
@@ -736,7 +739,7 @@ def _methods_by_class(parts: Sequence[_Part]) -> Dict[int, List[_Part]]:
 def _targets(self_name: str) -> Tuple[Pattern[bytes], Pattern[bytes]]:
     """An attribute of ``self_name`` written where a target may be (see ``_Part.may_assign``): before
     what may follow a target, or after ``as`` (the attributes of ``myself`` too, which only keeps more)."""
-    attribute = re.escape(self_name.encode()) + rb"\s*\.\s*(" + NAME + b")"
+    attribute = _attribute_pattern(self_name).pattern
     return (re.compile(attribute + rb"\s*(?:(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)|[,)\]]|:[^=\n]*=(?!=)|in\b)"),
             re.compile(rb"as\s+" + attribute))
 

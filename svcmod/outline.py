@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Pattern, Sequence, Set, Tuple
 
 #: A name, as bytes (those of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
 NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
@@ -44,7 +44,7 @@ class Region:
     decorators from ``first``, its ``def`` line ``header``, its last line of code ``last``. ``stub``
     binds its name; ``parent`` is the ``class`` line of a method, ``self_name`` its first parameter."""
 
-    __slots__ = ("first", "header", "last", "stub", "kind", "parent", "self_name", "text", "targets")
+    __slots__ = ("first", "header", "last", "stub", "kind", "parent", "self_name", "text")
 
     def __init__(self, first: int, header: int, last: int, stub: bytes, kind: type, parent: Optional[int] = None,
                  self_name: Optional[str] = None, text: bytes = b"") -> None:
@@ -54,7 +54,6 @@ class Region:
         self.parent = parent
         self.self_name = self_name
         self.text = text  # its lines, joined
-        self.targets: Optional[FrozenSet[bytes]] = None  # what svcmod.excerpt reads as its attribute targets
 
     def __repr__(self) -> str:
         return f"Region({self.first}, {self.header}, {self.last}, {self.stub!r})"
