@@ -2,7 +2,13 @@
 
 Layout: ``.svcmod_cache/`` (at the root of the configuration that applies to the first path checked,
 else the working directory; or ``--cache-dir`` / ``cache-dir =``) holds ``CACHEDIR.TAG``, a
-``.gitignore`` of ``*`` and one JSON file per *bucket*. A bucket is everything that can change a
+``.gitignore`` of ``*`` and one ``svcmod-<key>.json`` file per *bucket*.
+
+The cache owns only what it created. It uses a directory only if svcmod made it (it then holds a
+``CACHEDIR.TAG`` that says "created by svcmod"); an existing directory without that tag (``cache-dir
+= "."``, a source folder, another tool's cache) and a directory that is a symbolic link are refused
+with an error before any work, since the clean-up deletes files there. The clean-up deletes only
+bucket files by their own name pattern, never anything else in the directory. A bucket is everything that can change a
 file's results apart from the file itself: the svcmod version, the Python version, the source of the
 engine and of every rule module (so editing a rule invalidates), the selected rule codes, the
 effective configuration (``Config.fingerprint()``) and the fix policy. Inside a bucket, results are
@@ -25,6 +31,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import sys
 import tempfile
 import time
@@ -34,7 +42,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from svcmod import __version__
 from svcmod.checker import FileResult, Finding, FixPolicy
-from svcmod.config import Config
+from svcmod.config import Config, ConfigError
 from svcmod.rule import Rule
 from svcmod.source import digest
 
@@ -45,12 +53,23 @@ RACY_SECONDS = 2.0
 #: Buckets and entries unused this long are deleted.
 STALE_DAYS = 30
 
+#: What a CACHEDIR.TAG written by svcmod says, and so what marks a directory as svcmod's own.
+OWNER_MARK = "# This file is a cache directory tag created by svcmod.\n"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
-                "# This file is a cache directory tag created by svcmod.\n"
+                + OWNER_MARK +
                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
 
 #: (mtime_ns, size, content digest) of the bytes that were checked.
 Stamp = Tuple[int, int, str]
+
+#: The names of the files the clean-up may delete: bucket files, named ``svcmod-<key>.json`` (earlier
+#: versions named them by the bare key, in directories they had tagged as svcmod's).
+BUCKET_FILE = re.compile(r"(?:svcmod-)?[0-9a-f]{24}\.json")
+
+
+class CacheDirectoryError(ConfigError):
+    """The cache directory cannot be svcmod's own: using it could delete files svcmod did not write."""
+
 
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name not in ("filename", "project"))
 
@@ -120,7 +139,7 @@ class Bucket:
         self.cache = cache
         self.key = key
         self.identity = identity
-        self.path = cache.directory / f"{key}.json"
+        self.path = cache.directory / f"svcmod-{key}.json"
         self.entries: Dict[str, list] = _load(self.path)
         self.touched: Dict[str, list] = {}
         self.changed = False
@@ -183,11 +202,17 @@ class Bucket:
 
 
 class Cache:
-    """The cache directory: its buckets, created on first use with CACHEDIR.TAG and .gitignore."""
+    """The cache directory: its buckets, created on first use with CACHEDIR.TAG and .gitignore.
+
+    Raises CacheDirectoryError when ``directory`` exists and is not a cache svcmod created."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.buckets: Dict[str, Bucket] = {}
+        problem = ownership_problem(directory)
+        if problem is not None:
+            raise CacheDirectoryError(f"{directory}: {problem}; choose another --cache-dir "
+                                      "(or cache-dir = in the configuration), or run with --no-cache")
 
     def bucket(self, config: Config, rules: Sequence[Type[Rule]], policy: FixPolicy,
                only_codes: Optional[Iterable[str]]) -> Bucket:
@@ -201,32 +226,40 @@ class Cache:
         """Write what this run learned; prune superseded and stale buckets. Never raises: a cache
         that cannot be written only makes the next run slower."""
         try:
-            self._create()
+            if not self._create():
+                return
             for bucket in self.buckets.values():
                 bucket.save()
             self._prune()
         except OSError:
             pass
 
-    def _create(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def _create(self) -> bool:
+        """Make the directory svcmod's own if it does not exist; False if it is not ours (it may
+        have appeared, or changed, since the run started)."""
+        try:
+            self.directory.mkdir(parents=True)
+        except FileExistsError:
+            return ownership_problem(self.directory) is None
         for name, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "# created by svcmod\n*\n")):
-            target = self.directory / name
-            if not target.exists():
-                _write_atomic(target, text.encode())
+            _write_atomic(self.directory / name, text.encode())
+        return True
 
     def _prune(self) -> None:
         current = {b.path.name for b in self.buckets.values()}
         identities = {b.identity for b in self.buckets.values()}
         cutoff = time.time() - STALE_DAYS * 86400
-        for candidate in self.directory.glob("*.json"):
-            if candidate.name in current:
-                continue
+        with os.scandir(self.directory) as entries:
+            candidates = [e for e in entries if BUCKET_FILE.fullmatch(e.name) and e.name not in current]
+        for candidate in candidates:
             try:
-                if candidate.stat().st_mtime < cutoff:
-                    candidate.unlink()
+                info = candidate.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    continue  # a bucket file is always a regular file: this one is not ours
+                if info.st_mtime < cutoff:
+                    os.unlink(candidate.path)
                     continue
-                with open(candidate, "rb") as handle:
+                with open(candidate.path, "rb") as handle:
                     head = handle.read(200)
             except OSError:
                 continue
@@ -234,9 +267,35 @@ class Cache:
             # settings: it can never be used again
             if any(f'"identity":"{identity}"'.encode() in head for identity in identities):
                 try:
-                    candidate.unlink()
+                    os.unlink(candidate.path)
                 except OSError:
                     pass
+
+
+def ownership_problem(directory: Path) -> Optional[str]:
+    """Why ``directory`` is not a cache svcmod may write and clean up, or None if it is (or does
+    not exist yet, and so will be made by svcmod)."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # e.g. a parent is a file: the cache cannot be written, which only costs speed
+    if stat.S_ISLNK(info.st_mode):
+        return "the cache directory is a symbolic link, and svcmod writes and deletes only in a directory of its own"
+    if not stat.S_ISDIR(info.st_mode):
+        return "exists and is not a directory"
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(directory / "CACHEDIR.TAG", flags)
+        with os.fdopen(fd, "rb") as handle:
+            tag = handle.read(4096)
+    except OSError:
+        tag = b""
+    if OWNER_MARK.encode() not in tag:
+        return ("exists and was not created by svcmod (no CACHEDIR.TAG of svcmod's in it), and svcmod "
+                "deletes old cache files in its cache directory")
+    return None
 
 
 def _today() -> int:

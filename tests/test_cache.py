@@ -246,3 +246,70 @@ def test_unwritable_cache_directory_does_not_fail_the_run(tmp_path):
     blocker.write_text("not a directory")
     assert lint(root, cache_dir=blocker / "cache") == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
 
+
+
+# The cache owns only what it created: its clean-up must never delete a file svcmod did not write.
+
+def test_a_directory_svcmod_did_not_create_is_refused_and_left_as_it_was(tmp_path, svcmod):
+    root = tree(tmp_path)
+    data = root / "data"
+    write(data, {"package.json": "{}\n", "tsconfig.json": "{}\n"})
+    for name in ("package.json", "tsconfig.json"):
+        set_mtime(data / name, time.time() - 60 * 86400)  # older than the clean-up's age limit
+    result = svcmod("lint", "--cache-dir", "data", "a.py", cwd=root)
+    assert result.exit_code == 2, result
+    assert "data" in result.stderr and "not created by svcmod" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["package.json", "tsconfig.json"]
+
+
+def test_cache_dir_dot_in_configuration_is_refused_and_deletes_nothing(tmp_path, svcmod):
+    root = tree(tmp_path)
+    write(root, {"pyproject.toml": "[tool.svcmod]\nselect = ['SVC']\ncache-dir = '.'\n",
+                 "package.json": "{}\n"})
+    set_mtime(root / "package.json", time.time() - 60 * 86400)
+    result = svcmod("lint", "a.py", cwd=root)
+    assert result.exit_code == 2, result
+    assert (root / "package.json").exists()
+    assert not (root / ".gitignore").exists() and not (root / "CACHEDIR.TAG").exists()
+
+
+def test_a_cache_directory_that_is_a_symlink_is_refused(tmp_path, svcmod):
+    root = tree(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / ".svcmod_cache").symlink_to(outside, target_is_directory=True)
+    result = svcmod("lint", "a.py", cwd=root)
+    assert result.exit_code == 2, result
+    assert "symbolic link" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+def test_a_planted_tag_of_another_tool_does_not_make_a_directory_svcmod_s(tmp_path):
+    root = tree(tmp_path)
+    write(root / "cache", {"CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# created by pytest\n",
+                           "keep.json": "{}\n"})
+    with pytest.raises(cache_module.CacheDirectoryError):
+        lint(root, cache_dir=root / "cache")
+
+
+def test_clean_up_deletes_only_its_own_stale_bucket_files(tmp_path):
+    root = tree(tmp_path)
+    directory = root / ".svcmod_cache"
+    lint(root)
+    stale_bucket = directory / ("svcmod-" + "0" * 24 + ".json")
+    legacy_bucket = directory / ("1" * 24 + ".json")
+    foreign = [directory / "package.json", directory / "notes.txt", directory / ("svcmod-" + "2" * 24 + ".json.bak")]
+    for path in [stale_bucket, legacy_bucket, *foreign]:
+        path.write_text("{}")
+        set_mtime(path, time.time() - 60 * 86400)
+    (root / "a.py").write_text(FIXED.lstrip("\n"))  # something new to save, so the clean-up runs
+    lint(root)
+    assert not stale_bucket.exists() and not legacy_bucket.exists()
+    assert all(path.exists() for path in foreign)
+    assert any(p.name.startswith("svcmod-") for p in directory.iterdir())
+
+
+def test_a_cache_directory_svcmod_made_is_used_again(tmp_path):
+    root = tree(tmp_path)
+    assert lint(root) == lint(root) == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
