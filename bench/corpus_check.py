@@ -175,8 +175,8 @@ def check_command(name: str, args: List[str], pristine: Path) -> dict:
 def _deep_check(path: str) -> Tuple[str, str, int]:
     """(path, problem or "", 1 if fixed) for one file, every rule run with its prefilter bypassed."""
     import traceback
-    from svcmod.checker import Checker, FixPolicy
-    from svcmod.config import Config
+    from svcmod.check.checker import Checker, FixPolicy
+    from svcmod.project.config import Config
     global _DEEP
     if "_DEEP" not in globals():
         checker = Checker(Config(), FixPolicy(apply=True, unsafe=True))

@@ -36,7 +36,7 @@ def main() -> None:
     lines = source.splitlines(keepends=True)
     tree = ast.parse(source)
     started = time.perf_counter()
-    from svcmod.flake8_plugin import SvcmodChecker
+    from svcmod.integrations.flake8_plugin import SvcmodChecker
     found = list(SvcmodChecker(tree, lines, "app.py").run())
     first = time.perf_counter() - started
     times = []

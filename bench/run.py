@@ -84,13 +84,13 @@ def has_migrate(svcmod: str) -> bool:
 
 def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
     """Files and lines that at least one rule wants parsed (what the engine's prefilter keeps), the
-    bytes of them Python parses (svcmod/outline.py: not the functions no rule could want), and
-    the lines LibCST then reads (svcmod/excerpt.py: none for a file whose findings come from its
+    bytes of them Python parses (svcmod/fastpath/outline.py: not the functions no rule could want), and
+    the lines LibCST then reads (svcmod/fastpath/excerpt.py: none for a file whose findings come from its
     sketch, an excerpt, or the whole file)."""
-    from svcmod import excerpt
-    from svcmod.checker import Checker
-    from svcmod.config import ConfigFinder
-    from svcmod.names import imported_modules
+    from svcmod.fastpath import excerpt as excerpt
+    from svcmod.check.checker import Checker
+    from svcmod.project.config import ConfigFinder
+    from svcmod.check.names import imported_modules
 
     python_parse = excerpt._parse
     parsed = {"bytes": 0}

@@ -1,4 +1,4 @@
 """``python -m svcmod``."""
-from svcmod.cli import main
+from svcmod.cli.main import main
 
 main()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Iterator, Mapp
 import libcst as cst
 
 if TYPE_CHECKING:  # pragma: no cover
-    from svcmod.names import Names
+    from svcmod.check.names import Names
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -141,7 +141,7 @@ class Rule:
     report_only: ClassVar[bool] = False
     #: True when a finding in a function depends only on that function, the module's imports and
     #: top-level statements, and its class's ``self.<name>`` assignments: the rule may then be
-    #: given an excerpt of a long file (``svcmod/excerpt.py``) instead of the whole of it.
+    #: given an excerpt of a long file (``svcmod/fastpath/excerpt.py``) instead of the whole of it.
     local: ClassVar[bool] = False
     #: Excerpts: a function holds a finding only if it mentions one of these (None: ``tokens``) …
     part_tokens: ClassVar[Optional[Tuple[bytes, ...]]] = None
@@ -153,7 +153,7 @@ class Rule:
     calls: ClassVar[Tuple[str, ...]] = ()
     #: Functions mentioning these are kept too, as findings elsewhere depend on them.
     context_tokens: ClassVar[Tuple[bytes, ...]] = ()
-    #: True when the rule reads nothing a sketch (``svcmod/sketch.py``) leaves out: whitespace,
+    #: True when the rule reads nothing a sketch (``svcmod/fastpath/sketch.py``) leaves out: whitespace,
     #: comments and brackets. Its findings may then come from a sketch, built from Python's own
     #: parse, with LibCST parsing only what is to be fixed.
     sketchable: ClassVar[bool] = False

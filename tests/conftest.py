@@ -42,7 +42,7 @@ def run_subprocess(args: Sequence[str], cwd: Path, stdin: Optional[bytes] = None
 
 
 def run_in_process(args: Sequence[str], cwd: Path, stdin: Optional[bytes] = None) -> Result:
-    from svcmod.cli import main
+    from svcmod.cli.main import main
     runner = CliRunner()
     old = os.getcwd()
     os.chdir(cwd)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import svcmod.cache as cache_module
-from svcmod.cache import bucket_key
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.engine import RunOptions, run
+import svcmod.run.cache as cache_module
+from svcmod.run.cache import bucket_key
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.run.engine import RunOptions, run
 
 from conftest import write
 

@@ -8,8 +8,8 @@ from typing import Dict, List, Tuple
 from urllib.parse import unquote
 
 from conftest import write
-from svcmod.checker import Finding
-from svcmod.output.github import command, escape_data, escape_property
+from svcmod.check.checker import Finding
+from svcmod.outputs.github import command, escape_data, escape_property
 
 PROJECT = {
     "src/app.py": """

@@ -12,9 +12,9 @@ import libcst as cst
 import pytest
 
 from conftest import REPO, run_in_process, run_subprocess, write
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.names import Names
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.check.names import Names
 
 
 def check(code: str, source: str, fix: bool = False, **options):
@@ -195,7 +195,7 @@ def test_all_deadline_fixes_in_one_file_settle_in_one_run(tmp_path):
 def test_stdlib_timeout_slots_match_inspect_signature():
     import importlib
 
-    from svcmod.lint_rules.stdlib_call_without_timeout import TIMEOUT_SLOTS
+    from svcmod.lint_rules.deadlines.stdlib_call_without_timeout import TIMEOUT_SLOTS
     checked = 0
     for qualified, slot in TIMEOUT_SLOTS.items():
         if ".build_opener." in qualified:

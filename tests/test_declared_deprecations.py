@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_in_process, write
-from svcmod.config import Config, ConfigError, load_config
-from svcmod.declared import rules_from_config
+from svcmod.project.config import Config, ConfigError, load_config
+from svcmod.registry.declared import rules_from_config
 
 CONFIG = """
 [tool.svcmod]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.names import imported_modules
-from svcmod.registry import builtin_rules
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.check.names import imported_modules
+from svcmod.registry.rules import builtin_rules
 
 DEPRECATION_CODES = tuple(f"SVC3{n:02d}" for n in range(2, 14))
 

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from svcmod import excerpt as excerpts
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.names import imported_modules
-from svcmod.registry import builtin_rules
+from svcmod.fastpath import excerpt as excerpts
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.check.names import imported_modules
+from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid
 
 #: Functions, methods, docstrings and tables that no rule looks for.
@@ -188,7 +188,7 @@ def test_names_derived_at_module_level_keep_the_functions_using_them(alias, use,
 
 def test_an_attribute_bound_in_a_method_no_rule_wants_still_keeps_its_users(monkeypatch):
     # __init__ mentions threading but calls nothing SVC109 looks for, so it is hidden from Python's
-    # parse at first (svcmod/outline.py); `stop` mentions no threading name at all: only the name
+    # parse at first (svcmod/fastpath/outline.py); `stop` mentions no threading name at all: only the name
     # derived from __init__'s binding ties its join() to a Thread
     source = textwrap.dedent('''
         import threading

@@ -13,8 +13,8 @@ from typing import Optional, Set, Tuple
 import pytest
 
 from conftest import REPO, run_subprocess, write
-from svcmod import flake8_plugin
-from svcmod.flake8_plugin import SvcmodChecker
+from svcmod.integrations import flake8_plugin as flake8_plugin
+from svcmod.integrations.flake8_plugin import SvcmodChecker
 
 FIXTURE = REPO / "fixtures" / "flake8"
 FORMAT = "%(path)s|%(row)d|%(col)d|%(code)s"

@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.registry import builtin_rules
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid, Rule
 
 FAST_EXAMPLES = 40
@@ -147,7 +147,7 @@ WHOLE = lint_only_checker(excerpts=False)  # the reference: LibCST parses every 
 
 
 def findings_of(source: bytes, excerpts_on: bool) -> list:
-    from svcmod import excerpt as excerpts
+    from svcmod.fastpath import excerpt as excerpts
     saved = excerpts.MIN_LINES
     excerpts.MIN_LINES = 0
     try:
@@ -182,8 +182,8 @@ def test_excerpts_give_the_whole_file_s_findings_on_generated_modules(request):
 def check_outline_property(code: str) -> None:
     """Functions hidden by their text and then all revealed give Python's own tree of the file,
     positions included; a file Python refuses has no tree."""
-    from svcmod.excerpt import _parse
-    from svcmod.outline import Outline
+    from svcmod.fastpath.excerpt import _parse
+    from svcmod.fastpath.outline import Outline
     CHECKED["count"] += 1
     source = code.encode("utf-8", "surrogatepass")
     outline = Outline(source, source.split(b"\n"), _parse)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from svcmod import migrations
-from svcmod.config import Config, ConfigError
-from svcmod.migrations import Migration, Step, migrate, resolve
+from svcmod.migrate import migration as migrations
+from svcmod.project.config import Config, ConfigError
+from svcmod.migrate.migration import Migration, Step, migrate, resolve
 
 from conftest import write
 
@@ -159,7 +159,7 @@ class FakeEntryPoint:
 
 def test_plugins_ship_migrations_through_the_entry_point_group(tmp_path, monkeypatch):
     shipped = Migration("logging-only", "warn -> warning", (Step("logging", ("SVC307",)),), follow_ups=("SVC306",))
-    monkeypatch.setattr("svcmod.registry._entry_points",
+    monkeypatch.setattr("svcmod.registry.rules._entry_points",
                         lambda group: [FakeEntryPoint("acme", lambda: [shipped])] if group == "svcmod.migrations" else [])
     assert "logging-only" in migrations.installed()
     root = service(tmp_path)
@@ -169,9 +169,9 @@ def test_plugins_ship_migrations_through_the_entry_point_group(tmp_path, monkeyp
 
 
 def test_a_broken_plugin_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr("svcmod.registry._entry_points",
+    monkeypatch.setattr("svcmod.registry.rules._entry_points",
                         lambda group: [FakeEntryPoint("broken", 42)] if group == "svcmod.migrations" else [])
-    with pytest.raises(ConfigError, match="entry point 'broken'.*expected a svcmod.migrations.Migration"):
+    with pytest.raises(ConfigError, match="entry point 'broken'.*expected a svcmod.migrate.Migration"):
         migrations.installed()
 
 

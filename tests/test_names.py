@@ -6,7 +6,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from svcmod.names import Names, imported_modules
+from svcmod.check.names import Names, imported_modules
 
 
 def resolve(source: str, marker: str = "target"):
@@ -110,8 +110,8 @@ def test_imported_modules(source, expected):
 
 def test_decorators_resolve_in_the_enclosing_scope():
     """A parameter named like an import does not hide the import from the function's decorator."""
-    from svcmod.checker import Checker
-    from svcmod.config import Config
+    from svcmod.check.checker import Checker
+    from svcmod.project.config import Config
     source = (b"import tenacity\n\n"
               b"@tenacity.retry\n"
               b"def fetch(tenacity):\n"

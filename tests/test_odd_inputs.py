@@ -134,7 +134,7 @@ def test_unreadable_file(svcmod, tmp_path):
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """As root chmod 000 does not stop reads, so the open itself is made to fail as for other users."""
     from conftest import run_in_process
-    import svcmod.source
+    import svcmod.run.source
     write(tmp_path, {"good.py": GOOD, "secret.py": GOOD})
     real_open = os.open
 
@@ -143,7 +143,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(svcmod.source.os, "open", denying_open)
+    monkeypatch.setattr(svcmod.run.source.os, "open", denying_open)
     result = run_in_process(["lint", "--fix", "--unsafe-fixes", "--format", "json", "."], tmp_path)
     findings = json.loads(result.stdout)
     [secret] = [f for f in findings if f["filename"] == "secret.py"]
@@ -153,7 +153,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 
 def test_unlistable_directory_is_a_warning(tmp_path, monkeypatch):
     from conftest import run_in_process
-    import svcmod.discovery
+    import svcmod.project.discovery
     write(tmp_path, {"good.py": GOOD, "locked/inner.py": GOOD})
     real_scandir = os.scandir
 
@@ -162,7 +162,7 @@ def test_unlistable_directory_is_a_warning(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(svcmod.discovery.os, "scandir", denying_scandir)
+    monkeypatch.setattr(svcmod.project.discovery.os, "scandir", denying_scandir)
     result = run_in_process(["lint", "--fix", "--unsafe-fixes", "."], tmp_path)
     assert "locked: cannot list directory: Permission denied" in result.stderr
     assert_good_still_fixed(tmp_path)
@@ -234,19 +234,19 @@ def test_generated_files_are_checked_when_asked(svcmod, tmp_path):
 
 def test_a_crashing_worker_process_loses_one_file_not_the_run(tmp_path, monkeypatch):
     """A crash in native code (simulated: the worker exits) is reported for that file only."""
-    import svcmod.checker
-    from svcmod.engine import RunOptions, run
-    from svcmod.checker import FixPolicy
+    import svcmod.check.checker
+    from svcmod.run.engine import RunOptions, run
+    from svcmod.check.checker import FixPolicy
     write(tmp_path, {f"f{i:02}.py": GOOD for i in range(20)})
     write(tmp_path, {"crash.py": GOOD})
-    original = svcmod.checker.Checker.check
+    original = svcmod.check.checker.Checker.check
 
     def check(self, filename, source, *args, **kwargs):
         if filename.endswith("crash.py"):
             os._exit(70)  # as a segfault would: no exception, the process is gone
         return original(self, filename, source, *args, **kwargs)
 
-    monkeypatch.setattr(svcmod.checker.Checker, "check", check)
+    monkeypatch.setattr(svcmod.check.checker.Checker, "check", check)
     result = run(RunOptions(paths=[tmp_path], jobs=2, fix=FixPolicy(apply=True, unsafe=True)))
     by_name = {Path(r.filename).name: r for r in result.files}
     assert len(by_name) == 21
@@ -260,8 +260,8 @@ def test_a_pool_broken_while_files_are_still_handed_out_loses_none(tmp_path, mon
     """A worker may die before the last files are handed to the pool (seen in CI): the files not
     yet handed out are checked again, and the run goes on."""
     from concurrent.futures.process import BrokenProcessPool
-    import svcmod.engine as engine
-    from svcmod.engine import RunOptions, run
+    import svcmod.run.engine as engine
+    from svcmod.run.engine import RunOptions, run
     real = engine.ProcessPoolExecutor
 
     class BreaksOnThirdFile(real):

@@ -1,4 +1,4 @@
-"""Functions hidden from Python's parse by their text (svcmod/outline.py): a hidden file parses to
+"""Functions hidden from Python's parse by their text (svcmod/fastpath/outline.py): a hidden file parses to
 stubs where the functions were, and revealing them gives exactly Python's own tree of the file."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.excerpt import _parse
-from svcmod.outline import Outline, hidden_text
+from svcmod.fastpath.excerpt import _parse
+from svcmod.fastpath.outline import Outline, hidden_text
 
 
 def outline_of(source: str) -> Outline:

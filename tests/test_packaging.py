@@ -27,14 +27,14 @@ def test_every_package_directory_is_listed():
 
 def test_console_script_and_flake8_entry_point():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["svcmod"] == "svcmod.cli:main"
+    assert project["scripts"]["svcmod"] == "svcmod.cli.main:main"
     assert "SVC" in project["entry-points"]["flake8.extension"]
 
 
 def test_readme_rule_table_is_current():
     from click.testing import CliRunner
 
-    from svcmod.cli import main
+    from svcmod.cli.main import main
 
     table = CliRunner().invoke(main, ["rules", "--format", "markdown"]).stdout
     readme = (REPO / "README.md").read_text()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.migrations import migrate
-from svcmod.reports import AppliedEdit, FileChange, FollowUp, ProjectReport, patch_filename
-from svcmod.reports import json_report, markdown, terminal
-from svcmod.reports.patches import apply_command, file_patch, project_patch, write_patches
+from svcmod.migrate.migration import migrate
+from svcmod.outputs.reports import AppliedEdit, FileChange, FollowUp, ProjectReport, patch_filename
+from svcmod.outputs.reports import json_report, markdown, terminal
+from svcmod.outputs.reports.patches import apply_command, file_patch, project_patch, write_patches
 
 from conftest import write
 

@@ -6,8 +6,8 @@ from typing import List
 
 from conftest import run_subprocess, write
 
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
 
 
 def findings(source: str, select: str = "SVC2") -> List[str]:

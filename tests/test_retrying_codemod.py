@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
 
 
 def check(code: str, fix: bool = True, select=("SVC301",), unsafe: bool = False):

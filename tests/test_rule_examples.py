@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.registry import builtin_rules
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid, Valid
 
 CASES = [

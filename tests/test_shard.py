@@ -5,7 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
-from svcmod.sharding import parse_shard, select_shard
+from svcmod.run.sharding import parse_shard, select_shard
 
 from conftest import run_in_process, write
 

@@ -10,13 +10,13 @@ import textwrap
 import libcst as cst
 import pytest
 
-from lint_rules.requests_without_timeout import RequestsWithoutTimeout
-from svcmod import excerpt as excerpts
-from svcmod.checker import Checker, Screening
-from svcmod.config import Config
-from svcmod.names import imported_modules
-from svcmod.registry import builtin_rules
-from svcmod.sketch import Sketcher, Unsketchable
+from svcmod.lint_rules.deadlines.requests_without_timeout import RequestsWithoutTimeout
+from svcmod.fastpath import excerpt as excerpts
+from svcmod.check.checker import Checker, Screening
+from svcmod.project.config import Config
+from svcmod.check.names import imported_modules
+from svcmod.registry.rules import builtin_rules
+from svcmod.fastpath.sketch import Sketcher, Unsketchable
 
 from test_excerpt import DECOYS, findings
 
@@ -172,7 +172,7 @@ def test_a_file_screened_whole_with_findings_is_parsed_whole(select, source, mon
 
 def libcst_parses(monkeypatch) -> list:
     """Record every file LibCST parses in the checker from now on."""
-    import svcmod.checker as checker_module
+    import svcmod.check.checker as checker_module
     parsed: list = []
     real = checker_module.cst.parse_module
 

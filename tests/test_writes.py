@@ -10,10 +10,10 @@ from typing import List
 import libcst as cst
 import pytest
 
-import svcmod.source
-from svcmod.checker import Checker, FixPolicy
-from svcmod.config import Config
-from svcmod.engine import RunOptions, run
+import svcmod.run.source
+from svcmod.check.checker import Checker, FixPolicy
+from svcmod.project.config import Config
+from svcmod.run.engine import RunOptions, run
 from svcmod.rule import UNSAFE, Fix, Rule
 
 from conftest import run_in_process, write
@@ -76,7 +76,7 @@ def test_write_goes_through_a_temp_file_in_the_same_folder(tmp_path, monkeypatch
         replaced.append((Path(src), Path(dst), Path(src).read_bytes()))
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(svcmod.source.os, "replace", watching_replace)
+    monkeypatch.setattr(svcmod.run.source.os, "replace", watching_replace)
     fix_tree(tmp_path)
     [(temp, target, data)] = replaced
     assert target == tmp_path / "pkg/a.py"
@@ -92,7 +92,7 @@ def test_a_failed_write_leaves_the_file_and_no_temp_file(tmp_path, monkeypatch, 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(svcmod.source.os, failing, disk_full)
+    monkeypatch.setattr(svcmod.run.source.os, failing, disk_full)
     results = {r.filename: r for r in fix_tree(tmp_path)}
     for name in ("a.py", "b.py"):
         assert (tmp_path / name).read_bytes() == GOOD
@@ -104,7 +104,7 @@ def test_a_failed_write_leaves_the_file_and_no_temp_file(tmp_path, monkeypatch, 
 
 def test_a_failed_write_is_reported_by_the_command(tmp_path, monkeypatch):
     write(tmp_path, {"a.py": GOOD})
-    monkeypatch.setattr(svcmod.source.os, "replace", lambda *a, **k: (_ for _ in ()).throw(
+    monkeypatch.setattr(svcmod.run.source.os, "replace", lambda *a, **k: (_ for _ in ()).throw(
         OSError(28, "No space left on device")))
     result = run_in_process(["lint", "--fix", "--unsafe-fixes", "--format", "json", "."], tmp_path)
     assert result.exit_code == 1
@@ -124,7 +124,7 @@ def concurrent_edit(monkeypatch):
     def hook(path: Path) -> None:
         path.write_bytes(EDITED)
 
-    monkeypatch.setattr(svcmod.source, "before_write", hook)
+    monkeypatch.setattr(svcmod.run.source, "before_write", hook)
 
 
 def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path, concurrent_edit):
@@ -153,7 +153,7 @@ def test_an_edit_landing_while_the_temp_file_is_written_still_wins(tmp_path, mon
         real_fsync(fd)
         (tmp_path / "a.py").write_bytes(EDITED)
 
-    monkeypatch.setattr(svcmod.source.os, "fsync", fsync_then_user_saves)
+    monkeypatch.setattr(svcmod.run.source.os, "fsync", fsync_then_user_saves)
     [result] = fix_tree(tmp_path)
     assert (tmp_path / "a.py").read_bytes() == EDITED
     assert any(f.code == "SVC902" for f in result.findings)
@@ -162,7 +162,7 @@ def test_an_edit_landing_while_the_temp_file_is_written_still_wins(tmp_path, mon
 
 def test_a_file_deleted_since_it_was_read_is_not_recreated(tmp_path, monkeypatch):
     (tmp_path / "a.py").write_bytes(GOOD)
-    monkeypatch.setattr(svcmod.source, "before_write", lambda path: path.unlink())
+    monkeypatch.setattr(svcmod.run.source, "before_write", lambda path: path.unlink())
     [result] = fix_tree(tmp_path)
     assert not (tmp_path / "a.py").exists()
     assert any(f.code == "SVC902" for f in result.findings)
@@ -204,11 +204,11 @@ class BreaksTheFile(Rule):
 
 @pytest.mark.parametrize("breakage", ["unparsable", "does not compile", "not a fixed point"])
 def test_a_fix_that_fails_verification_is_never_written(tmp_path, monkeypatch, breakage):
-    import svcmod.checker
+    import svcmod.check.checker
     (tmp_path / "a.py").write_bytes(GOOD)
     rule = type("Broken", (BreaksTheFile,), {"breakage": breakage})
-    real_selected = svcmod.checker.selected_rules
-    monkeypatch.setattr(svcmod.checker, "selected_rules",
+    real_selected = svcmod.check.checker.selected_rules
+    monkeypatch.setattr(svcmod.check.checker, "selected_rules",
                         lambda config: (*real_selected(config), rule))
     [result] = fix_tree(tmp_path)
     assert (tmp_path / "a.py").read_bytes() == GOOD

@@ -1,0 +1,1 @@
+"""Deadlines (SVC1xx): network and blocking calls that can wait forever."""

@@ -1,0 +1,152 @@
+"""SVC109: blocking waits on futures, threads, queues and events with no time limit."""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Optional, Tuple
+
+import libcst as cst
+
+from svcmod.lint_rules.deadlines.caller_chose_no_timeout import CallerChoseNoTimeout
+from svcmod.rule import Invalid, Rule, Valid, argument, has_star_kwargs, is_none, positional_count
+
+FUTURE_MAKERS = ("concurrent.futures.Future", "asyncio.run_coroutine_threadsafe")
+EXECUTORS = ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
+             "concurrent.futures.Executor", "concurrent.futures.thread.ThreadPoolExecutor",
+             "concurrent.futures.process.ProcessPoolExecutor")
+THREADS = ("threading.Thread", "threading.Timer", "multiprocessing.Process", "multiprocessing.context.Process")
+QUEUES = ("queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.SimpleQueue",
+          "multiprocessing.Queue", "multiprocessing.JoinableQueue", "multiprocessing.queues.Queue",
+          "multiprocessing.queues.JoinableQueue")
+EVENTS = ("threading.Event", "threading.Condition", "threading.Barrier", "multiprocessing.Event",
+          "multiprocessing.Condition", "multiprocessing.Barrier")
+POOLS = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool")
+ASYNC_RESULTS = tuple(f"{pool}.{method}" for pool in POOLS for method in ("apply_async", "map_async", "starmap_async"))
+
+#: creator → (what it makes, for messages, {blocking method: positional slot of its timeout})
+WAITS: Dict[str, Tuple[str, Dict[str, int]]] = {
+    **{c: ("a Future", {"result": 0}) for c in FUTURE_MAKERS + tuple(f"{e}.submit" for e in EXECUTORS)},
+    **{c: (f"a {c.rsplit('.', 1)[1]}", {"join": 0}) for c in THREADS},
+    **{c: (f"a {c.rsplit('.', 1)[1]}", {"get": 1}) for c in QUEUES},  # get(block=True, timeout=None)
+    **{c: (("an " if c.endswith("Event") else "a ") + c.rsplit(".", 1)[1], {"wait": 0}) for c in EVENTS},
+    **{c: ("an AsyncResult", {"get": 0, "wait": 0}) for c in ASYNC_RESULTS},
+}
+
+
+class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
+    """Checks for `.result()`, `.join()`, `.get()` and `.wait()` without a timeout on objects that block.
+
+    ## Why is this bad?
+    A thread that waits on a future, another thread, a queue or an event without a timeout waits
+    as long as the other side takes, and forever if the other side died, deadlocked or was never
+    started. The service then stops answering without any error to show why. A timeout turns the
+    hang into an exception that can be logged, retried or reported.
+
+    Only objects whose creation the resolver sees are checked: `concurrent.futures` futures
+    (`executor.submit(...)`, `run_coroutine_threadsafe`), `threading.Thread`/`Timer` and
+    `multiprocessing.Process` (`.join()`), `queue`/`multiprocessing` queues (`.get()`, unless
+    `block=False`), `threading.Event`/`Condition`/`Barrier` (`.wait()`), and
+    `multiprocessing` pool results (`.get()`/`.wait()`). asyncio's own queues and events are not
+    reported: awaiting them does not block a thread. Nor is a wait in the branch where the
+    caller's own timeout is None (`elif timeout is None: self.not_empty.wait()`).
+
+    ## Fix safety
+    Report only: what should happen when the wait times out is the author's call.
+
+    ## References
+    - https://docs.python.org/3/library/concurrent.futures.html#concurrent.futures.Future.result
+    - https://docs.python.org/3/library/queue.html#queue.Queue.get
+    """
+
+    code = "SVC109"
+    sketchable = True
+    local = True
+    via_imports = True
+    name = "blocking-wait-without-timeout"
+    message = "blocking wait without a timeout can hang forever"
+    report_only = True
+
+    @classmethod
+    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+        if not super().wants(source, imported) or not any(c in source for c in cls.creators):
+            return False
+        if not any(module in imported for module in cls.imports if module != "asyncio"):
+            # of asyncio's objects only run_coroutine_threadsafe's future blocks a thread
+            return b"run_coroutine_threadsafe" in source
+        return True
+    imports = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
+    tokens = (b".result(", b".join(", b".get(", b".wait(")
+    calls = ("result", "join", "get", "wait")
+    #: … and the file must show where a waitable object comes from (its creation or annotation)
+    creators = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
+                b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")
+    #: a function holding a finding sees where the waited-on object comes from, or uses a name
+    #: assigned from there (``self.jobs`` after ``self.jobs = queue.Queue()``)
+    part_tokens = creators
+    examples = (
+        Invalid("from concurrent.futures import ThreadPoolExecutor\n"
+                "with ThreadPoolExecutor() as pool:\n    future = pool.submit(work)\n    future.result()\n"),
+        Invalid("import threading as th\nworker = th.Thread(target=run)\nworker.start()\nworker.join()\n"),
+        Invalid("import queue\njobs = queue.Queue()\njob = jobs.get(True, None)\n"),
+        Invalid(
+            "import threading\n\n"
+            "class Service:\n"
+            "    def __init__(self):\n"
+            "        self.ready = threading.Event()\n\n"
+            "    def wait_ready(self):\n"
+            "        self.ready.wait()\n"),
+        Invalid(
+            "import threading\nfrom typing import Optional\n\n"
+            "class Poller:\n"
+            "    def __init__(self):\n"
+            "        self._thread: Optional[threading.Thread] = None\n\n"
+            "    def stop(self):\n"
+            "        self._thread.join(timeout=None)\n"),
+        Invalid("import multiprocessing\npool = multiprocessing.Pool(4)\nresult = pool.apply_async(f, (1,))\n"
+                "result.get()\n"),
+        Valid("from concurrent.futures import ThreadPoolExecutor\n"
+              "with ThreadPoolExecutor() as pool:\n    pool.submit(work).result(timeout=30)\n"),
+        Valid("import threading\nworker = threading.Thread(target=run)\nworker.join(5)\n"),
+        Valid("import queue\njobs = queue.Queue()\njobs.get(block=False)\njobs.get(False)\njobs.get(True, 1.0)\n"),
+        Valid("import asyncio\n\nasync def main():\n    stop = asyncio.Event()\n    await stop.wait()\n"
+              "    q = asyncio.Queue()\n    await q.get()\n"),
+        Valid("import threading\nheaders = {}\nheaders.get('x')\n', '.join(parts)\n"),
+        Valid("import threading\nimport os\nos.path.join(a, b)\n"),
+        Valid("import threading\n\nclass Box:\n    def __init__(self):\n        self.ready = threading.Condition()\n\n"
+              "    def get(self, block=True, timeout=None):\n        if not block:\n            pass\n"
+              "        elif timeout is None:\n            self.ready.wait()\n        else:\n"
+              "            self.ready.wait(timeout)\n"),
+        Valid("import concurrent.futures\nfor f in concurrent.futures.as_completed(futures):\n    f.result()\n"),
+    )
+
+    def reset(self) -> None:
+        self.reset_caller_choice()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        if method not in ("result", "join", "get", "wait"):
+            return
+        creator = self.created_by(func.value)
+        if creator is None:
+            return
+        kind, slots = WAITS.get(creator, ("", {}))
+        slot = slots.get(method)
+        if slot is None:
+            return
+        if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
+            return
+        if creator in QUEUES and _does_not_block(node):
+            return
+        given = argument(node, "timeout", slot)
+        if given is not None and not is_none(given.value):
+            return
+        self.report(node, message=f"{method}() on {kind} without a timeout can hang forever")
+
+
+def _does_not_block(call: cst.Call) -> bool:
+    """``queue.get(False)`` / ``get(block=False)`` returns at once."""
+    block: Optional[cst.Arg] = argument(call, "block", 0)
+    return block is not None and isinstance(block.value, (cst.Name, cst.Integer)) and \
+        block.value.value in ("False", "0")
+

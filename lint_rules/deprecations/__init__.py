@@ -1,0 +1,1 @@
+"""Deprecations (SVC3xx): the dead ``retrying`` library, urllib3 1.x names, removed asyncio and stdlib APIs."""

@@ -1,0 +1,1 @@
+"""Retries (SVC2xx): unbounded, un-jittered, non-idempotent and nested retries."""

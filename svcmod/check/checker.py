@@ -1,0 +1,506 @@
+"""Checking one file: prefilter, parse, resolve, walk the rules, fix, verify."""
+from __future__ import annotations
+
+import ast
+import codecs
+import gc
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import CodePosition, CodeRange
+
+from svcmod.project.config import Config, is_selected
+from svcmod.fastpath.excerpt import Excerpt, excerpt
+from svcmod.check.names import Names, imported_modules
+from svcmod.fastpath.positions import positions_of
+from svcmod.registry.rules import ENGINE_CODES, selected_rules
+from svcmod.rule import UNSAFE, FileContext, Report, Rule
+from svcmod.check.walk import walk
+
+MAX_FIX_ROUNDS = 8
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_IGNORE = re.compile(r"#\s*svcmod:\s*ignore\[(?P<codes>[^\]]*)\]")
+_IGNORE_FILE = re.compile(rb"#\s*svcmod:\s*ignore-file\b")
+_GENERATED = re.compile(rb"@generated\b|DO NOT EDIT", re.IGNORECASE)
+
+
+@dataclass
+class Finding:
+    """One problem at one place, as reported to users."""
+
+    code: str
+    name: str
+    message: str
+    filename: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix_applicability: Optional[str] = None
+    fix_message: Optional[str] = None
+    project: Optional[str] = None
+    source_line: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The ruff-compatible JSON shape."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "filename": self.filename,
+            "location": {"row": self.line, "column": self.column},
+            "end_location": {"row": self.end_line, "column": self.end_column},
+            "fix": None if self.fix_applicability is None
+            else {"applicability": self.fix_applicability, "message": self.fix_message},
+            "project": self.project,
+        }
+
+
+@dataclass
+class Edit:
+    """A fix that was applied."""
+
+    code: str
+    name: str
+    line: int
+    safety: str
+    description: str
+
+
+@dataclass
+class FileResult:
+    filename: str
+    findings: List[Finding] = field(default_factory=list)
+    edits: List[Edit] = field(default_factory=list)
+    original: Optional[bytes] = None  # kept only when the file changed
+    fixed: Optional[bytes] = None  # the verified new contents, when fixes applied
+    parsed: bool = False
+    skipped: Optional[str] = None  # why the file was not checked at all (generated, ignore-file)
+    lines: int = 0
+    libcst_lines: int = 0  # how many of them LibCST parsed (an excerpt's, or all): none when sketched
+    written: bool = False
+    seconds: float = 0.0  # time spent checking and fixing this file
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    """Which fixes to apply: none, safe ones, or unsafe ones too, limited to some codes."""
+
+    apply: bool = False
+    unsafe: bool = False
+    only: Optional[FrozenSet[str]] = None  # a migration's own list of codes
+
+    def allows(self, code: str, safety: str, config: Config) -> bool:
+        if not self.apply:
+            return False
+        if safety == UNSAFE and not self.unsafe:
+            return False
+        if self.only is not None:
+            return code in self.only
+        return is_selected(code, config.fixable, config.unfixable)
+
+
+class Checker:
+    """The rules of one configuration, built once and used for many files."""
+
+    def __init__(self, config: Config, policy: FixPolicy = FixPolicy(),
+                 only_codes: Optional[FrozenSet[str]] = None, honour_noqa: bool = True,
+                 excerpts: bool = True) -> None:
+        self.config = config
+        # False: every wanted file is parsed whole by LibCST, neither screened nor cut (the
+        # reference that excerpts and sketches are checked against)
+        self.excerpts = excerpts
+        self.policy = policy
+        # False in the flake8 plugin: flake8 applies ``# noqa`` itself (and reports unused ones)
+        self.honour_noqa = honour_noqa
+        rules = selected_rules(config)
+        if only_codes is not None:
+            rules = tuple(r for r in rules if r.code in only_codes)
+        self.rule_classes: Tuple[Type[Rule], ...] = rules
+        self.rules: Dict[str, Rule] = {
+            r.code: r(config.rule_options.get(r.code, {}), config.settings) for r in rules
+        }
+        self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
+                                for c in ENGINE_CODES}
+
+    # -- one file -------------------------------------------------------------------------
+    def check(self, filename: str, source: bytes, ignored_codes: Sequence[str] = ()) -> FileResult:
+        # A tree is a million small objects that live until the file is done and hold no cycles:
+        # the cyclic collector scanning them again and again cost 17 % of a cold run. It runs
+        # between files instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check(filename, source, ignored_codes)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _check(self, filename: str, source: bytes, ignored_codes: Sequence[str]) -> FileResult:
+        result = FileResult(filename)
+        result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
+        if len(source) > self.config.max_file_size:
+            # the engine reads at most limit + 1 bytes, so the real size is not known here
+            self._engine_finding(result, "SVC901", f"not checked: larger than the max-file-size "
+                                 f"limit of {self.config.max_file_size} bytes", 1, 1)
+            return result
+        if b"\0" in source:
+            self._engine_finding(result, "SVC901", "not checked: binary file (contains NUL bytes)", 1, 1)
+            return result
+        if _IGNORE_FILE.search(source):
+            result.skipped = "svcmod: ignore-file"
+            return result
+        if not self.config.check_generated and _GENERATED.search(source, 0, 2048):
+            result.skipped = "generated file"
+            return result
+        imported = imported_modules(source)
+        active = [self.rules[r.code] for r in self.rule_classes
+                  if r.code not in ignored_codes and r.wants(source, imported)]
+        if not active:
+            return result
+        too_deep = nesting_problem(source)
+        if too_deep:
+            self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
+            return result
+        # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
+        screening = self.screen(filename, active) if all(rule.sketchable for rule in active) else None
+        part = excerpt(source, [type(rule) for rule in active], imported, screening) if self.excerpts else None
+        if part is not None and part.empty:
+            return result
+        if screening is not None and screening.reports is not None \
+                and not any(self._fixable(report) for report in screening.reports):
+            located = self._locate_sketched(screening, source)
+            if located is not None:  # what the rules found on the sketch, placed by Python's parser
+                result.parsed = True
+                result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+                return result
+        module = None
+        if part is not None:
+            try:
+                module = cst.parse_module(part.source)
+                result.libcst_lines = len(part.lines)
+            except Exception:  # LibCST reads the whole file below and reports what it finds there
+                part = None
+        if module is None:
+            module = self._parse(result, source)
+            if module is None:
+                return result
+            result.libcst_lines = result.lines
+        result.parsed = True
+        try:
+            reports = self._lint(module, filename, active)
+            located = self._locate(module, reports, source, part)
+            if self.policy.apply and any(self._fixable(r) for r, _ in located):
+                if part is not None:  # fixes are made and verified on the whole file
+                    module = self._parse(result, source)
+                    if module is None:
+                        return result
+                    located = self._locate(module, self._lint(module, filename, active), source)
+                self._fix(result, module, source, filename, active, located, ignored_codes)
+            else:
+                result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+        except RecursionError:
+            # LibCST's visitors and code generation recurse once per level of nesting
+            result.findings, result.edits, result.original, result.fixed = [], [], None, None
+            self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
+        return result
+
+    def screen(self, filename: str, active: Sequence[Rule]) -> "Screening":
+        """Runs the rules on a sketch of ``filename``: which parts of it to parse, and what they found."""
+        return Screening(self, filename, active)
+
+    def _parse(self, result: FileResult, source: bytes) -> Optional[cst.Module]:
+        """The file's tree, or None after reporting why it cannot be parsed."""
+        try:
+            return cst.parse_module(source)
+        except cst.ParserSyntaxError as error:
+            message, line, column = _syntax_error(source, error)
+            self._engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
+        except RecursionError:
+            self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
+        except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
+            self._engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
+        return None
+
+    def _lint(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
+        context = FileContext(filename, module, Names(module))
+        for rule in active:
+            rule.start_file(context)
+        walk(module, active, context)
+        for rule in active:
+            rule.end_file()
+        for rule in active:
+            rule.release()
+        return context.reports
+
+    def _locate(self, module: cst.Module, reports: List[Report], source: bytes,
+                part: Optional[Excerpt] = None) -> List[Tuple[Report, Any]]:
+        """Positions of reports (in ``source``, also when ``module`` is an excerpt of it), minus
+        those suppressed by comments."""
+        if not reports:
+            return []
+        positions = positions_of(module, [report.node for report in reports])
+        return self._located(reports, positions, _text_lines(module, source), part)
+
+    def _locate_sketched(self, screening: "Screening", source: bytes) -> Optional[List[Tuple[Report, Any]]]:
+        """Positions of what the rules reported on a sketch, from the places Python's parser gave
+        the nodes it was built from (None when a reported node has no such place, or in a file
+        starting with a byte-order mark, which Python's columns leave out)."""
+        if source.startswith(codecs.BOM_UTF8):
+            return None
+        where = screening.sketcher.where  # type: ignore[union-attr]
+        lines = source.split(b"\n")
+        positions = {}
+        for report in screening.reports or ():
+            node = where.get(id(report.node))
+            if node is None:
+                return None
+            start, end = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+            positions[report.node] = CodeRange(
+                CodePosition(start, _characters(lines[start - 1], node.col_offset)),  # type: ignore[attr-defined]
+                CodePosition(end, _characters(lines[end - 1], node.end_col_offset)))  # type: ignore[attr-defined]
+        return self._located(screening.reports or [], positions,
+                             python_lines(source.decode("utf-8", errors="replace")))
+
+    def _located(self, reports: List[Report], positions: Dict[cst.CSTNode, CodeRange], text_lines: List[str],
+                 part: Optional[Excerpt] = None) -> List[Tuple[Report, Any]]:
+        kept = []
+        for report in reports:
+            position = positions.get(report.node)
+            if position is None:
+                continue
+            if part is not None:
+                position = CodeRange(CodePosition(part.line_of(position.start.line), position.start.column),
+                                     CodePosition(part.line_of(position.end.line), position.end.column))
+            start, end = position.start.line, position.end.line
+            if _suppressed(report.code, text_lines, start, end, self.honour_noqa):
+                continue
+            kept.append((report, (position, text_lines[start - 1] if start <= len(text_lines) else "")))
+        kept.sort(key=lambda item: (item[1][0].start.line, item[1][0].start.column, item[0].code))
+        return kept
+
+    def _fixable(self, report: Report) -> bool:
+        return report.fix is not None and self.policy.allows(report.code, report.fix.safety, self.config)
+
+    def _finding(self, filename: str, report: Report, position: Any, line: str) -> Finding:
+        fix = report.fix
+        return Finding(report.code, report.name, report.message, filename,
+                       position.start.line, position.start.column + 1,
+                       position.end.line, position.end.column + 1,
+                       fix.safety if fix else None, fix.description if fix else None,
+                       source_line=line)
+
+    def _engine_finding(self, result: FileResult, code: str, message: str, line: int, column: int) -> None:
+        if self.engine_selected.get(code, True):
+            result.findings.append(Finding(code, ENGINE_CODES[code][0], message, result.filename,
+                                           line, column, line, column))
+
+    # -- fixing ---------------------------------------------------------------------------
+    def _fix(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
+             active: Sequence[Rule], located: List[Tuple[Report, Any]],
+             ignored_codes: Sequence[str] = ()) -> None:
+        from svcmod.check.fixing import VerificationFailed, apply_fixes, verify
+        original_located = located
+        current_module, current_source = module, source
+        edits: List[Edit] = []
+        try:
+            for _ in range(MAX_FIX_ROUNDS):
+                chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
+                if not chosen:
+                    break
+                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen])
+                if not applied:
+                    raise VerificationFailed("no fix could be applied")
+                for report, position in chosen:
+                    if report.fix in applied:
+                        edits.append(Edit(report.code, report.name, position.start.line,
+                                          report.fix.safety, report.fix.description))
+                new_source = new_module.bytes
+                current_module = verify(new_source, filename)
+                current_source = new_source
+                # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)
+                imported_now = imported_modules(current_source)
+                active = list(active) + [self.rules[r.code] for r in self.rule_classes
+                                         if self.rules[r.code] not in active and r.code not in ignored_codes
+                                         and r.wants(current_source, imported_now)]
+                located = self._locate(current_module, self._lint(current_module, filename, active),
+                                       current_source)
+            else:
+                raise VerificationFailed(f"fixes did not settle after {MAX_FIX_ROUNDS} rounds")
+            if any(self._fixable(r) for r, _ in located):
+                raise VerificationFailed("the fixed file is not a fixed point")
+            if current_source != source:
+                _check_compiles(current_source, source, filename)
+        except (VerificationFailed, RecursionError) as error:
+            if isinstance(error, RecursionError):
+                error = VerificationFailed("nesting too deep to rewrite")
+            # leave the file as it is and report every finding of the original
+            result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in original_located]
+            self._engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
+            return
+        result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+        if current_source != source:
+            result.edits = edits
+            result.original = source
+            result.fixed = current_source
+
+
+#: CPython refuses more than 200 nested brackets. LibCST's native parser gets slow long before
+#: that and, past about 2000 levels, overflows the C stack: a segfault that no ``except`` catches
+#: and that takes the whole run down, so such files are refused before they are parsed.
+MAX_NESTING = 200
+#: A line with this many operators (``- - - 1``, ``a.b.b…``, ``1+1+…``) may nest as deeply.
+_CHAIN_LINE = 400
+_BRACKETS = bytes.maketrans(b"([{)]}", b"((()))")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"([{)]}"))
+_OPERATORS = b"-+~*/%&|^.@<>()[]"
+_NOT_OPERATORS = bytes(set(range(256)) - set(_OPERATORS))
+_WORD_OPERATORS = (b"not ", b"lambda", b"await ", b" if ", b" and ", b" or ")
+
+
+def nesting_problem(source: bytes) -> Optional[str]:
+    """Why ``source`` nests too deeply to be parsed safely, or None.
+
+    Cheap (a few % of a parse): brackets are counted on a copy holding only brackets; only a
+    file with a line full of operators is parsed by CPython's own parser first (which raises
+    instead of crashing) to measure how deep its expressions really nest.
+    """
+    brackets = source.translate(_BRACKETS, _NOT_BRACKETS)
+    depth = 0
+    while b"()" in brackets:
+        depth += 1
+        if depth > MAX_NESTING:
+            return f"nesting too deep (more than {MAX_NESTING} levels of brackets)"
+        brackets = brackets.replace(b"()", b"")
+    if len(source) < _CHAIN_LINE:
+        return None
+    lines = source.split(b"\n")
+    if max(map(len, lines)) < _CHAIN_LINE or not any(_operator_heavy(line) for line in lines):
+        return None  # (most files have no line that long: measured in C, not line by line in Python)
+    try:
+        tree = _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
+    except (RecursionError, MemoryError):
+        return "nesting too deep (an expression Python itself cannot compile)"
+    except (SyntaxError, ValueError):
+        # not valid Python here and full of operators: the native parser is not risked on it
+        return "nesting too deep (a very long expression in code that does not compile)"
+    if _depth(tree) > 4 * MAX_NESTING:
+        return "nesting too deep (a very long chain of operators)"
+    return None
+
+
+def _operator_heavy(line: bytes) -> bool:
+    if len(line) < _CHAIN_LINE:
+        return False
+    if len(line.translate(None, _NOT_OPERATORS)) >= _CHAIN_LINE:
+        return True
+    return sum(line.count(word) for word in _WORD_OPERATORS) >= _CHAIN_LINE
+
+
+def _depth(tree: ast.AST) -> int:
+    """The deepest nesting of ``tree``, without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _compile_quietly(source: bytes, filename: str, flags: int = 0) -> Any:
+    """``compile()`` without its SyntaxWarnings: printed, they litter the user's terminal with
+    warnings about the user's code; under ``-W error`` they would even fail verification."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(source, filename, "exec", flags, dont_inherit=True)
+
+
+def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
+    from svcmod.check.fixing import VerificationFailed
+    try:
+        _compile_quietly(new, filename)
+    except (SyntaxError, ValueError) as error:
+        try:
+            _compile_quietly(old, filename)
+        except (SyntaxError, ValueError):
+            return  # did not compile before either (e.g. newer syntax): parse check suffices
+        raise VerificationFailed(f"fixed code does not compile: {_describe(error)}") from None
+
+
+def _syntax_error(source: bytes, error: cst.ParserSyntaxError) -> Tuple[str, int, int]:
+    """CPython's own message and position when it has one (clearer than the CST parser's)."""
+    import ast
+    try:
+        _compile_quietly(source, "<checked>", ast.PyCF_ONLY_AST)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return python_error.msg, python_error.lineno, max(1, python_error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return error.message, error.raw_line, error.raw_column + 1
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _text_lines(module: cst.Module, source: bytes) -> List[str]:
+    try:
+        return python_lines(source.decode(module.encoding, errors="replace"))
+    except LookupError:
+        return python_lines(source.decode("utf-8", errors="replace"))
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def python_lines(text: str) -> List[str]:
+    """``text`` cut into lines where Python's parser cuts it: at CR LF, CR or LF, and not at the
+    form feeds, vertical tabs or Unicode separators that ``str.splitlines`` also cuts at (a page
+    break on a line of its own would otherwise shift every later line: a ``# noqa`` below it was
+    looked for on the line above)."""
+    return _LINE_END.split(text)
+
+
+def _characters(line: bytes, offset: int) -> int:
+    """Python's column (UTF-8 bytes into ``line``) as LibCST's (characters)."""
+    return offset if line.isascii() else len(line[:offset].decode("utf-8", errors="replace"))
+
+
+class Screening:
+    """The rules run on a sketch of one file (``svcmod.fastpath.sketch``): the nodes they reported, which
+    tell ``svcmod.fastpath.excerpt`` what to keep, and the reports themselves with the sketcher that maps
+    them back to the file."""
+
+    def __init__(self, checker: Checker, filename: str, active: Sequence[Rule]) -> None:
+        self.checker, self.filename, self.active = checker, filename, active
+        self.reports: Optional[List[Report]] = None
+        self.sketcher: Any = None
+
+    def __call__(self, sketch: cst.Module, sketcher: Any) -> List[cst.CSTNode]:
+        reports = self.checker._lint(sketch, self.filename, self.active)
+        self.reports, self.sketcher = reports, sketcher
+        return [report.node for report in reports]
+
+
+def _suppressed(code: str, lines: List[str], start: int, end: int, noqa: bool = True) -> bool:
+    for number in {start, end}:
+        if number > len(lines):
+            continue
+        text = lines[number - 1]
+        if "#" not in text:
+            continue
+        match = _NOQA.search(text) if noqa else None
+        if match:
+            codes = match.group("codes")
+            if codes is None or code in re.split(r"[\s,]+", codes.upper()):
+                return True
+        match = _IGNORE.search(text)
+        if match and code in [c.strip() for c in match.group("codes").split(",")]:
+            return True
+    return False

@@ -1,0 +1,43 @@
+"""``svcmod baseline``: record the findings of today so that ``lint --baseline`` fails only on new ones."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from svcmod.cli.main import codes_option, fail
+from svcmod.project.config import ConfigError
+
+
+@click.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output", "-o", "output_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The baseline file to write (e.g. .svcmod-baseline.json).")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Leave these codes out.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Use this configuration file for every file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+def baseline_command(paths: Tuple[Path, ...], output_file: Path, select: Tuple[str, ...],
+                     ignore: Tuple[str, ...], config_file: Optional[Path], jobs: Optional[int]) -> None:
+    """Write the current findings in PATHS to a baseline file for `svcmod lint --baseline`."""
+    from svcmod.outputs.baseline import Baseline
+    from svcmod.run.engine import RunOptions, run
+
+    options = RunOptions(paths=paths or (Path("."),), select=codes_option(select), ignore=codes_option(ignore),
+                         jobs=jobs, config_file=config_file, write=False)
+    try:
+        result = run(options)
+    except ConfigError as error:
+        raise fail(str(error))
+    for problem in result.problems:
+        click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
+    baseline = Baseline.of(result.findings, output_file)
+    try:
+        baseline.save()
+    except OSError as error:
+        raise fail(f"{output_file}: cannot write: {error.strerror or error}")
+    count = len(baseline.entries)
+    click.echo(f"Wrote {count} finding{'s' * (count != 1)} from {len(result.files)} files to {output_file}.",
+               err=True)

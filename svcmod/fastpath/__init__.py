@@ -1,0 +1,1 @@
+"""Everything that avoids a LibCST parse: import scan, prefilter, outline, excerpt, sketch."""

@@ -1,0 +1,1 @@
+"""svcmod inside other tools: the flake8 plugin."""

@@ -1,0 +1,129 @@
+"""The flake8 plugin: ``svcmod lint``'s findings, codes and config inside flake8 (editors, pylsp)."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from svcmod import __version__
+from svcmod.check.checker import Checker, Finding
+from svcmod.project.config import Config, ConfigError, ConfigFinder
+from svcmod.registry.rules import ENGINE_CODES
+
+#: flake8 reports ``(line, column from 0, "CODE message", type)``.
+Flake8Error = Tuple[int, int, str, type]
+
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+#: flake8's name for the file read from stdin when no ``--stdin-display-name`` is given.
+_STDIN_NAMES = ("stdin", "-")
+
+
+class _Setup:
+    """Configurations, rules and ignore patterns, built once per process and reused for every file.
+
+    Editors run flake8 again on each save, sometimes in a long-lived process (the VS Code flake8
+    extension), so the configuration files read are watched: when one of them changes, everything
+    is read again.
+    """
+
+    def __init__(self) -> None:
+        self.finder = ConfigFinder()
+        self.checkers: Dict[int, Checker] = {}
+        self.ignore_specs: Dict[int, list] = {}
+        self.seen: Dict[Path, Tuple[int, int]] = {}
+
+    def stale(self) -> bool:
+        for path, stamp in self.seen.items():
+            try:
+                status = path.stat()
+            except OSError:
+                return True
+            if (status.st_mtime_ns, status.st_size) != stamp:
+                return True
+        return False
+
+    def checker_for(self, config: Config) -> Checker:
+        checker = self.checkers.get(id(config))
+        if checker is None:
+            from svcmod.registry.rules import validate
+            validate(config)
+            checker = Checker(config, honour_noqa=False)
+            self.checkers[id(config)] = checker
+            if config.path is not None:
+                status = config.path.stat()
+                self.seen[config.path] = (status.st_mtime_ns, status.st_size)
+        return checker
+
+    def ignored_codes(self, path: Path, config: Config) -> Tuple[str, ...]:
+        """Codes turned off for ``path`` by ``per-file-ignores``, as ``svcmod lint`` computes them."""
+        from svcmod.run.engine import _per_file_ignored, expand_ignored
+        ignored = _per_file_ignored(path, config, self.ignore_specs)
+        if not ignored:
+            return ()
+        return expand_ignored(ignored, [*self.checker_for(config).rules, *ENGINE_CODES])
+
+
+_setup: Optional[_Setup] = None
+
+
+def _current_setup() -> _Setup:
+    global _setup
+    if _setup is None or _setup.stale():
+        _setup = _Setup()
+    return _setup
+
+
+def _encoded(lines: Sequence[str]) -> bytes:
+    """The file's bytes again, in the encoding its coding cookie names (LibCST reads the cookie)."""
+    text = "".join(lines)
+    for line in lines[:2]:
+        match = _CODING.match(line)
+        if match:
+            try:
+                return text.encode(match.group(1))
+            except (LookupError, UnicodeError):
+                break
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+def _path_of(filename: str) -> Path:
+    if filename in _STDIN_NAMES:
+        return Path.cwd() / "stdin.py"
+    return Path(filename).absolute()
+
+
+class SvcmodChecker:
+    """flake8 entry point ``SVC``: runs svcmod's checker on the file flake8 hands over."""
+
+    name = "svcmod"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, lines: List[str], filename: str) -> None:
+        # ``tree`` is unused (svcmod needs LibCST's tree) but makes flake8 call this once per file
+        self.lines = lines
+        self.filename = filename
+
+    def run(self) -> Iterator[Flake8Error]:
+        for finding in self.findings():
+            yield (finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self))
+
+    def findings(self) -> List[Finding]:
+        path = _path_of(self.filename)
+        try:
+            setup = _current_setup()
+            config = setup.finder.for_path(path)
+            checker = setup.checker_for(config)
+            ignored = setup.ignored_codes(path, config)
+        except (ConfigError, OSError) as error:
+            # a plugin exception would abort flake8 for every file, and the editor shows nothing
+            return [_not_checked(self.filename, f"configuration error: {error}")]
+        try:
+            return checker.check(self.filename, _encoded(self.lines), ignored).findings
+        except Exception as error:  # a bug in a rule must not take flake8 down with it
+            return [_not_checked(self.filename, f"internal error while checking: {type(error).__name__}: {error}")]
+
+
+def _not_checked(filename: str, message: str) -> Finding:
+    return Finding("SVC901", "file-not-checked", f"not checked: {message}", filename, 1, 1, 1, 1)
+

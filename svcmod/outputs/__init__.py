@@ -1,0 +1,1 @@
+"""What users read: lint formats, migrate reports, baselines, merged shards."""

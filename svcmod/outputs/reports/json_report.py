@@ -1,0 +1,72 @@
+"""``--report-json``: every project's edits, follow-ups and errors as one JSON document."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from svcmod import __version__
+from svcmod.outputs.reports import ProjectReport
+
+
+def project_data(report: ProjectReport, patch: Optional[str] = None) -> Dict[str, Any]:
+    return {
+        "name": report.name,
+        "path": str(report.directory),
+        "files_scanned": report.files_scanned,
+        "lines": report.lines,
+        "seconds": round(report.seconds, 3),
+        "files_changed": report.files_changed,
+        "edits": [
+            {"code": e.code, "name": e.name, "file": e.file, "line": e.line, "description": e.description,
+             "changes_behaviour": e.changes_behaviour}
+            for e in report.edits
+        ],
+        "edits_by_rule": {
+            code: {"name": edits[0].name, "count": len(edits),
+                   "changes_behaviour": sum(1 for e in edits if e.changes_behaviour)}
+            for code, edits in report.edits_by_rule().items()
+        },
+        "follow_ups": [
+            {"code": f.code, "name": f.name, "message": f.message, "file": f.file, "line": f.line,
+             "column": f.column}
+            for f in report.follow_ups
+        ],
+        "follow_ups_by_rule": {code: len(items) for code, items in report.follow_ups_by_rule().items()},
+        "errors": [
+            {"code": f.code, "message": f.message, "file": f.file, "line": f.line} for f in report.errors
+        ],
+        "patch": patch,
+        "apply": _apply(report, patch),
+    }
+
+
+def _apply(report: ProjectReport, patch: Optional[str]) -> Optional[Dict[str, str]]:
+    if patch is None:
+        return None
+    from svcmod.outputs.reports.patches import apply_command
+    place, command = apply_command(report, patch)
+    return {"from": place, "command": command}
+
+
+def render(reports: List[ProjectReport], *, migration: str, mode: str, elapsed: float,
+           plans: List[Any] = (), patches: Optional[Dict[str, str]] = None) -> str:
+    patches = patches or {}
+    data = {
+        "svcmod": __version__,
+        "migration": migration,
+        "mode": mode,
+        "steps": [{"title": s.title, "codes": list(s.codes)} for s in plans[0].steps] if plans else [],
+        "follow_up_codes": list(plans[0].follow_ups) if plans else [],
+        "projects": [project_data(r, patches.get(r.name)) for r in reports],
+        "totals": {
+            "projects": len(reports),
+            "files_scanned": sum(r.files_scanned for r in reports),
+            "files_changed": sum(len(r.changes) for r in reports),
+            "edits": sum(len(r.edits) for r in reports),
+            "changes_behaviour": sum(len(r.behaviour_changing) for r in reports),
+            "follow_ups": sum(len(r.follow_ups) for r in reports),
+            "errors": sum(len(r.errors) for r in reports),
+            "seconds": round(elapsed, 3),
+        },
+    }
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,1 @@
+"""Which rules exist: built-in rules, third-party packs, declared deprecations."""

@@ -1,0 +1,1 @@
+"""Running many files: the engine, its process pool, the cache, reading and writing, shards."""

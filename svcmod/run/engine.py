@@ -1,0 +1,388 @@
+"""Running the checker over many files: discovery, configuration per file, a process pool, writes."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import pathspec
+
+from svcmod.check.checker import Checker, FileResult, Finding, FixPolicy
+from svcmod.project.config import Config, ConfigFinder
+from svcmod.project.discovery import Discovery, Problem
+from svcmod.project.projects import ProjectFinder
+from svcmod.registry.rules import ENGINE_CODES, validate
+from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
+
+#: Below this many files the run stays in-process (a pool costs more than it saves).
+IN_PROCESS_LIMIT = 8
+
+
+@dataclass
+class RunOptions:
+    paths: Sequence[Path] = (Path("."),)
+    select: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    fix: FixPolicy = FixPolicy()
+    only_codes: Optional[FrozenSet[str]] = None  # restrict the rules run (migrations)
+    write: bool = True  # write fixed files (False for --diff / --check)
+    keep_sources: bool = False  # keep original and fixed bytes in results (diffs, patches)
+    jobs: Optional[int] = None
+    config_file: Optional[Path] = None
+    force_exclude: bool = False
+    stdin: Optional[Tuple[str, bytes]] = None  # (filename, contents) of a "-" argument
+    files: Optional[Sequence[Path]] = None  # an already chosen file list (skips discovery)
+    cache: bool = False  # reuse results of unchanged files (svcmod/run/cache.py); the CLI turns it on
+    cache_dir: Optional[Path] = None  # default: .svcmod_cache at the configuration's root
+    shard: Optional[Tuple[int, int]] = None  # (K, N): check only the K-th of N parts (1-based)
+
+
+@dataclass
+class RunResult:
+    files: List[FileResult] = field(default_factory=list)
+    problems: List[Problem] = field(default_factory=list)
+    projects: Dict[str, str] = field(default_factory=dict)  # filename -> project name
+    project_dirs: Dict[str, Path] = field(default_factory=dict)  # project name -> directory
+    elapsed: float = 0.0
+
+    @property
+    def findings(self) -> List[Finding]:
+        return [f for r in self.files for f in r.findings]
+
+    @property
+    def lines(self) -> int:
+        return sum(r.lines for r in self.files)
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: str
+    filename: str
+    config: int
+    ignored: Tuple[str, ...]
+
+
+# -- worker side ---------------------------------------------------------------------------
+_WORKER: Dict[str, object] = {}
+
+
+def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
+                 write: bool, keep: bool, stamp: bool = False) -> None:
+    _WORKER.clear()
+    _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={},
+                   stamp=stamp)
+
+
+def _checker(index: int) -> Checker:
+    checkers: Dict[int, Checker] = _WORKER["checkers"]  # type: ignore[assignment]
+    checker = checkers.get(index)
+    if checker is None:
+        checker = Checker(_WORKER["configs"][index], _WORKER["policy"], _WORKER["only"])  # type: ignore[index]
+        checkers[index] = checker
+    return checker
+
+
+def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
+    checker = _checker(task.config)
+    if source is None:
+        try:
+            # a huge file is read only up to the limit: enough for the checker to refuse it
+            source, _ = read_source(Path(task.path), checker.config.max_file_size)
+        except OSError as error:
+            result = FileResult(task.filename)
+            checker._engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
+            return result
+    started = time.perf_counter()
+    try:
+        result = checker.check(task.filename, source, task.ignored)
+        result.seconds = time.perf_counter() - started  # per-project time in migrate reports
+    except Exception as error:  # a bug in a rule must not stop the run or lose the file
+        result = FileResult(task.filename)
+        checker._engine_finding(result, "SVC901", f"internal error while checking: "
+                                f"{type(error).__name__}: {error}", 1, 1)
+        return result
+    if result.fixed is not None and _WORKER["write"] and task.path != "-":
+        try:
+            write_if_unchanged(Path(task.path), source, result.fixed)
+            result.written = True
+        except (WriteRefused, OSError) as error:
+            message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
+            # the findings the fixes would have removed are still in the file: report them all
+            unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"]).check(task.filename, source, task.ignored)
+            result.findings = unfixed.findings
+            checker._engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
+            result.edits = []
+            result.fixed = None
+    if not _WORKER["keep"] and task.path != "-":
+        result.original = None
+        if result.written:
+            result.fixed = None
+    return result
+
+
+def _check_stamped(task: _Task) -> Tuple[FileResult, Optional[Tuple[int, int, str]]]:
+    """The result, and for the cache (when on) the (mtime_ns, size, digest) of the bytes checked."""
+    if not _WORKER["stamp"] or task.path == "-":
+        return _check_task(task), None
+    try:
+        # stat before reading: a later edit then shows as a new mtime
+        source, info = read_source(Path(task.path), _checker(task.config).config.max_file_size)
+    except OSError:
+        return _check_task(task), None
+    return _check_task(task, source), (info.st_mtime_ns, info.st_size, digest(source))
+
+
+def _check_chunk(tasks: Sequence[_Task]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
+    return [_check_stamped(task) for task in tasks]
+
+
+# -- orchestration -------------------------------------------------------------------------
+def display_name(path: Path, cwd: Optional[str] = None) -> str:
+    """A path as users see it: relative to the working directory when below it."""
+    text = str(path)
+    if not path.is_absolute():
+        text = os.path.normpath(text)  # what relpath gives, without a getcwd() per file
+    else:
+        cwd = cwd or os.getcwd()
+        if text.startswith(cwd.rstrip(os.sep) + os.sep) or _below_cwd(path):
+            text = os.path.relpath(text, cwd)
+    text = text.replace(os.sep, "/")
+    if not text.isascii():
+        # bytes that are not UTF-8 (``caf\xe9.py`` on disk) come as surrogates that no UTF-8
+        # stream or report file accepts: shown as \xe9 instead (I/O uses the real path)
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def _below_cwd(path: Path) -> bool:
+    try:
+        Path(os.path.realpath(path)).relative_to(Path.cwd().resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _per_file_ignored(path: Path, config: Config, specs: Dict[int, List[Tuple[pathspec.PathSpec, Tuple[str, ...]]]]) -> Tuple[str, ...]:
+    if not config.per_file_ignores:
+        return ()
+    compiled = specs.get(id(config))
+    if compiled is None:
+        compiled = [(pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores]
+        specs[id(config)] = compiled
+    try:
+        relative = Path(os.path.realpath(path)).relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        relative = path.name
+    ignored: List[str] = []
+    for spec, codes in compiled:
+        if spec.match_file(relative) or spec.match_file(path.name):
+            ignored.extend(codes)
+    return tuple(ignored)
+
+
+def expand_ignored(ignored: Tuple[str, ...], codes: Sequence[str]) -> Tuple[str, ...]:
+    """Prefixes in per-file-ignores made into the codes they cover."""
+    return tuple(c for c in codes if any(c.startswith(p) or p == "ALL" for p in ignored))
+
+
+def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = None) -> RunResult:
+    """Check (and maybe fix) every file under ``options.paths``. Raises ConfigError on bad config."""
+    started = time.perf_counter()
+    finder = ConfigFinder(options.config_file)
+    discovery = Discovery(finder, options.force_exclude)
+    result = RunResult()
+    real_paths = [p for p in options.paths if str(p) != "-"]
+    if options.files is not None:
+        files = list(options.files)
+    else:
+        files = discovery.files(real_paths)
+    result.problems.extend(discovery.problems)
+    if options.shard is not None:
+        from svcmod.run.sharding import select_shard
+        files = select_shard(files, real_paths, *options.shard)
+
+    configs: List[Config] = []
+    config_index: Dict[int, int] = {}
+    validated: Dict[int, Config] = {}
+
+    def index_of(config: Config) -> int:
+        key = id(config)
+        if key not in config_index:
+            effective = config.with_cli(options.select, options.extend_select, options.ignore)
+            validate(effective)
+            config_index[key] = len(configs)
+            configs.append(effective)
+            validated[key] = effective
+        return config_index[key]
+
+    from svcmod.registry.rules import known_codes
+    specs: Dict[int, list] = {}
+    tasks: List[_Task] = []
+    cwd = os.getcwd()
+    config_of_dir: Dict[str, Config] = {}  # one config lookup per directory, not per file
+    codes_of: Dict[int, List[str]] = {}
+    for path in files:
+        directory = os.path.dirname(str(path))
+        config = config_of_dir.get(directory)
+        if config is None:
+            config = config_of_dir[directory] = finder.for_path(path)
+        index = index_of(config)
+        if config.per_file_ignores:
+            codes = codes_of.get(index)
+            if codes is None:
+                codes = codes_of[index] = known_codes(configs[index])
+            ignored = expand_ignored(_per_file_ignored(path, config, specs), codes)
+        else:
+            ignored = ()
+        tasks.append(_Task(str(path), display_name(path, cwd), index, ignored))
+    stdin_task = None
+    if options.stdin is not None:
+        name, data = options.stdin
+        stdin_path = Path(name) if name != "-" else Path.cwd() / "stdin.py"
+        config = finder.for_path(stdin_path.absolute())
+        index = index_of(config)
+        ignored = expand_ignored(_per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
+        stdin_task = (_Task("-", name, index, ignored), data)
+    if not configs:
+        index_of(finder.for_path(Path.cwd() / "x.py"))
+
+    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, options.cache)
+    jobs = options.jobs or os.cpu_count() or 1
+    if stdin_task is not None:
+        _init_worker(*init_args)
+        result.files.append(_check_task(*stdin_task))
+    cache = _open_cache(options, finder, real_paths) if options.cache else None
+    to_check = tasks
+    if cache is not None:
+        buckets = [cache.bucket(c, _rules_of(c, options.only_codes), options.fix, options.only_codes)
+                   for c in configs]
+        to_check = []
+        for task in tasks:
+            cached = buckets[task.config].lookup(os.path.abspath(task.path), task.filename)
+            if cached is None:
+                to_check.append(task)
+            else:
+                result.files.append(cached)
+    checked: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
+    if len(to_check) <= IN_PROCESS_LIMIT or jobs == 1:
+        _init_worker(*init_args)
+        for done, task in enumerate(to_check, 1):
+            checked.append(_check_stamped(task))
+            if progress:
+                progress(done, len(to_check))
+    else:
+        checked = _run_pool(to_check, jobs, init_args, progress)
+    for task, (file_result, stamp) in zip(to_check, checked):
+        result.files.append(file_result)
+        if cache is not None and stamp is not None:
+            buckets[task.config].store(os.path.abspath(task.path), stamp, file_result)
+    if cache is not None:
+        cache.save()
+    result.files.sort(key=lambda r: r.filename)
+
+    projects = ProjectFinder(real_paths or [Path.cwd()])
+    by_name = {t.filename: t for t in tasks}
+    # the project of a file depends only on its directory (and config): look it up once per directory
+    project_of_dir: Dict[Tuple[str, int], Tuple[str, Path]] = {}
+    for file_result in result.files:
+        task = by_name.get(file_result.filename)
+        path = Path(task.path) if task is not None and task.path != "-" else Path(file_result.filename)
+        config = configs[task.config] if task is not None else None
+        key = (os.path.dirname(str(path)), task.config if task is not None else -1)
+        known = project_of_dir.get(key)
+        if known is None:
+            project_dir = projects.project_of(path.absolute(), config)
+            known = project_of_dir[key] = (projects.name_of(project_dir), project_dir)
+        name, project_dir = known
+        result.projects[file_result.filename] = name
+        result.project_dirs[name] = project_dir
+        for finding in file_result.findings:
+            finding.project = name
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _open_cache(options: RunOptions, finder: ConfigFinder, real_paths: Sequence[Path]):
+    from svcmod.run.cache import Cache, cache_directory
+    first = real_paths[0] if real_paths else Path.cwd()
+    config = finder.for_path(first if not first.is_dir() else first / "__init__.py")
+    return Cache(cache_directory(options.cache_dir, config))
+
+
+def _rules_of(config: Config, only: Optional[FrozenSet[str]]) -> tuple:
+    from svcmod.registry.rules import selected_rules
+    rules = selected_rules(config)
+    return tuple(r for r in rules if only is None or r.code in only)
+
+
+def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
+              progress: Optional[Callable[[int, int], None]]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
+    # small chunks keep both cores busy to the end; not one future per file for huge trees
+    size = max(1, min(64, len(tasks) // (jobs * 8)))
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
+    # one result per task, in the order of ``tasks``: the caller pairs them (for the cache)
+    results: List[Optional[Tuple[FileResult, Optional[Tuple[int, int, str]]]]] = [None] * len(tasks)
+    broken: List[int] = []  # indexes of the tasks of chunks a dead worker took down
+    done = 0
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
+                             initializer=_init_worker, initargs=init_args) as pool:
+        futures = []
+        for number, chunk in enumerate(chunks):
+            try:
+                futures.append((number * size, chunk, pool.submit(_check_chunk, chunk)))
+            except BrokenProcessPool:  # a worker died while the rest was being handed out
+                broken.extend(range(number * size, len(tasks)))
+                break
+        for start, chunk, future in futures:
+            try:
+                chunk_results = future.result()
+            except BrokenProcessPool:
+                broken.extend(range(start, start + len(chunk)))
+                continue
+            results[start:start + len(chunk)] = chunk_results
+            done += len(chunk_results)
+            if progress:
+                progress(done, len(tasks))
+    if broken:
+        broken.sort()
+        for index, retried in zip(broken, _retry_after_crash([tasks[i] for i in broken], context, init_args)):
+            results[index] = retried
+    return results  # type: ignore[return-value]
+
+
+def _retry_after_crash(tasks: List[_Task], context, init_args: tuple) -> List[Tuple[FileResult, None]]:
+    """Check again, one by one, the files of a pool whose worker died (a crash in native code).
+
+    One worker, one file at a time: the first file whose future breaks is the one that killed it.
+    It is reported, never written, and the run goes on with the files after it.
+    """
+    results: List[Tuple[FileResult, None]] = []
+    pending = list(tasks)
+    while pending:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                 initializer=_init_worker, initargs=init_args) as pool:
+            # one submitted at a time: a pool broken by a file still queued would refuse the next
+            # submission, before the culprit's future could say which file it was
+            for index, task in enumerate(pending):
+                try:
+                    results.append((pool.submit(_check_task, task).result(), None))
+                except BrokenProcessPool:
+                    culprit = FileResult(pending[index].filename)
+                    culprit.findings.append(Finding(
+                        "SVC901", ENGINE_CODES["SVC901"][0], "not checked: svcmod's worker process "
+                        "crashed on this file (please report it)", culprit.filename, 1, 1, 1, 1))
+                    results.append((culprit, None))
+                    pending = pending[index + 1:]
+                    break
+            else:
+                pending = []
+    return results
