@@ -25,8 +25,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from svcmod.lint_rules.deadlines.requests_without_timeout import sets_timeout_key
 from svcmod.check.names import Names
+from svcmod.lint_rules.deadlines.requests_without_timeout import sets_timeout_key
 from svcmod.rule import descendants
 
 Location = Tuple[str, int, int]  # file, row, column

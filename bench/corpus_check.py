@@ -175,7 +175,9 @@ def check_command(name: str, args: List[str], pristine: Path) -> dict:
 def _deep_check(path: str) -> Tuple[str, str, int]:
     """(path, problem or "", 1 if fixed) for one file, every rule run with its prefilter bypassed."""
     import traceback
-    from svcmod.check.checker import Checker, FixPolicy
+
+    from svcmod.check.checker import Checker
+    from svcmod.check.policy import FixPolicy
     from svcmod.project.config import Config
     global _DEEP
     if "_DEEP" not in globals():

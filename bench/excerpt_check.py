@@ -18,10 +18,10 @@ from typing import List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from svcmod.fastpath import excerpt as excerpts  # noqa: E402
 from svcmod.check.checker import Checker  # noqa: E402
-from svcmod.project.config import Config  # noqa: E402
 from svcmod.check.names import imported_modules  # noqa: E402
+from svcmod.fastpath import excerpt as excerpts  # noqa: E402
+from svcmod.project.config import Config  # noqa: E402
 
 _checker = None
 _whole_checker = None

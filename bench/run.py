@@ -87,10 +87,10 @@ def prefilter(targets: Sequence[Path]) -> Dict[str, object]:
     bytes of them Python parses (svcmod/fastpath/outline.py: not the functions no rule could want), and
     the lines LibCST then reads (svcmod/fastpath/excerpt.py: none for a file whose findings come from its
     sketch, an excerpt, or the whole file)."""
-    from svcmod.fastpath import excerpt as excerpt
     from svcmod.check.checker import Checker
-    from svcmod.project.config import ConfigFinder
     from svcmod.check.names import imported_modules
+    from svcmod.fastpath import excerpt
+    from svcmod.project.config import ConfigFinder
 
     python_parse = excerpt._parse
     parsed = {"bytes": 0}

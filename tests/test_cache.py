@@ -9,14 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 import svcmod.run.cache as cache_module
-from svcmod.run.cache import bucket_key
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
+from svcmod.run.cache import bucket_key
 from svcmod.run.engine import RunOptions, run
-
-from conftest import write
 
 MISSING = """
 import requests

@@ -8,8 +8,9 @@ from typing import Dict, List, Tuple
 from urllib.parse import unquote
 
 from conftest import write
-from svcmod.check.checker import Finding
+
 from svcmod.outputs.github import command, escape_data, escape_property
+from svcmod.results import Finding
 
 PROJECT = {
     "src/app.py": """

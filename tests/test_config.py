@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import write
 
 CALL = "import requests\nrequests.get(url)\n"

@@ -10,11 +10,12 @@ import textwrap
 
 import libcst as cst
 import pytest
-
 from conftest import REPO, run_in_process, run_subprocess, write
-from svcmod.check.checker import Checker, FixPolicy
-from svcmod.project.config import Config
+
+from svcmod.check.checker import Checker
 from svcmod.check.names import Names
+from svcmod.check.policy import FixPolicy
+from svcmod.project.config import Config
 
 
 def check(code: str, source: str, fix: bool = False, **options):

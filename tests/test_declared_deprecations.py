@@ -7,10 +7,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import run_in_process, write
+
 from svcmod.project.config import Config, ConfigError, load_config
 from svcmod.registry.declared import rules_from_config
+from svcmod.registry.rules import builtin_rules
 
 CONFIG = """
 [tool.svcmod]
@@ -277,21 +278,21 @@ def test_duplicate_codes_name_both_entries(tmp_path):
               '[[tool.svcmod.deprecations]]\ncode = "SVC401"\nname = "c.d"\n')
     write(tmp_path, {"pyproject.toml": config})
     with pytest.raises(ConfigError) as error:
-        rules_from_config(load_config(tmp_path / "pyproject.toml"))
+        rules_from_config(load_config(tmp_path / "pyproject.toml"), builtin_rules())
     message = str(error.value)
     assert "#2: code: 'SVC401' is already declared by" in message and "#1" in message
 
 
 def test_rules_carry_their_migrations_for_the_migrate_command(tmp_path):
     write(tmp_path, {"pyproject.toml": CONFIG})
-    rules = {rule.code: rule for rule in rules_from_config(load_config(tmp_path / "pyproject.toml"))}
+    rules = {rule.code: rule for rule in rules_from_config(load_config(tmp_path / "pyproject.toml"), builtin_rules())}
     assert rules["SVC401"].migrations == ("v2",)
     assert rules["SVC403"].migrations == ()
     assert rules["SVC401"].fix_safety == "safe" and rules["SVC403"].fix_safety is None
     assert rules["SVC401"].imports == ("acme",)
     # the same configuration gives the same classes (workers and the registry agree)
-    assert rules_from_config(load_config(tmp_path / "pyproject.toml"))[0] is rules["SVC401"]
-    assert rules_from_config(Config()) == ()
+    assert rules_from_config(load_config(tmp_path / "pyproject.toml"), builtin_rules())[0] is rules["SVC401"]
+    assert rules_from_config(Config(), builtin_rules()) == ()
 
 
 def test_svcmod_rule_documents_a_declared_deprecation(tmp_path):

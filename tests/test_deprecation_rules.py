@@ -1,7 +1,6 @@
 """SVC302–SVC313 beyond their examples: fixed code runs, look-alikes stay, fixes of many rules converge."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
@@ -14,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.check.checker import Checker, FixPolicy
-from svcmod.project.config import Config
+from svcmod.check.checker import Checker
 from svcmod.check.names import imported_modules
+from svcmod.check.policy import FixPolicy
+from svcmod.project.config import Config
 from svcmod.registry.rules import builtin_rules
 
 DEPRECATION_CODES = tuple(f"SVC3{n:02d}" for n in range(2, 14))

@@ -6,10 +6,11 @@ import textwrap
 
 import pytest
 
-from svcmod.fastpath import excerpt as excerpts
-from svcmod.check.checker import Checker, FixPolicy
-from svcmod.project.config import Config
+from svcmod.check.checker import Checker
 from svcmod.check.names import imported_modules
+from svcmod.check.policy import FixPolicy
+from svcmod.fastpath import excerpt as excerpts
+from svcmod.project.config import Config
 from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-
 from conftest import REPO, run_in_process, svcmod_executable
 
 FIXTURE = REPO / "fixtures" / "monorepo"

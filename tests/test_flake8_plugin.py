@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Optional, Set, Tuple
 
 import pytest
-
 from conftest import REPO, run_subprocess, write
+
 from svcmod.integrations import flake8_plugin as flake8_plugin
 from svcmod.integrations.flake8_plugin import SvcmodChecker
 

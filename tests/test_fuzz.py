@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
 from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid, Rule

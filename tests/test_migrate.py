@@ -5,12 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 from svcmod.migrate import migration as migrations
-from svcmod.project.config import Config, ConfigError
 from svcmod.migrate.migration import Migration, Step, migrate, resolve
-
-from conftest import write
+from svcmod.project.config import Config, ConfigError
 
 SERVICE = {
     "pyproject.toml": """
@@ -159,7 +158,7 @@ class FakeEntryPoint:
 
 def test_plugins_ship_migrations_through_the_entry_point_group(tmp_path, monkeypatch):
     shipped = Migration("logging-only", "warn -> warning", (Step("logging", ("SVC307",)),), follow_ups=("SVC306",))
-    monkeypatch.setattr("svcmod.registry.rules._entry_points",
+    monkeypatch.setattr("svcmod.registry.rules.entry_points",
                         lambda group: [FakeEntryPoint("acme", lambda: [shipped])] if group == "svcmod.migrations" else [])
     assert "logging-only" in migrations.installed()
     root = service(tmp_path)
@@ -169,7 +168,7 @@ def test_plugins_ship_migrations_through_the_entry_point_group(tmp_path, monkeyp
 
 
 def test_a_broken_plugin_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr("svcmod.registry.rules._entry_points",
+    monkeypatch.setattr("svcmod.registry.rules.entry_points",
                         lambda group: [FakeEntryPoint("broken", 42)] if group == "svcmod.migrations" else [])
     with pytest.raises(ConfigError, match="entry point 'broken'.*expected a svcmod.migrate.Migration"):
         migrations.installed()

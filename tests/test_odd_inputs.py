@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write
 
 GOOD = "import requests\nrequests.get('https://example.com')\n"
@@ -134,6 +133,7 @@ def test_unreadable_file(svcmod, tmp_path):
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """As root chmod 000 does not stop reads, so the open itself is made to fail as for other users."""
     from conftest import run_in_process
+
     import svcmod.run.source
     write(tmp_path, {"good.py": GOOD, "secret.py": GOOD})
     real_open = os.open
@@ -153,6 +153,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 
 def test_unlistable_directory_is_a_warning(tmp_path, monkeypatch):
     from conftest import run_in_process
+
     import svcmod.project.discovery
     write(tmp_path, {"good.py": GOOD, "locked/inner.py": GOOD})
     real_scandir = os.scandir
@@ -235,8 +236,8 @@ def test_generated_files_are_checked_when_asked(svcmod, tmp_path):
 def test_a_crashing_worker_process_loses_one_file_not_the_run(tmp_path, monkeypatch):
     """A crash in native code (simulated: the worker exits) is reported for that file only."""
     import svcmod.check.checker
+    from svcmod.check.policy import FixPolicy
     from svcmod.run.engine import RunOptions, run
-    from svcmod.check.checker import FixPolicy
     write(tmp_path, {f"f{i:02}.py": GOOD for i in range(20)})
     write(tmp_path, {"crash.py": GOOD})
     original = svcmod.check.checker.Checker.check
@@ -260,6 +261,7 @@ def test_a_pool_broken_while_files_are_still_handed_out_loses_none(tmp_path, mon
     """A worker may die before the last files are handed to the pool (seen in CI): the files not
     yet handed out are checked again, and the run goes on."""
     from concurrent.futures.process import BrokenProcessPool
+
     import svcmod.run.engine as engine
     from svcmod.run.engine import RunOptions, run
     real = engine.ProcessPoolExecutor

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-
 from conftest import REPO, write
 
 pytestmark = pytest.mark.slow

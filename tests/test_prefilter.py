@@ -174,7 +174,9 @@ def test_other_code_is_dropped(name):
 
 
 def test_unittest_aliases_need_a_test_case_somewhere_in_the_file():
-    from svcmod.lint_rules.deprecations.unittest_deprecated_alias import UnittestDeprecatedAlias
+    from svcmod.lint_rules.deprecations.unittest_deprecated_alias import (
+        UnittestDeprecatedAlias,
+    )
     helper = b"class Checks:\n    def check(self):\n        self.assertEquals(1, 1)\n"
     assert not UnittestDeprecatedAlias.wants(helper, frozenset())
     assert UnittestDeprecatedAlias.wants(b"from unittest import TestCase as Base\n" + helper, frozenset({"unittest"}))
@@ -206,7 +208,9 @@ def test_a_handler_naming_only_permanent_errors_makes_no_retry(header, kept):
 
 
 def test_a_file_using_only_asyncio_needs_run_coroutine_threadsafe_to_block():
-    from svcmod.lint_rules.deadlines.blocking_wait_without_timeout import BlockingWaitWithoutTimeout
+    from svcmod.lint_rules.deadlines.blocking_wait_without_timeout import (
+        BlockingWaitWithoutTimeout,
+    )
     events = b"import asyncio\n\nasync def main(stop: asyncio.Event):\n    await stop.wait()\n"
     assert not BlockingWaitWithoutTimeout.wants(events, frozenset({"asyncio"}))
     bridged = b"import asyncio\nfuture = asyncio.run_coroutine_threadsafe(work(), loop)\nfuture.result()\n"

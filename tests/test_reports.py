@@ -9,13 +9,25 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 from svcmod.migrate.migration import migrate
-from svcmod.outputs.reports import AppliedEdit, FileChange, FollowUp, ProjectReport, patch_filename
-from svcmod.outputs.reports import json_report, markdown, terminal
-from svcmod.outputs.reports.patches import apply_command, file_patch, project_patch, write_patches
-
-from conftest import write
+from svcmod.outputs.reports import (
+    AppliedEdit,
+    FileChange,
+    FollowUp,
+    ProjectReport,
+    json_report,
+    markdown,
+    patch_filename,
+    terminal,
+)
+from svcmod.outputs.reports.patches import (
+    apply_command,
+    file_patch,
+    project_patch,
+    write_patches,
+)
 
 GIT = shutil.which("git")
 needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")

@@ -16,7 +16,6 @@ tenacity = pytest.importorskip("tenacity")
 backoff = pytest.importorskip("backoff")
 import backoff._sync  # noqa: E402
 import tenacity.nap  # noqa: E402
-
 from conftest import run_subprocess, write  # noqa: E402
 
 _names = itertools.count()

@@ -6,7 +6,8 @@ from typing import List
 
 from conftest import run_subprocess, write
 
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
 
 

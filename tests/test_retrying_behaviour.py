@@ -20,7 +20,8 @@ retrying = pytest.importorskip("retrying")
 tenacity = pytest.importorskip("tenacity")
 nap = pytest.importorskip("tenacity.nap")  # where tenacity sleeps
 
-from svcmod.check.checker import Checker, FixPolicy  # noqa: E402
+from svcmod.check.checker import Checker  # noqa: E402
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config  # noqa: E402
 
 #: A module the cases import from: retry_on_exception values the migrated file cannot see into.

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
 from svcmod.registry.rules import builtin_rules
 from svcmod.rule import Invalid, Valid

@@ -5,9 +5,9 @@ import json
 import shutil
 from pathlib import Path
 
-from svcmod.run.sharding import parse_shard, select_shard
-
 from conftest import run_in_process, write
+
+from svcmod.run.sharding import parse_shard, select_shard
 
 MISSING = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
 SUBPROCESS = "import subprocess\n\nsubprocess.run(['make'])\nsubprocess.call('ls', shell=True)\n"

@@ -9,16 +9,15 @@ import textwrap
 
 import libcst as cst
 import pytest
-
-from svcmod.lint_rules.deadlines.requests_without_timeout import RequestsWithoutTimeout
-from svcmod.fastpath import excerpt as excerpts
-from svcmod.check.checker import Checker, Screening
-from svcmod.project.config import Config
-from svcmod.check.names import imported_modules
-from svcmod.registry.rules import builtin_rules
-from svcmod.fastpath.sketch import Sketcher, Unsketchable
-
 from test_excerpt import DECOYS, findings
+
+from svcmod.check.checker import Checker, Screening
+from svcmod.check.names import imported_modules
+from svcmod.fastpath import excerpt as excerpts
+from svcmod.fastpath.sketch import Sketcher, Unsketchable
+from svcmod.lint_rules.deadlines.requests_without_timeout import RequestsWithoutTimeout
+from svcmod.project.config import Config
+from svcmod.registry.rules import builtin_rules
 
 
 def sketch(source: str) -> cst.Module:
@@ -27,7 +26,7 @@ def sketch(source: str) -> cst.Module:
 
 
 def reports(checker: Checker, module: cst.Module, rules) -> collections.Counter:
-    return collections.Counter((r.code, r.message) for r in checker._lint(module, "example.py", rules))
+    return collections.Counter((r.code, r.message) for r in checker.lint_tree(module, "example.py", rules))
 
 
 EXAMPLES = [(rule, example) for rule in builtin_rules() for example in rule.examples]

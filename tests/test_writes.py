@@ -9,14 +9,14 @@ from typing import List
 
 import libcst as cst
 import pytest
+from conftest import run_in_process, write
 
 import svcmod.run.source
-from svcmod.check.checker import Checker, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
-from svcmod.run.engine import RunOptions, run
 from svcmod.rule import UNSAFE, Fix, Rule
-
-from conftest import run_in_process, write
+from svcmod.run.engine import RunOptions, run
 
 GOOD = b"import requests\nrequests.get('https://example.com')\n"
 GOOD_FIXED = b"import requests\nrequests.get('https://example.com', timeout=10)\n"

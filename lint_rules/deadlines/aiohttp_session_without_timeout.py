@@ -5,8 +5,22 @@ from typing import Dict, Optional
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, descendants, has_star_kwargs, \
-    is_none, keyword, positional_count, with_argument, with_keyword
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    argument,
+    descendants,
+    has_star_kwargs,
+    is_none,
+    keyword,
+    positional_count,
+    with_argument,
+    with_keyword,
+)
 
 #: Session methods that take a per-request ``timeout=`` overriding the session's.
 REQUEST_METHODS = frozenset({"request", "get", "post", "put", "patch", "delete", "head", "options", "ws_connect"})

@@ -6,7 +6,15 @@ from typing import Dict, FrozenSet, Optional, Tuple
 import libcst as cst
 
 from svcmod.lint_rules.deadlines.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import Invalid, Rule, Valid, argument, has_star_kwargs, is_none, positional_count
+from svcmod.rule import (
+    Invalid,
+    Rule,
+    Valid,
+    argument,
+    has_star_kwargs,
+    is_none,
+    positional_count,
+)
 
 FUTURE_MAKERS = ("concurrent.futures.Future", "asyncio.run_coroutine_threadsafe")
 EXECUTORS = ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",

@@ -6,8 +6,18 @@ from typing import Optional
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
-    with_keyword
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    has_star_kwargs,
+    is_none,
+    keyword,
+    with_keyword,
+)
 
 #: libpq clients: ``connect_timeout`` in whole seconds, also accepted inside the DSN string.
 POSTGRES = frozenset({

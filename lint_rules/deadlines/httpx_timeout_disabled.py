@@ -5,7 +5,18 @@ from typing import Optional
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, is_none, keyword, with_argument
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    argument,
+    is_none,
+    keyword,
+    with_argument,
+)
 
 VERBS = ("request", "stream", "get", "options", "head", "post", "put", "patch", "delete")
 CLIENTS = ("httpx.Client", "httpx.AsyncClient", "httpx._client.Client", "httpx._client.AsyncClient")

@@ -5,8 +5,20 @@ from typing import Optional
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, argument, has_star_kwargs, is_none, keyword, \
-    positional_count, with_argument
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    argument,
+    has_star_kwargs,
+    is_none,
+    keyword,
+    positional_count,
+    with_argument,
+)
 
 #: Sync clients take ``(host, port, db, password, socket_timeout, socket_connect_timeout, …)``.
 SYNC_CLIENTS = frozenset({"redis.Redis", "redis.StrictRedis", "redis.client.Redis", "redis.client.StrictRedis"})

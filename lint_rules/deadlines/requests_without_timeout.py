@@ -3,8 +3,20 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, descendants, has_star_kwargs, is_none, \
-    keyword, positional_count, with_keyword
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    descendants,
+    has_star_kwargs,
+    is_none,
+    keyword,
+    positional_count,
+    with_keyword,
+)
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 SESSIONS = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")

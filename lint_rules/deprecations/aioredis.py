@@ -5,8 +5,7 @@ from typing import List, Set, Tuple, Union
 
 import libcst as cst
 
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted
 
 #: The public names of aioredis 2.x, all exported by ``redis.asyncio`` with the same meaning.
 TOP_NAMES = frozenset({

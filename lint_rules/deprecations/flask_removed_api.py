@@ -5,8 +5,7 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, keyword
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted, keyword
 
 #: Re-exports of markupsafe that Flask 2.3 removed; markupsafe is a dependency of Flask.
 MARKUPSAFE_NAMES = frozenset({"Markup", "escape"})

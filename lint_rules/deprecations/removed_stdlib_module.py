@@ -6,8 +6,7 @@ from typing import FrozenSet, List, Optional
 
 import libcst as cst
 
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid
+from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid, dotted
 
 #: Removed module → what to use instead (shown in the message).
 REPLACEMENTS = {

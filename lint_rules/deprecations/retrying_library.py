@@ -5,14 +5,27 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import GlobalScope, MetadataWrapper, ParentNodeProvider, ScopeProvider
+from libcst.metadata import (
+    GlobalScope,
+    MetadataWrapper,
+    ParentNodeProvider,
+    ScopeProvider,
+)
 from libcst.metadata.scope_provider import Assignment, ImportAssignment
 
-from svcmod.codemods.retrying_to_tenacity import (RETRYING, TENACITY, TWINS, CannotMigrate, bare_call,
-                                                  imported_names, retarget_import_alias, retarget_import_from,
-                                                  translate, with_arguments)
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid
+from svcmod.codemods.retrying_to_tenacity import (
+    RETRYING,
+    TENACITY,
+    TWINS,
+    CannotMigrate,
+    bare_call,
+    imported_names,
+    retarget_import_alias,
+    retarget_import_from,
+    translate,
+    with_arguments,
+)
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted
 
 RETRYING_CLASS = "retrying.Retrying"
 

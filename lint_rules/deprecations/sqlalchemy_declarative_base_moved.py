@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted
 
 OLD = "sqlalchemy.ext.declarative"
 #: Names that moved from ``sqlalchemy.ext.declarative`` to ``sqlalchemy.orm`` in SQLAlchemy 1.4.

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.check.names import dotted
-from svcmod.rule import Invalid, Rule, Valid
+from svcmod.rule import Invalid, Rule, Valid, dotted
 
 WRAP_SOCKET = "ssl.wrap_socket"
 

@@ -5,7 +5,13 @@ from typing import FrozenSet, Tuple
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import retry_decorators, RetryLoop, RetryLoopChecks, retry_use_of_call, sleeps
+from svcmod.lint_rules.retries.patterns import (
+    RetryLoop,
+    RetryLoopChecks,
+    retry_decorators,
+    retry_use_of_call,
+    sleeps,
+)
 from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid, keyword
 
 

@@ -5,8 +5,15 @@ from typing import Dict, FrozenSet, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import HTTP_ADAPTERS, RetryContext, RetryContextTracker, \
-    adapter_attempts, describe_attempts, function_key, may_hold_retry_loop
+from svcmod.lint_rules.retries.patterns import (
+    HTTP_ADAPTERS,
+    RetryContext,
+    RetryContextTracker,
+    adapter_attempts,
+    describe_attempts,
+    function_key,
+    may_hold_retry_loop,
+)
 from svcmod.rule import Invalid, Rule, Valid, keyword
 
 Attempts = Union[int, float, None]

@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 import libcst as cst
 
-from svcmod.check.names import dotted
 from svcmod.fastpath.prefilter import may_hold_loop_with_try
-from svcmod.rule import has_star_kwargs, is_none, keyword
+from svcmod.rule import dotted, has_star_kwargs, is_none, keyword
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.rule import Rule

@@ -5,7 +5,12 @@ from typing import Optional
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import RetryContextTracker, is_urllib3_retry, source_of, walk_local
+from svcmod.lint_rules.retries.patterns import (
+    RetryContextTracker,
+    is_urllib3_retry,
+    source_of,
+    walk_local,
+)
 from svcmod.rule import Invalid, Rule, Valid, has_star_kwargs, is_none, keyword
 
 NON_IDEMPOTENT = ("POST", "PATCH")

@@ -5,10 +5,17 @@ from typing import FrozenSet, Set
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import BROAD_EXCEPTIONS, catches_everything, delegates, \
-    may_hold_retry_loop, RetryLoop, RetryLoopChecks, retry_use_of_call, walk_local
-from svcmod.check.names import dotted
-from svcmod.rule import Invalid, Rule, Valid, keyword
+from svcmod.lint_rules.retries.patterns import (
+    BROAD_EXCEPTIONS,
+    RetryLoop,
+    RetryLoopChecks,
+    catches_everything,
+    delegates,
+    may_hold_retry_loop,
+    retry_use_of_call,
+    walk_local,
+)
+from svcmod.rule import Invalid, Rule, Valid, dotted, keyword
 
 RETRY_IF_EXCEPTION_TYPE = frozenset({"tenacity.retry_if_exception_type",
                                      "tenacity.retry.retry_if_exception_type"})

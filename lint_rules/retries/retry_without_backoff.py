@@ -5,8 +5,16 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import RETRYING_WAIT_SLOT, RetryUse, may_hold_retry_loop, \
-    retry_decorators, RetryLoop, RetryLoopChecks, retry_use_of_call, waits
+from svcmod.lint_rules.retries.patterns import (
+    RETRYING_WAIT_SLOT,
+    RetryLoop,
+    RetryLoopChecks,
+    RetryUse,
+    may_hold_retry_loop,
+    retry_decorators,
+    retry_use_of_call,
+    waits,
+)
 from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, with_keyword
 
 

@@ -5,10 +5,33 @@ from typing import FrozenSet, List, Optional, Set
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import RETRYING_WAIT_SLOT, TENACITY_JITTERED_WAITS, \
-    TENACITY_PLAIN_WAITS, TENACITY_WAIT_COMBINATORS, RetryUse, assigned_in, has_randomness, is_constant, \
-    may_hold_retry_loop, RetryLoop, RetryLoopChecks, retry_use_of_call, sleeps, walk_local
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, is_none, keyword, without_keyword
+from svcmod.lint_rules.retries.patterns import (
+    RETRYING_WAIT_SLOT,
+    TENACITY_JITTERED_WAITS,
+    TENACITY_PLAIN_WAITS,
+    TENACITY_WAIT_COMBINATORS,
+    RetryLoop,
+    RetryLoopChecks,
+    RetryUse,
+    assigned_in,
+    has_randomness,
+    is_constant,
+    may_hold_retry_loop,
+    retry_use_of_call,
+    sleeps,
+    walk_local,
+)
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    is_none,
+    keyword,
+    without_keyword,
+)
 
 
 class RetryWithoutJitter(RetryLoopChecks, Rule):

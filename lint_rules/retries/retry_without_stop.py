@@ -3,10 +3,25 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import RETRYING_STOP_SLOT, RetryUse, is_urllib3_retry, \
-    retry_decorators, retry_use_of_call
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, has_star_kwargs, is_none, keyword, \
-    with_keyword
+from svcmod.lint_rules.retries.patterns import (
+    RETRYING_STOP_SLOT,
+    RetryUse,
+    is_urllib3_retry,
+    retry_decorators,
+    retry_use_of_call,
+)
+from svcmod.rule import (
+    UNSAFE,
+    Fix,
+    Invalid,
+    Rule,
+    Setting,
+    Valid,
+    has_star_kwargs,
+    is_none,
+    keyword,
+    with_keyword,
+)
 
 #: urllib3 per-kind counts: with any of them set, ``total=None`` means "count each kind separately"
 URLLIB3_COUNTS = ("connect", "read", "redirect", "status", "other")

@@ -5,8 +5,8 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.lint_rules.retries.patterns import RetryLoop, RetryLoopChecks, permanent
 from svcmod.fastpath.prefilter import may_hold_loop_with_try
+from svcmod.lint_rules.retries.patterns import RetryLoop, RetryLoopChecks, permanent
 from svcmod.rule import Invalid, Rule, Valid
 
 

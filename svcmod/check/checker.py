@@ -6,101 +6,26 @@ import codecs
 import gc
 import re
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
 
-from svcmod.project.config import Config, is_selected
-from svcmod.fastpath.excerpt import Excerpt, excerpt
 from svcmod.check.names import Names, imported_modules
-from svcmod.fastpath.positions import positions_of
-from svcmod.registry.rules import ENGINE_CODES, selected_rules
-from svcmod.rule import UNSAFE, FileContext, Report, Rule
+from svcmod.check.policy import FixPolicy
 from svcmod.check.walk import walk
+from svcmod.fastpath.excerpt import Excerpt, excerpt
+from svcmod.fastpath.positions import positions_of
+from svcmod.project.config import Config, is_selected
+from svcmod.registry.rules import selected_rules
+from svcmod.results import ENGINE_CODES, Edit, FileResult, Finding
+from svcmod.rule import FileContext, Report, Rule
 
 MAX_FIX_ROUNDS = 8
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _IGNORE = re.compile(r"#\s*svcmod:\s*ignore\[(?P<codes>[^\]]*)\]")
 _IGNORE_FILE = re.compile(rb"#\s*svcmod:\s*ignore-file\b")
 _GENERATED = re.compile(rb"@generated\b|DO NOT EDIT", re.IGNORECASE)
-
-
-@dataclass
-class Finding:
-    """One problem at one place, as reported to users."""
-
-    code: str
-    name: str
-    message: str
-    filename: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    fix_applicability: Optional[str] = None
-    fix_message: Optional[str] = None
-    project: Optional[str] = None
-    source_line: str = ""
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The ruff-compatible JSON shape."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "filename": self.filename,
-            "location": {"row": self.line, "column": self.column},
-            "end_location": {"row": self.end_line, "column": self.end_column},
-            "fix": None if self.fix_applicability is None
-            else {"applicability": self.fix_applicability, "message": self.fix_message},
-            "project": self.project,
-        }
-
-
-@dataclass
-class Edit:
-    """A fix that was applied."""
-
-    code: str
-    name: str
-    line: int
-    safety: str
-    description: str
-
-
-@dataclass
-class FileResult:
-    filename: str
-    findings: List[Finding] = field(default_factory=list)
-    edits: List[Edit] = field(default_factory=list)
-    original: Optional[bytes] = None  # kept only when the file changed
-    fixed: Optional[bytes] = None  # the verified new contents, when fixes applied
-    parsed: bool = False
-    skipped: Optional[str] = None  # why the file was not checked at all (generated, ignore-file)
-    lines: int = 0
-    libcst_lines: int = 0  # how many of them LibCST parsed (an excerpt's, or all): none when sketched
-    written: bool = False
-    seconds: float = 0.0  # time spent checking and fixing this file
-
-
-@dataclass(frozen=True)
-class FixPolicy:
-    """Which fixes to apply: none, safe ones, or unsafe ones too, limited to some codes."""
-
-    apply: bool = False
-    unsafe: bool = False
-    only: Optional[FrozenSet[str]] = None  # a migration's own list of codes
-
-    def allows(self, code: str, safety: str, config: Config) -> bool:
-        if not self.apply:
-            return False
-        if safety == UNSAFE and not self.unsafe:
-            return False
-        if self.only is not None:
-            return code in self.only
-        return is_selected(code, config.fixable, config.unfixable)
 
 
 class Checker:
@@ -144,11 +69,11 @@ class Checker:
         result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
         if len(source) > self.config.max_file_size:
             # the engine reads at most limit + 1 bytes, so the real size is not known here
-            self._engine_finding(result, "SVC901", f"not checked: larger than the max-file-size "
+            self.engine_finding(result, "SVC901", f"not checked: larger than the max-file-size "
                                  f"limit of {self.config.max_file_size} bytes", 1, 1)
             return result
         if b"\0" in source:
-            self._engine_finding(result, "SVC901", "not checked: binary file (contains NUL bytes)", 1, 1)
+            self.engine_finding(result, "SVC901", "not checked: binary file (contains NUL bytes)", 1, 1)
             return result
         if _IGNORE_FILE.search(source):
             result.skipped = "svcmod: ignore-file"
@@ -163,7 +88,7 @@ class Checker:
             return result
         too_deep = nesting_problem(source)
         if too_deep:
-            self._engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
+            self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
         screening = self.screen(filename, active) if all(rule.sketchable for rule in active) else None
@@ -191,21 +116,21 @@ class Checker:
             result.libcst_lines = result.lines
         result.parsed = True
         try:
-            reports = self._lint(module, filename, active)
+            reports = self.lint_tree(module, filename, active)
             located = self._locate(module, reports, source, part)
             if self.policy.apply and any(self._fixable(r) for r, _ in located):
                 if part is not None:  # fixes are made and verified on the whole file
                     module = self._parse(result, source)
                     if module is None:
                         return result
-                    located = self._locate(module, self._lint(module, filename, active), source)
+                    located = self._locate(module, self.lint_tree(module, filename, active), source)
                 self._fix(result, module, source, filename, active, located, ignored_codes)
             else:
                 result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         except RecursionError:
             # LibCST's visitors and code generation recurse once per level of nesting
             result.findings, result.edits, result.original, result.fixed = [], [], None, None
-            self._engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
+            self.engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
 
     def screen(self, filename: str, active: Sequence[Rule]) -> "Screening":
@@ -218,14 +143,14 @@ class Checker:
             return cst.parse_module(source)
         except cst.ParserSyntaxError as error:
             message, line, column = _syntax_error(source, error)
-            self._engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
+            self.engine_finding(result, "SVC901", f"cannot parse: {message}", line, column)
         except RecursionError:
-            self._engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
+            self.engine_finding(result, "SVC901", "cannot parse: nesting too deep", 1, 1)
         except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
-            self._engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
+            self.engine_finding(result, "SVC901", f"cannot decode: {_describe(error)}", 1, 1)
         return None
 
-    def _lint(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
+    def lint_tree(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
         context = FileContext(filename, module, Names(module))
         for rule in active:
             rule.start_file(context)
@@ -293,7 +218,7 @@ class Checker:
                        fix.safety if fix else None, fix.description if fix else None,
                        source_line=line)
 
-    def _engine_finding(self, result: FileResult, code: str, message: str, line: int, column: int) -> None:
+    def engine_finding(self, result: FileResult, code: str, message: str, line: int, column: int) -> None:
         if self.engine_selected.get(code, True):
             result.findings.append(Finding(code, ENGINE_CODES[code][0], message, result.filename,
                                            line, column, line, column))
@@ -326,7 +251,7 @@ class Checker:
                 active = list(active) + [self.rules[r.code] for r in self.rule_classes
                                          if self.rules[r.code] not in active and r.code not in ignored_codes
                                          and r.wants(current_source, imported_now)]
-                located = self._locate(current_module, self._lint(current_module, filename, active),
+                located = self._locate(current_module, self.lint_tree(current_module, filename, active),
                                        current_source)
             else:
                 raise VerificationFailed(f"fixes did not settle after {MAX_FIX_ROUNDS} rounds")
@@ -339,7 +264,7 @@ class Checker:
                 error = VerificationFailed("nesting too deep to rewrite")
             # leave the file as it is and report every finding of the original
             result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in original_located]
-            self._engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
+            self.engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
             return
         result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         if current_source != source:
@@ -483,7 +408,7 @@ class Screening:
         self.sketcher: Any = None
 
     def __call__(self, sketch: cst.Module, sketcher: Any) -> List[cst.CSTNode]:
-        reports = self.checker._lint(sketch, self.filename, self.active)
+        reports = self.checker.lint_tree(sketch, self.filename, self.active)
         self.reports, self.sketcher = reports, sketcher
         return [report.node for report in reports]
 

@@ -7,8 +7,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
-from svcmod.check.names import dotted
-from svcmod.rule import AddImport, Fix
+from svcmod.rule import AddImport, Fix, dotted
 
 
 class VerificationFailed(Exception):

@@ -12,7 +12,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
-from svcmod.rule import AddImport
+from svcmod.rule import AddImport, dotted
 
 UNKNOWN = object()
 #: ``x = None``: a placeholder (``self.proc = None`` in ``__init__``, the real value set later). It
@@ -72,18 +72,6 @@ class ClassScope(Scope):
     def __init__(self, parent: Optional[Scope]) -> None:
         super().__init__(parent)
         self.attributes = Scope(None)  # self.<name> bindings from every method
-
-
-def dotted(expr: cst.BaseExpression) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
-        return None
-    parts.append(expr.value)
-    return ".".join(reversed(parts))
 
 
 class Names:

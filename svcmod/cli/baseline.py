@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
-from svcmod.cli.main import codes_option, fail
+from svcmod.cli.options import codes_option, fail
 from svcmod.project.config import ConfigError
 
 

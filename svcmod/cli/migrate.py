@@ -7,12 +7,8 @@ from typing import Dict, Optional, Tuple
 
 import click
 
+from svcmod.cli.options import fail, progress_bar
 from svcmod.project.config import ConfigError
-
-
-def _fail(message: str) -> "click.exceptions.Exit":
-    click.echo(f"svcmod: error: {message}", err=True)
-    return click.exceptions.Exit(2)
 
 
 @click.command("migrate")
@@ -42,22 +38,21 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
         _list(name, paths, config_file)
         return
     if name is None:
-        raise _fail("missing migration NAME (see svcmod migrate --list)")
+        raise fail("missing migration NAME (see svcmod migrate --list)")
     if diff and check:
-        raise _fail("--diff and --check cannot be combined")
+        raise fail("--diff and --check cannot be combined")
     from svcmod.migrate import migration as migrations
     mode = "diff" if diff else "check" if check else "write"
-    from svcmod.cli.main import progress_bar
     try:
         with progress_bar(True, f"Migrating ({name})") as progress:
             outcome = migrations.migrate(name, list(paths) or [Path(".")], mode=mode, jobs=jobs,
                                          config_file=config_file, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
-        raise _fail(str(error))
+        raise fail(str(error))
     except Exception as error:  # exit 1 means "changes pending": a crash must not look like that
         import traceback
         traceback.print_exc()
-        raise _fail(f"internal error: {type(error).__name__}: {error}")
+        raise fail(f"internal error: {type(error).__name__}: {error}")
     for problem in outcome.result.problems:
         click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
     for plan in outcome.plans:
@@ -87,12 +82,12 @@ def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[str
         if report_md is not None:
             markdown.write(outcome.projects, report_md, migration=outcome.name, mode=outcome.mode, patches=written)
     except OSError as error:
-        raise _fail(f"cannot write report: {error.filename or ''}: {error.strerror or error}")
+        raise fail(f"cannot write report: {error.filename or ''}: {error.strerror or error}")
 
 
 def _print_diff(outcome) -> None:
-    from svcmod.outputs.reports.patches import file_patch
     from svcmod.outputs.reports import FileChange
+    from svcmod.outputs.reports.patches import file_patch
     sys.stdout.flush()
     out = sys.stdout.buffer
     for file_result in outcome.changed_files:
@@ -102,8 +97,8 @@ def _print_diff(outcome) -> None:
 
 
 def _list(name: Optional[str], paths: Tuple[Path, ...], config_file: Optional[Path]) -> None:
-    from svcmod.project.config import ConfigFinder
     from svcmod.migrate.migration import available, resolve
+    from svcmod.project.config import ConfigFinder
     where = (paths[0] if paths else Path(".")).absolute()
     try:
         finder = ConfigFinder(config_file)
@@ -120,4 +115,4 @@ def _list(name: Optional[str], paths: Tuple[Path, ...], config_file: Optional[Pa
             if plan.missing:
                 click.echo(f"  not installed: {', '.join(plan.missing)}")
     except ConfigError as error:
-        raise _fail(str(error))
+        raise fail(str(error))

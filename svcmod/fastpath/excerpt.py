@@ -49,8 +49,20 @@ import gc
 import re
 import warnings
 from functools import lru_cache
-from typing import (TYPE_CHECKING, AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern,
-                    Sequence, Set, Tuple)
+from typing import (
+    TYPE_CHECKING,
+    AbstractSet,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Optional,
+    Pattern,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 import libcst as cst
 

@@ -32,7 +32,18 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable, Dict, Iterator, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Pattern,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 #: A name, as bytes (those of a non-ASCII letter count as letters: identifiers may be any UTF-8 word).
 NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"

@@ -30,7 +30,7 @@ from typing import AbstractSet, Any, Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
 
-from svcmod.fastpath.excerpt import NAME
+from svcmod.fastpath.outline import NAME
 
 
 def _builder(node_class: type) -> Callable[..., Any]:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from svcmod import __version__
-from svcmod.check.checker import Checker, Finding
+from svcmod.check.checker import Checker
 from svcmod.project.config import Config, ConfigError, ConfigFinder
-from svcmod.registry.rules import ENGINE_CODES
+from svcmod.results import ENGINE_CODES, Finding
 
 #: flake8 reports ``(line, column from 0, "CODE message", type)``.
 Flake8Error = Tuple[int, int, str, type]
@@ -57,8 +57,8 @@ class _Setup:
 
     def ignored_codes(self, path: Path, config: Config) -> Tuple[str, ...]:
         """Codes turned off for ``path`` by ``per-file-ignores``, as ``svcmod lint`` computes them."""
-        from svcmod.run.engine import _per_file_ignored, expand_ignored
-        ignored = _per_file_ignored(path, config, self.ignore_specs)
+        from svcmod.project.ignores import expand_ignored, per_file_ignored
+        ignored = per_file_ignored(path, config, self.ignore_specs)
         if not ignored:
             return ()
         return expand_ignored(ignored, [*self.checker_for(config).rules, *ENGINE_CODES])

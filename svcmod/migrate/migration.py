@@ -11,14 +11,25 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from svcmod.project.config import Config, ConfigError, ConfigFinder, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
-    from svcmod.check.checker import FileResult
-    from svcmod.run.engine import RunResult
     from svcmod.outputs.reports import ProjectReport
+    from svcmod.results import FileResult, RunResult
 
 ENTRY_POINT_GROUP = "svcmod.migrations"
 
@@ -88,9 +99,9 @@ class Plan:
 
 # -- where migrations come from ---------------------------------------------------------------
 def _plugin_migrations() -> List[Migration]:
-    from svcmod.registry.rules import _entry_points
+    from svcmod.registry.rules import entry_points
     found: List[Migration] = []
-    for entry in _entry_points(ENTRY_POINT_GROUP):
+    for entry in entry_points(ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
             if callable(loaded) and not isinstance(loaded, Migration):
@@ -275,10 +286,11 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     gets the migration as its nearest configuration defines it. Raises ConfigError on bad config
     or an unknown migration.
     """
-    from svcmod.check.checker import FixPolicy
-    from svcmod.project.discovery import Discovery
-    from svcmod.run.engine import RunOptions, RunResult, run
+    from svcmod.check.policy import FixPolicy
     from svcmod.outputs.reports import build_reports
+    from svcmod.project.discovery import Discovery
+    from svcmod.results import RunResult
+    from svcmod.run.engine import RunOptions, run
 
     if mode not in ("write", "check", "diff"):
         raise ValueError(f"unknown mode {mode!r}")

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from svcmod.check.checker import Finding
-from svcmod.registry.rules import ENGINE_CODES
+from svcmod.results import ENGINE_CODES, Finding
 
 if TYPE_CHECKING:  # pragma: no cover
-    from svcmod.run.engine import RunResult
+    from svcmod.results import RunResult
 
 FORMAT_VERSION = 1
 

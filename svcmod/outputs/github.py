@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from svcmod.check.checker import Finding
-from svcmod.run.engine import RunResult
+from svcmod.results import Finding, RunResult
 
 
 def escape_data(text: str) -> str:

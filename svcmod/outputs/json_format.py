@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from svcmod.run.engine import RunResult
+from svcmod.results import RunResult
 
 
 def render(result: RunResult, stream: TextIO, **_: object) -> None:

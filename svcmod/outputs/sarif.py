@@ -9,9 +9,8 @@ from urllib.parse import quote
 
 from svcmod import __version__
 from svcmod.outputs.baseline import fingerprints, relative_file
-from svcmod.check.checker import Finding
-from svcmod.run.engine import RunResult
-from svcmod.registry.rules import ENGINE_CODES, builtin_rules
+from svcmod.registry.rules import builtin_rules
+from svcmod.results import ENGINE_CODES, Finding, RunResult
 from svcmod.rule import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

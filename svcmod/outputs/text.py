@@ -5,7 +5,7 @@ from typing import TextIO
 
 import click
 
-from svcmod.run.engine import RunResult
+from svcmod.results import RunResult
 
 
 def render(result: RunResult, stream: TextIO, color: bool = False, **_: object) -> None:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
 from svcmod.project.config import Config, ConfigFinder
+from svcmod.results import Problem
 
 #: Directories never entered (as ruff's defaults).
 DEFAULT_EXCLUDED_DIRS = frozenset({
@@ -16,14 +16,6 @@ DEFAULT_EXCLUDED_DIRS = frozenset({
     ".ruff_cache", ".svcmod_cache", "__pycache__", "__pypackages__", "build", "dist", "node_modules",
     "site-packages", ".eggs", ".direnv", "_build", "buck-out", ".ipynb_checkpoints",
 })
-
-
-@dataclass
-class Problem:
-    """A path that could not be checked, and why (reported, never fatal)."""
-
-    path: str
-    message: str
 
 
 def _spec(patterns: Sequence[str]) -> Optional[pathspec.PathSpec]:

@@ -31,19 +31,18 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Typ
 import libcst as cst
 
 from svcmod.project.config import Config, ConfigError, did_you_mean
-from svcmod.check.names import dotted
-from svcmod.rule import SAFE, AddImport, Fix, Rule
+from svcmod.rule import SAFE, AddImport, Fix, Rule, dotted
 
 KEYS = ("code", "name", "replacement", "rename-kwargs", "remove-kwargs", "message", "migrations")
 _CODE = re.compile(r"^SVC4[0-9]{2}$")
 
 
-def rules_from_config(config: Config) -> Tuple[Type[Rule], ...]:
-    """One rule class per declared deprecation of ``config``; ``ConfigError`` for a wrong entry."""
-    from svcmod.registry.rules import builtin_rules
+def rules_from_config(config: Config, existing: Sequence[Type[Rule]]) -> Tuple[Type[Rule], ...]:
+    """One rule class per declared deprecation of ``config``; ``ConfigError`` for a wrong entry or
+    a code that one of the ``existing`` rules already has."""
     entries = [{k: v for k, v in entry.items()} for entry in config.deprecations]
     rules = _rules(json.dumps(entries, sort_keys=True, default=str))
-    taken = {rule.code: rule for rule in builtin_rules()}
+    taken = {rule.code: rule for rule in existing}
     for rule in rules:
         other = taken.get(rule.code)
         if other is not None:

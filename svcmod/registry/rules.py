@@ -8,16 +8,19 @@ import sys
 from functools import lru_cache
 from typing import Any, Dict, List, Tuple, Type
 
-from svcmod.project.config import Config, ConfigError, check_codes, did_you_mean, is_selected
+from svcmod.project.config import (
+    Config,
+    ConfigError,
+    check_codes,
+    did_you_mean,
+    is_selected,
+)
+from svcmod.registry.declared import rules_from_config
+from svcmod.results import ENGINE_CODES
 from svcmod.rule import Rule, Setting
 
-ENGINE_CODES = {
-    "SVC901": ("file-not-checked", "File could not be read, decoded or parsed"),
-    "SVC902": ("fix-not-verified", "A fix failed verification and was not applied"),
-}
 
-
-def _entry_points(group: str) -> list:
+def entry_points(group: str) -> list:
     from importlib.metadata import entry_points
     if sys.version_info >= (3, 10):
         return list(entry_points(group=group))
@@ -42,7 +45,7 @@ def builtin_rules() -> Tuple[Type[Rule], ...]:
         for value in vars(module).values():
             if getattr(value, "__module__", None) == module.__name__:
                 add(value, module.__name__)
-    for entry in _entry_points("svcmod.rules"):
+    for entry in entry_points("svcmod.rules"):
         loaded = entry.load()
         for value in (loaded if isinstance(loaded, (list, tuple)) else [loaded]):
             add(value, f"entry point {entry.name}")
@@ -53,8 +56,7 @@ def declared_rules(config: Config) -> Tuple[Type[Rule], ...]:
     """Rules made from the ``[[tool.svcmod.deprecations]]`` of ``config``."""
     if not config.deprecations:
         return ()
-    from svcmod.registry.declared import rules_from_config
-    return rules_from_config(config)
+    return rules_from_config(config, builtin_rules())
 
 
 def rules_for(config: Config) -> Tuple[Type[Rule], ...]:

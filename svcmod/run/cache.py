@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from svcmod import __version__
-from svcmod.check.checker import FileResult, Finding, FixPolicy
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config, ConfigError
+from svcmod.results import FileResult, Finding
 from svcmod.rule import Rule
 from svcmod.run.source import digest
 

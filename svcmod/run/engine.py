@@ -7,17 +7,18 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-import pathspec
-
-from svcmod.check.checker import Checker, FileResult, Finding, FixPolicy
+from svcmod.check.checker import Checker
+from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config, ConfigFinder
-from svcmod.project.discovery import Discovery, Problem
+from svcmod.project.discovery import Discovery
+from svcmod.project.ignores import expand_ignored, per_file_ignored
 from svcmod.project.projects import ProjectFinder
-from svcmod.registry.rules import ENGINE_CODES, validate
+from svcmod.registry.rules import validate
+from svcmod.results import ENGINE_CODES, FileResult, Finding, RunResult
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
@@ -42,23 +43,6 @@ class RunOptions:
     cache: bool = False  # reuse results of unchanged files (svcmod/run/cache.py); the CLI turns it on
     cache_dir: Optional[Path] = None  # default: .svcmod_cache at the configuration's root
     shard: Optional[Tuple[int, int]] = None  # (K, N): check only the K-th of N parts (1-based)
-
-
-@dataclass
-class RunResult:
-    files: List[FileResult] = field(default_factory=list)
-    problems: List[Problem] = field(default_factory=list)
-    projects: Dict[str, str] = field(default_factory=dict)  # filename -> project name
-    project_dirs: Dict[str, Path] = field(default_factory=dict)  # project name -> directory
-    elapsed: float = 0.0
-
-    @property
-    def findings(self) -> List[Finding]:
-        return [f for r in self.files for f in r.findings]
-
-    @property
-    def lines(self) -> int:
-        return sum(r.lines for r in self.files)
 
 
 @dataclass(frozen=True)
@@ -97,7 +81,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             source, _ = read_source(Path(task.path), checker.config.max_file_size)
         except OSError as error:
             result = FileResult(task.filename)
-            checker._engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
+            checker.engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
             return result
     started = time.perf_counter()
     try:
@@ -105,7 +89,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)
-        checker._engine_finding(result, "SVC901", f"internal error while checking: "
+        checker.engine_finding(result, "SVC901", f"internal error while checking: "
                                 f"{type(error).__name__}: {error}", 1, 1)
         return result
     if result.fixed is not None and _WORKER["write"] and task.path != "-":
@@ -117,7 +101,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             # the findings the fixes would have removed are still in the file: report them all
             unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"]).check(task.filename, source, task.ignored)
             result.findings = unfixed.findings
-            checker._engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
+            checker.engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
             result.edits = []
             result.fixed = None
     if not _WORKER["keep"] and task.path != "-":
@@ -169,29 +153,6 @@ def _below_cwd(path: Path) -> bool:
         return False
 
 
-def _per_file_ignored(path: Path, config: Config, specs: Dict[int, List[Tuple[pathspec.PathSpec, Tuple[str, ...]]]]) -> Tuple[str, ...]:
-    if not config.per_file_ignores:
-        return ()
-    compiled = specs.get(id(config))
-    if compiled is None:
-        compiled = [(pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores]
-        specs[id(config)] = compiled
-    try:
-        relative = Path(os.path.realpath(path)).relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        relative = path.name
-    ignored: List[str] = []
-    for spec, codes in compiled:
-        if spec.match_file(relative) or spec.match_file(path.name):
-            ignored.extend(codes)
-    return tuple(ignored)
-
-
-def expand_ignored(ignored: Tuple[str, ...], codes: Sequence[str]) -> Tuple[str, ...]:
-    """Prefixes in per-file-ignores made into the codes they cover."""
-    return tuple(c for c in codes if any(c.startswith(p) or p == "ALL" for p in ignored))
-
-
 def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = None) -> RunResult:
     """Check (and maybe fix) every file under ``options.paths``. Raises ConfigError on bad config."""
     started = time.perf_counter()
@@ -238,7 +199,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             codes = codes_of.get(index)
             if codes is None:
                 codes = codes_of[index] = known_codes(configs[index])
-            ignored = expand_ignored(_per_file_ignored(path, config, specs), codes)
+            ignored = expand_ignored(per_file_ignored(path, config, specs), codes)
         else:
             ignored = ()
         tasks.append(_Task(str(path), display_name(path, cwd), index, ignored))
@@ -248,7 +209,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         stdin_path = Path(name) if name != "-" else Path.cwd() / "stdin.py"
         config = finder.for_path(stdin_path.absolute())
         index = index_of(config)
-        ignored = expand_ignored(_per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
+        ignored = expand_ignored(per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
         stdin_task = (_Task("-", name, index, ignored), data)
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))

@@ -1,6 +1,6 @@
 """Results per project: what a run changed and what it left, grouped for the team owning each project.
 
-``build_reports`` turns a ``svcmod.run.engine.RunResult`` (results per file, each file's project) into one
+``build_reports`` turns a ``svcmod.results.RunResult`` (results per file, each file's project) into one
 ``ProjectReport`` per project; the modules of this package render those for an audience: a table on
 the terminal (``terminal``), JSON (``json_report``), a pull-request body (``markdown``) and one
 ``git apply``-able patch per project (``patches``).
@@ -100,7 +100,7 @@ def relative_to_project(filename: str, directory: Path) -> str:
 
 
 def build_reports(result) -> List[ProjectReport]:
-    """One report per project of ``result`` (a ``svcmod.run.engine.RunResult``), ordered by name."""
+    """One report per project of ``result`` (a ``svcmod.results.RunResult``), ordered by name."""
     reports: Dict[str, ProjectReport] = {}
     for file_result in result.files:
         name = result.projects.get(file_result.filename)
