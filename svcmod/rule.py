@@ -19,27 +19,13 @@ from typing import (
 
 import libcst as cst
 
+from svcmod.settings import SETTINGS, Setting  # rules import them from here
+
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.names import Names
 
 SAFE = "safe"
 UNSAFE = "unsafe"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A rule option whose default is a project-wide setting (``default-timeout``, ``max-attempts``…)."""
-
-    key: str
-
-
-#: Project-wide settings and their built-in defaults; rules refer to them with ``Setting(key)``.
-SETTINGS: Dict[str, Any] = {
-    "default-timeout": 10,
-    "max-attempts": 5,
-    "backoff-max": 30,
-    "jitter": 1,
-}
 
 
 @dataclass(frozen=True)

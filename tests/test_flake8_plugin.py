@@ -13,7 +13,7 @@ from typing import Optional, Set, Tuple
 import pytest
 from conftest import REPO, run_subprocess, write
 
-from svcmod.integrations import flake8_plugin as flake8_plugin
+from svcmod.integrations import flake8_plugin
 from svcmod.integrations.flake8_plugin import SvcmodChecker
 
 FIXTURE = REPO / "fixtures" / "flake8"
@@ -133,13 +133,14 @@ def test_checker_is_built_once_per_config_and_again_when_it_changes(tmp_path, mo
     write(tmp_path, {"pyproject.toml": "[tool.svcmod]\nselect = [\"SVC1\"]\n"})
     code = "import requests\nrequests.get(url)\n"
     built = []
-    original = flake8_plugin.Checker.__init__
+    from svcmod.check.checker import Checker
+    original = Checker.__init__
 
     def counting(self, *args, **kwargs):
         built.append(args[0].path)
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(flake8_plugin.Checker, "__init__", counting)
+    monkeypatch.setattr(Checker, "__init__", counting)
     monkeypatch.setattr(flake8_plugin, "_setup", None)
 
     def check(name: str) -> list:
@@ -152,3 +153,36 @@ def test_checker_is_built_once_per_config_and_again_when_it_changes(tmp_path, mo
     (tmp_path / "pyproject.toml").write_text("[tool.svcmod]\nselect = [\"SVC1\"]\nignore = [\"SVC101\"]\n")
     assert check("m0.py") == []
     assert len(built) == 2
+
+
+def test_installing_svcmod_costs_a_flake8_run_that_selects_no_svc_code_no_libcst(tmp_path):
+    """flake8 imports and runs every plugin; with --select E svcmod must neither load LibCST nor
+    its rules, and report nothing."""
+    write(tmp_path, {"app.py": "import requests\nrequests.get(url)\n"})
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['flake8', '--isolated', '--select', 'E,F', 'app.py']\n"
+             "try:\n    runpy.run_module('flake8', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "loaded = sorted(m for m in sys.modules if m == 'libcst' or m.startswith('svcmod.lint_rules'))\n"
+             "print('LOADED', loaded)\n")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert "SVC101" not in completed.stdout
+    assert "LOADED []" in completed.stdout, completed.stdout + completed.stderr
+    # the same run selecting SVC does check the file
+    selected = flake8("--select", "SVC", "app.py", cwd=tmp_path)
+    assert b"SVC101" in selected.stdout
+
+
+@pytest.mark.parametrize("options, reported", [
+    (["--select", "E"], False),
+    (["--select", "E", "--extend-select", "SVC1"], True),
+    (["--select", "SVC"], True),
+    (["--select", "SVC2"], False),
+    (["--extend-ignore", "SVC"], False),
+    ([], True),  # flake8 selects a plugin's codes by default
+])
+def test_the_plugin_reports_exactly_when_flake8_selects_its_code(tmp_path, options, reported):
+    write(tmp_path, {"app.py": "import requests\nrequests.get(url)\n"})
+    completed = flake8(*options, "app.py", cwd=tmp_path)
+    assert b"Traceback" not in completed.stderr
+    assert (b"SVC101" in completed.stdout) == reported, completed.stdout

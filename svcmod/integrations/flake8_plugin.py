@@ -1,15 +1,23 @@
-"""The flake8 plugin: ``svcmod lint``'s findings, codes and config inside flake8 (editors, pylsp)."""
+"""The flake8 plugin: ``svcmod lint``'s findings, codes and config inside flake8 (editors, pylsp).
+
+flake8 imports every installed plugin and runs it on every file, whatever ``--select`` says, and
+drops what is not selected afterwards. So that installing svcmod costs nothing to a flake8 run that
+selects no SVC code, this module imports no LibCST and no rule at load time, and ``run`` returns at
+once when flake8's own decision engine selects no SVC code."""
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from svcmod import __version__
-from svcmod.check.checker import Checker
 from svcmod.project.config import Config, ConfigError, ConfigFinder
 from svcmod.results import ENGINE_CODES, Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.check.checker import Checker
 
 #: flake8 reports ``(line, column from 0, "CODE message", type)``.
 Flake8Error = Tuple[int, int, str, type]
@@ -46,6 +54,7 @@ class _Setup:
     def checker_for(self, config: Config) -> Checker:
         checker = self.checkers.get(id(config))
         if checker is None:
+            from svcmod.check.checker import Checker  # LibCST and the rules: only once a file is checked
             from svcmod.registry.rules import validate
             validate(config)
             checker = Checker(config, honour_noqa=False)
@@ -98,13 +107,30 @@ class SvcmodChecker:
 
     name = "svcmod"
     version = __version__
+    #: False when flake8's options select no SVC code (set by ``parse_options``)
+    selected = True
 
     def __init__(self, tree: ast.AST, lines: List[str], filename: str) -> None:
         # ``tree`` is unused (svcmod needs LibCST's tree) but makes flake8 call this once per file
         self.lines = lines
         self.filename = filename
 
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        """Whether flake8 would keep any SVC code: asked of flake8's own decision engine, for every
+        code svcmod can report (SVC100 to SVC999), so --select, --extend-select, --ignore and
+        --extend-ignore mean what they mean for flake8's other plugins."""
+        try:
+            from flake8.style_guide import Decision, DecisionEngine
+            engine = DecisionEngine(options)
+            cls.selected = any(engine.decision_for(f"SVC{number}") == Decision.Selected
+                               for number in range(100, 1000))
+        except Exception:  # another flake8 than the one this was written for: check, as before
+            cls.selected = True
+
     def run(self) -> Iterator[Flake8Error]:
+        if not self.selected:
+            return
         for finding in self.findings():
             yield (finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self))
 

@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from svcmod.rule import SETTINGS
+from svcmod.settings import SETTINGS
 
 CONFIG_FILES = ("svcmod.toml", "pyproject.toml")
 
