@@ -50,6 +50,26 @@ Example = Union[Valid, Invalid]
 
 
 @dataclass(frozen=True)
+class Requires:
+    """A distribution the code a fix writes needs (``tenacity>=8``), and the one it replaces, if any.
+
+    ``migrate`` adds ``requirement`` to the project's dependency manifests when the rule edited the
+    project, and removes ``replaces`` once no module of the project imports ``module`` any more.
+    """
+
+    requirement: str
+    replaces: Optional[str] = None
+    #: the module ``replaces`` installs (default: its name with ``-`` as ``_``)
+    module: Optional[str] = None
+
+    @property
+    def replaced_module(self) -> Optional[str]:
+        if self.replaces is None:
+            return None
+        return self.module or self.replaces.replace("-", "_").lower()
+
+
+@dataclass(frozen=True)
 class AddImport:
     """An import a fix needs: ``import module`` (name None) or ``from module import name``."""
 
@@ -135,6 +155,8 @@ class Rule:
     #: Options that take one of a few values: option -> the allowed values.
     choices: ClassVar[Mapping[str, Tuple[Any, ...]]] = {}
     examples: ClassVar[Tuple[Example, ...]] = ()
+    #: Distributions the code its fixes write needs: a migration edits the dependency manifests.
+    requires: ClassVar[Tuple[Requires, ...]] = ()
     #: True for rules whose findings a migration lists as manual follow-ups rather than edits.
     report_only: ClassVar[bool] = False
     #: True when a finding in a function depends only on that function, the module's imports and

@@ -25,7 +25,7 @@ from svcmod.codemods.retrying_to_tenacity import (
     translate,
     with_arguments,
 )
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted
+from svcmod.rule import SAFE, AddImport, Fix, Invalid, Requires, Rule, Valid, dotted
 
 RETRYING_CLASS = "retrying.Retrying"
 
@@ -96,6 +96,7 @@ class RetryingLibrary(Rule):
     message = "`retrying` is unmaintained: migrate to tenacity"
     fix_safety = SAFE
     imports = (RETRYING,)
+    requires = (Requires("tenacity>=8", replaces="retrying"),)
     examples = (
         Invalid("from retrying import retry\n\n@retry(stop_max_attempt_number=3, wait_fixed=2000)\n"
                 "def fetch():\n    pass\n",

@@ -93,6 +93,11 @@ def _print_diff(outcome) -> None:
     for file_result in outcome.changed_files:
         name = file_result.filename
         out.write(file_patch(FileChange(name, name, file_result.original, file_result.fixed), relative=False))
+    for report in outcome.projects:  # the dependency manifests the migration edits
+        for change in report.changes:
+            if (report.directory / change.file) in outcome.manifests:
+                out.write(file_patch(FileChange(change.filename, change.filename, change.original, change.fixed),
+                                     relative=False))
     out.flush()
 
 

@@ -29,6 +29,7 @@ from svcmod.project.config import Config, ConfigError, ConfigFinder, did_you_mea
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.outputs.reports import ProjectReport
+    from svcmod.rule import Requires
     from svcmod.results import FileResult, RunResult
 
 ENTRY_POINT_GROUP = "svcmod.migrations"
@@ -87,6 +88,8 @@ class Plan:
     steps: Tuple[Step, ...]  # codes expanded to the rules that exist
     follow_ups: Tuple[str, ...]
     missing: Tuple[str, ...] = ()  # codes the migration names that no installed rule has
+    #: what the code each fixing rule writes needs installed (retrying → tenacity>=8)
+    requires: Mapping[str, Tuple["Requires", ...]] = field(default_factory=dict)
 
     @property
     def fix_codes(self) -> FrozenSet[str]:
@@ -252,7 +255,9 @@ def resolve(name: str, config: Config, installed_ones: Optional[Mapping[str, Mig
             else:
                 steps.append(Step("declared deprecations", declared))
     follow_ups = expand(migration.follow_ups, taken) + declared_reports
-    return Plan(migration, tuple(steps), follow_ups, tuple(dict.fromkeys(missing)))
+    fixing = {code for step in steps for code in step.codes}
+    requires = {r.code: tuple(r.requires) for r in rules if r.code in fixing and r.requires}
+    return Plan(migration, tuple(steps), follow_ups, tuple(dict.fromkeys(missing)), requires)
 
 
 # -- running one --------------------------------------------------------------------------------
@@ -265,6 +270,8 @@ class MigrationOutcome:
     plans: List[Plan]
     result: "RunResult"
     projects: List["ProjectReport"] = field(default_factory=list)
+    #: dependency manifests edited (or to be edited): absolute path -> (bytes before, bytes after)
+    manifests: Dict[Path, Tuple[bytes, bytes]] = field(default_factory=dict)
 
     @property
     def changed_files(self) -> List["FileResult"]:
@@ -274,7 +281,7 @@ class MigrationOutcome:
     @property
     def pending(self) -> bool:
         """True when the migration would change (or, in write mode, changed) some file."""
-        return bool(self.changed_files)
+        return bool(self.changed_files) or bool(self.manifests)
 
 
 def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "write",
@@ -337,8 +344,19 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
         merged.projects.update(result.projects)
         merged.project_dirs.update(result.project_dirs)
     merged.files.sort(key=lambda r: r.filename)
-    merged.elapsed = time.perf_counter() - started
     unique_plans = list({id(p): p for p, _ in groups.values()}.values())
     outcome = MigrationOutcome(name, mode, unique_plans, merged)
+    merged.elapsed = time.perf_counter() - started
     outcome.projects = build_reports(merged)
+    requires: Dict[str, Tuple["Requires", ...]] = {}
+    for plan in unique_plans:
+        requires.update(plan.requires)
+    from svcmod.migrate.dependencies import update_manifests
+    update_manifests(outcome, requires, write=mode == "write")
+    merged.elapsed = time.perf_counter() - started
+    # files' seconds are summed over the workers (and so over the cores): each project gets its
+    # share of the run's wall time, so the projects add up to the run
+    busy = sum(p.seconds for p in outcome.projects)
+    for project in outcome.projects:
+        project.seconds = merged.elapsed * project.seconds / busy if busy else 0.0
     return outcome

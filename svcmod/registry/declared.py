@@ -31,9 +31,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Typ
 import libcst as cst
 
 from svcmod.project.config import Config, ConfigError, did_you_mean
-from svcmod.rule import SAFE, AddImport, Fix, Rule, dotted
+from svcmod.rule import SAFE, AddImport, Fix, Requires, Rule, dotted
 
-KEYS = ("code", "name", "replacement", "rename-kwargs", "remove-kwargs", "message", "migrations")
+KEYS = ("code", "name", "replacement", "rename-kwargs", "remove-kwargs", "message", "migrations", "requires")
 _CODE = re.compile(r"^SVC4[0-9]{2}$")
 
 
@@ -81,7 +81,7 @@ class Deprecation:
 
     def __init__(self, source: str, code: str, name: str, replacement: Optional[str],
                  rename_kwargs: Mapping[str, str], remove_kwargs: Sequence[str], message: Optional[str],
-                 migrations: Sequence[str]) -> None:
+                 migrations: Sequence[str], requires: Optional[str] = None) -> None:
         self.source = source
         self.code = code
         self.name = name
@@ -91,6 +91,8 @@ class Deprecation:
         self.message = message or (f"{name} is deprecated: use {replacement}" if replacement
                                    else f"{name} is deprecated")
         self.migrations = tuple(migrations)
+        #: the distribution (a requirement string) the replacement comes from: migrations add it
+        self.requires = requires
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> "Deprecation":
@@ -139,7 +141,16 @@ class Deprecation:
         migrations = entry.get("migrations", [])
         if not isinstance(migrations, list) or not all(isinstance(m, str) and m for m in migrations):
             raise fail("migrations", f"expected a list of migration names, got {migrations!r}")
-        return cls(source, code, names["name"], names.get("replacement"), rename, remove, message, migrations)
+        requires = entry.get("requires")
+        if requires is not None:
+            from packaging.requirements import InvalidRequirement, Requirement
+            try:
+                Requirement(requires if isinstance(requires, str) else "")
+            except InvalidRequirement:
+                raise fail("requires", f"expected a requirement such as \"acme-framework>=2\", got {requires!r}") \
+                    from None
+        return cls(source, code, names["name"], names.get("replacement"), rename, remove, message, migrations,
+                   requires)
 
     @property
     def fixes_anything(self) -> bool:
@@ -164,6 +175,7 @@ class Deprecation:
             "imports": (self.name.split(".")[0],),
             "tokens": (self.name.rsplit(".", 1)[-1].encode(),),
             "migrations": self.migrations,
+            "requires": (Requires(self.requires),) if self.requires and self.fixes_anything else (),
             "deprecation": self,
         }
         return type(f"Declared{self.code}", (DeclaredDeprecation,), attributes)

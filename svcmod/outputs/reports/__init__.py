@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from svcmod.rule import UNSAFE
 
@@ -65,6 +65,8 @@ class ProjectReport:
     follow_ups: List[FollowUp] = field(default_factory=list)
     errors: List[FollowUp] = field(default_factory=list)
     changes: List[FileChange] = field(default_factory=list)
+    #: dependency manifest edits (``svcmod.migrate.manifests.DependencyEdit``: file, line, description, code)
+    dependencies: List[Any] = field(default_factory=list)
 
     @property
     def files_changed(self) -> List[str]:

@@ -32,6 +32,9 @@ def project_data(report: ProjectReport, patch: Optional[str] = None) -> Dict[str
             for f in report.follow_ups
         ],
         "follow_ups_by_rule": {code: len(items) for code, items in report.follow_ups_by_rule().items()},
+        "dependencies": [
+            {"file": d.file, "line": d.line, "change": d.description, "code": d.code} for d in report.dependencies
+        ],
         "errors": [
             {"code": f.code, "message": f.message, "file": f.file, "line": f.line} for f in report.errors
         ],

@@ -75,6 +75,14 @@ def project_body(report: ProjectReport, migration: str, mode: str, patch: Option
     else:
         lines.append("Nothing to change.")
     lines.append("")
+    if report.dependencies:
+        lines.append("### Dependencies")
+        lines.append("")
+        lines.append("The migrated code needs these in the project's dependency manifests:")
+        lines.append("")
+        for item in sorted(report.dependencies, key=lambda d: (d.file, d.line)):
+            lines.append(f"- {code(f'{item.file}:{item.line}')} {code(item.description)} (for {item.code})")
+        lines.append("")
     changing = report.behaviour_changing
     if changing:
         lines.append("### Edits that change behaviour")

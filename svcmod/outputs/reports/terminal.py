@@ -16,6 +16,13 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
         for item in sorted(follow_ups, key=lambda f: (f.filename or f.file, f.line, f.code)):
             stream.write(f"{item.filename or item.file}:{item.line}:{item.column}: {item.code} {item.message}\n")
         stream.write("\n")
+    dependencies = [(report, item) for report in reports for item in report.dependencies]
+    if dependencies:
+        # the manifests edited so the migrated code installs
+        for report, item in dependencies:
+            where = report.directory / item.file
+            stream.write(f"{where}:{item.line}: dependencies: {item.description} (for {item.code})\n")
+        stream.write("\n")
     console = Console(file=stream, force_terminal=color, no_color=not color, width=None if color else 150,
                       highlight=False)
     title = "would change" if mode in ("check", "diff") else "changed"
