@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     ClassVar,
     Dict,
     FrozenSet,
@@ -133,6 +134,109 @@ class FileContext:
         self.scope_stack: list = []
 
 
+@dataclass(frozen=True)
+class Parts:
+    """Which parts of a long file (its functions, with their decorators) can hold a finding.
+
+    A rule declaring ``parts`` may be given an *excerpt* of a long file (``svcmod/fastpath/excerpt.py``)
+    instead of the whole of it. Declare it only when a finding in a function depends on nothing but
+    that function, the module's imports and top-level statements, and its class's ``self.<name>``
+    assignments. A part can hold a finding when it mentions:
+
+    - one of ``tokens`` (None: the rule's ``FastPath.tokens``);
+    - and, with ``via_imports`` or when there are no such tokens, a name bound by importing one of
+      ``imports`` (None: the rule's ``FastPath.imports``): every finding is on code whose meaning the
+      resolver traces to those imports;
+    - and, when ``calls`` is given, a call of one of those names (``run(``, ``.run(``) or of a name
+      made from one (``sh`` after ``from subprocess import run as sh``): every finding is on such a call.
+
+    ``test``, given a part's text and whether it mentions what the above ask for, may add a condition
+    (the shape of a retry loop) or replace them. A part mentioning one of ``context`` is kept whatever
+    it holds, as findings elsewhere depend on it.
+    """
+
+    tokens: Optional[Tuple[bytes, ...]] = None
+    imports: Optional[Tuple[str, ...]] = None
+    via_imports: bool = False
+    calls: Tuple[str, ...] = ()
+    context: Tuple[bytes, ...] = ()
+    test: Optional[Callable[[bytes, bool], bool]] = None
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """What a rule needs from the fast path, declared once; ``FastPath()`` (the default) is always
+    sound: the rule sees every file, whole, as LibCST parses it.
+
+    - ``imports``: the file must import one of these modules (top-level or dotted prefix) …
+    - ``tokens``: … and contain one of these byte strings (empty: no condition) …
+    - ``test``: … and pass this test of its bytes and imported modules.
+    - ``parts``: the rule may see an excerpt of a long file (``Parts``); None: whole files only.
+    - ``sketch``: the rule reads nothing a sketch (``svcmod/fastpath/sketch.py``) leaves out:
+      whitespace, comments and brackets. Its findings may then come from a sketch, built from
+      Python's own parse, with LibCST parsing only what is to be fixed.
+
+    Every condition may only drop a file or part the rule could not report anything in: the fast
+    path never changes a result (``--no-fast-path`` and the differential tests check it).
+    """
+
+    imports: Tuple[str, ...] = ()
+    tokens: Tuple[bytes, ...] = ()
+    test: Optional[Callable[[bytes, FrozenSet[str]], bool]] = None
+    parts: Optional[Parts] = None
+    sketch: bool = False
+
+    def wants(self, source: bytes, imported: FrozenSet[str]) -> bool:
+        """Cheap test, before parsing, of whether the rule can possibly match ``source``, which
+        imports ``imported`` (as ``svcmod.check.names.imported_modules`` reads them)."""
+        if self.imports and not any(m in imported for m in self.imports):
+            return False
+        if self.tokens and not any(t in source for t in self.tokens):
+            return False
+        return self.test is None or self.test(source, imported)
+
+    @property
+    def part_tokens(self) -> Tuple[bytes, ...]:
+        """What a part must mention (one of), when the rule sees parts."""
+        given = self.parts.tokens if self.parts is not None else None
+        return given if given is not None else self.tokens
+
+    @property
+    def part_imports(self) -> Tuple[str, ...]:
+        """The modules whose imported names a part may mention instead of (or besides) a token."""
+        given = self.parts.imports if self.parts is not None else None
+        return given if given is not None else self.imports
+
+    def wants_part(self, text: bytes, mentioned: bool) -> bool:
+        """Whether a part (``text``) can hold a finding, given whether it mentions what ``parts`` asks."""
+        test = self.parts.test if self.parts is not None else None
+        return mentioned if test is None else test(text, mentioned)
+
+    @property
+    def declares_something(self) -> bool:
+        return bool(self.imports or self.tokens or self.test is not None)
+
+
+@dataclass(frozen=True)
+class FixStep:
+    """The rule's fixes are applied by a step of a built-in migration: ``FixStep("v2", "deadlines")``."""
+
+    migration: str
+    step: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A built-in migration lists the rule's findings as manual follow-ups: ``FollowUp("v2")``."""
+
+    migration: str
+
+
+MigrationRole = Union[FixStep, FollowUp]
+#: A rule that is, on purpose, in no built-in migration.
+NOT_IN_MIGRATIONS: Tuple[MigrationRole, ...] = ()
+
+
 class Rule:
     """Base class of every lint rule. Subclasses live one per module in ``svcmod.lint_rules``.
 
@@ -144,12 +248,14 @@ class Rule:
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     message: ClassVar[str] = ""
-    #: "safe", "unsafe" or None (report only): the class of the fix this rule usually offers.
+    #: "safe" or "unsafe": the class of the fix this rule usually offers; None: the rule only
+    #: reports (a migration lists its findings as manual follow-ups, never as edits).
     fix_safety: ClassVar[Optional[str]] = None
-    #: Prefilter: the file must import one of these modules (top-level or dotted prefix) …
-    imports: ClassVar[Tuple[str, ...]] = ()
-    #: … and contain one of these byte strings. Empty means no condition.
-    tokens: ClassVar[Tuple[bytes, ...]] = ()
+    #: What the rule needs to see (``FastPath``); the default, nothing declared, is every file whole.
+    fast_path: ClassVar[FastPath] = FastPath()
+    #: Where the rule stands in the built-in migrations: ``(FixStep("v2", "deadlines"),)``,
+    #: ``(FollowUp("v2"),)``, or ``NOT_IN_MIGRATIONS``. None (not declared) fails the rule tests.
+    in_migrations: ClassVar[Optional[Tuple[MigrationRole, ...]]] = None
     #: Option defaults; a value may be a ``Setting`` to take a project-wide setting.
     options: ClassVar[Mapping[str, Any]] = {}
     #: Options that take one of a few values: option -> the allowed values.
@@ -157,26 +263,6 @@ class Rule:
     examples: ClassVar[Tuple[Example, ...]] = ()
     #: Distributions the code its fixes write needs: a migration edits the dependency manifests.
     requires: ClassVar[Tuple[Requires, ...]] = ()
-    #: True for rules whose findings a migration lists as manual follow-ups rather than edits.
-    report_only: ClassVar[bool] = False
-    #: True when a finding in a function depends only on that function, the module's imports and
-    #: top-level statements, and its class's ``self.<name>`` assignments: the rule may then be
-    #: given an excerpt of a long file (``svcmod/fastpath/excerpt.py``) instead of the whole of it.
-    local: ClassVar[bool] = False
-    #: Excerpts: a function holds a finding only if it mentions one of these (None: ``tokens``) …
-    part_tokens: ClassVar[Optional[Tuple[bytes, ...]]] = None
-    #: … and (when True, or when there are no such tokens) a name bound by importing one of
-    #: ``imports``: every finding is on code whose meaning the resolver traces to those imports.
-    via_imports: ClassVar[bool] = False
-    #: … and (if any) a call of one of these names (``run(``, ``.run(``) or of a name made from
-    #: one (``sh`` after ``from subprocess import run as sh``): every finding is on such a call.
-    calls: ClassVar[Tuple[str, ...]] = ()
-    #: Functions mentioning these are kept too, as findings elsewhere depend on them.
-    context_tokens: ClassVar[Tuple[bytes, ...]] = ()
-    #: True when the rule reads nothing a sketch (``svcmod/fastpath/sketch.py``) leaves out: whitespace,
-    #: comments and brackets. Its findings may then come from a sketch, built from Python's own
-    #: parse, with LibCST parsing only what is to be fixed.
-    sketchable: ClassVar[bool] = False
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None,
                  settings: Optional[Mapping[str, Any]] = None) -> None:
@@ -197,18 +283,9 @@ class Rule:
 
     @classmethod
     def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        """Cheap test, before parsing, of whether this rule can possibly match ``source``."""
-        if cls.imports and not any(m in imported for m in cls.imports):
-            return False
-        if cls.tokens and not any(t in source for t in cls.tokens):
-            return False
-        return True
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        """Excerpts: whether a function (``text``) can hold a finding, given whether it mentions
-        what ``part_tokens``/``via_imports`` say it must."""
-        return mentioned
+        """Cheap test, before parsing, of whether this rule can possibly match ``source``
+        (``fast_path.wants``; declare a ``FastPath`` rather than overriding this)."""
+        return cls.fast_path.wants(source, imported)
 
     # -- called by the engine -------------------------------------------------------------
     def start_file(self, file: FileContext) -> None:

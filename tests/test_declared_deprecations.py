@@ -289,7 +289,7 @@ def test_rules_carry_their_migrations_for_the_migrate_command(tmp_path):
     assert rules["SVC401"].migrations == ("v2",)
     assert rules["SVC403"].migrations == ()
     assert rules["SVC401"].fix_safety == "safe" and rules["SVC403"].fix_safety is None
-    assert rules["SVC401"].imports == ("acme",)
+    assert rules["SVC401"].fast_path.imports == ("acme",)
     # the same configuration gives the same classes (workers and the registry agree)
     assert rules_from_config(load_config(tmp_path / "pyproject.toml"), builtin_rules())[0] is rules["SVC401"]
     assert rules_from_config(Config(), builtin_rules()) == ()

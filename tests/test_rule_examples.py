@@ -6,8 +6,9 @@ import pytest
 from svcmod.check.checker import Checker
 from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
+from svcmod.migrate.migration import builtin
 from svcmod.registry.rules import builtin_rules
-from svcmod.rule import Invalid, Valid
+from svcmod.rule import FixStep, FollowUp, Invalid, Rule, Valid
 
 CASES = [
     pytest.param(rule, example, id=f"{rule.code}-{'valid' if isinstance(example, Valid) else 'invalid'}-{index}")
@@ -49,4 +50,35 @@ def test_rule_is_documented(rule):
     assert "## Fix safety" in doc or rule.fix_safety is None
     assert any(isinstance(e, Invalid) for e in rule.examples), f"{rule.code} has no invalid example"
     assert any(isinstance(e, Valid) for e in rule.examples), f"{rule.code} has no valid example"
-    assert rule.imports or rule.tokens, f"{rule.code} declares nothing for the prefilter"
+    assert rule.fast_path.declares_something, f"{rule.code} declares nothing for the prefilter"
+
+
+#: What rules said before the one ``FastPath`` spec; a rule still setting one would be ignored.
+RETIRED_ATTRIBUTES = ("tokens", "imports", "part_tokens", "via_imports", "calls", "context_tokens", "local",
+                      "sketchable", "wants_part", "report_only")
+
+
+@pytest.mark.parametrize("rule", builtin_rules(), ids=lambda r: r.code)
+def test_rule_declares_its_fast_path_in_one_spec(rule):
+    for klass in rule.__mro__:
+        if klass is Rule or klass is object:
+            continue
+        stale = [name for name in RETIRED_ATTRIBUTES + ("wants",) if name in vars(klass)]
+        assert not stale, (f"{rule.code}: {klass.__name__} sets {', '.join(stale)}: declare them in "
+                           f"fast_path = FastPath(...) (see svcmod/rule.py)")
+
+
+@pytest.mark.parametrize("rule", builtin_rules(), ids=lambda r: r.code)
+def test_rule_is_placed_in_the_v2_migration(rule):
+    roles = rule.in_migrations
+    assert roles is not None, (f"{rule.code} does not say where it stands in the v2 migration: set "
+                               f"in_migrations = (FixStep(\"v2\", <step>),), (FollowUp(\"v2\"),) or NOT_IN_MIGRATIONS")
+    assert all(isinstance(role, (FixStep, FollowUp)) for role in roles)
+    v2 = next(m for m in builtin() if m.name == "v2")
+    fixed = {code for step in v2.steps for code in step.codes}
+    for role in roles:
+        if isinstance(role, FixStep):
+            assert rule.fix_safety is not None, f"{rule.code} only reports: it can be a follow-up, not a fix step"
+            assert rule.code in fixed
+        elif role.migration == "v2":
+            assert rule.code in v2.follow_ups

@@ -7,8 +7,11 @@ import libcst as cst
 
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -54,14 +57,16 @@ class AiohttpSessionWithoutTimeout(Rule):
     """
 
     code = "SVC104"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "aiohttp-session-without-timeout"
     message = "aiohttp request timeout not bounded by a deadline"
     fix_safety = UNSAFE
-    imports = ("aiohttp",)
-    tokens = (b"ClientSession", b"ClientTimeout")
+    fast_path = FastPath(
+        imports=("aiohttp",),
+        tokens=(b"ClientSession", b"ClientTimeout"),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import aiohttp\n\nasync def main():\n    async with aiohttp.ClientSession() as session:\n        pass\n",

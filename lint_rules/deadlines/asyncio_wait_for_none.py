@@ -1,11 +1,10 @@
 """SVC110: ``asyncio.wait_for`` told to wait forever."""
 from __future__ import annotations
 
-from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.rule import Invalid, Rule, Valid, argument, is_none
+from svcmod.rule import FastPath, FollowUp, Invalid, Parts, Rule, Valid, argument, is_none
 
 #: ``wait_for(fut, timeout)``; ``asyncio.timeout(delay)`` (3.11) with None is the same thing.
 TIMEOUT_SLOTS = {
@@ -33,19 +32,19 @@ class AsyncioWaitForNone(Rule):
     """
 
     code = "SVC110"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "asyncio-wait-for-none"
     message = "asyncio.wait_for with timeout=None never times out"
-    report_only = True
-    imports = ("asyncio",)
-    tokens = (b"wait_for", b"timeout")
-    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS}))
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return super().wants(source, imported) and b"None" in source
+    fast_path = FastPath(
+        imports=("asyncio",),
+        tokens=(b"wait_for", b"timeout"),
+        parts=Parts(
+            via_imports=True,
+            calls=tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS})),
+        ),
+        test=lambda source, imported: b"None" in source,
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("import asyncio\n\nasync def main():\n    await asyncio.wait_for(fetch(), None)\n"),
         Invalid("import asyncio as aio\n\nasync def main():\n    await aio.wait_for(fetch(), timeout=None)\n"),

@@ -7,7 +7,10 @@ import libcst as cst
 
 from svcmod.lint_rules.deadlines.caller_chose_no_timeout import CallerChoseNoTimeout
 from svcmod.rule import (
+    FastPath,
+    FollowUp,
     Invalid,
+    Parts,
     Rule,
     Valid,
     argument,
@@ -38,6 +41,20 @@ WAITS: Dict[str, Tuple[str, Dict[str, int]]] = {
     **{c: ("an AsyncResult", {"get": 0, "wait": 0}) for c in ASYNC_RESULTS},
 }
 
+MODULES = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
+#: The file must show where a waitable object comes from (its creation or annotation).
+CREATORS = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
+            b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")
+
+
+def _shows_a_waitable(source: bytes, imported: FrozenSet[str]) -> bool:
+    if not any(c in source for c in CREATORS):
+        return False
+    if not any(module in imported for module in MODULES if module != "asyncio"):
+        # of asyncio's objects only run_coroutine_threadsafe's future blocks a thread
+        return b"run_coroutine_threadsafe" in source
+    return True
+
 
 class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     """Checks for `.result()`, `.join()`, `.get()` and `.wait()` without a timeout on objects that block.
@@ -65,30 +82,18 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC109"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "blocking-wait-without-timeout"
     message = "blocking wait without a timeout can hang forever"
-    report_only = True
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        if not super().wants(source, imported) or not any(c in source for c in cls.creators):
-            return False
-        if not any(module in imported for module in cls.imports if module != "asyncio"):
-            # of asyncio's objects only run_coroutine_threadsafe's future blocks a thread
-            return b"run_coroutine_threadsafe" in source
-        return True
-    imports = ("concurrent", "threading", "queue", "multiprocessing", "asyncio")
-    tokens = (b".result(", b".join(", b".get(", b".wait(")
-    calls = ("result", "join", "get", "wait")
-    #: … and the file must show where a waitable object comes from (its creation or annotation)
-    creators = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Timer", b"Process", b"Queue",
-                b"Event", b"Condition", b"Barrier", b"Pool", b"_async(")
-    #: a function holding a finding sees where the waited-on object comes from, or uses a name
-    #: assigned from there (``self.jobs`` after ``self.jobs = queue.Queue()``)
-    part_tokens = creators
+    fast_path = FastPath(
+        imports=MODULES,
+        tokens=(b".result(", b".join(", b".get(", b".wait("),
+        test=_shows_a_waitable,
+        #: a function holding a finding sees where the waited-on object comes from, or uses a name
+        #: assigned from there (``self.jobs`` after ``self.jobs = queue.Queue()``)
+        parts=Parts(tokens=CREATORS, via_imports=True, calls=("result", "join", "get", "wait")),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("from concurrent.futures import ThreadPoolExecutor\n"
                 "with ThreadPoolExecutor() as pool:\n    future = pool.submit(work)\n    future.result()\n"),

@@ -8,8 +8,11 @@ import libcst as cst
 
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -59,15 +62,19 @@ class DbConnectWithoutTimeout(Rule):
     """
 
     code = "SVC108"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "db-connect-without-timeout"
     message = "database connection without a timeout can block forever"
     fix_safety = UNSAFE
-    imports = ("psycopg2", "psycopg", "pymongo", "motor")
-    tokens = (b"connect", b"ConnectionPool", b"MongoClient", b"MotorClient")
-    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in POSTGRES | MONGO}))
+    fast_path = FastPath(
+        imports=("psycopg2", "psycopg", "pymongo", "motor"),
+        tokens=(b"connect", b"ConnectionPool", b"MongoClient", b"MotorClient"),
+        parts=Parts(
+            via_imports=True,
+            calls=tuple(sorted({name.rsplit(".", 1)[1] for name in POSTGRES | MONGO})),
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import psycopg2\nconn = psycopg2.connect(dbname='app', host=host)\n",

@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
+from svcmod.rule import UNSAFE, FastPath, FixStep, Invalid, Parts, Rule, Setting, Valid
 
 #: What calling a stub method offers besides a plain call; all take ``timeout`` at slot 1.
 CALL_STYLES = frozenset({"future", "with_call"})
@@ -77,12 +77,15 @@ class GrpcCallWithoutDeadline(Rule):
     """
 
     code = "SVC105"
-    sketchable = True
-    local = True
     name = "grpc-call-without-deadline"
     message = "gRPC call without a deadline can wait forever"
     fix_safety = UNSAFE
-    tokens = (b"grpc",)
+    fast_path = FastPath(
+        tokens=(b"grpc",),
+        parts=Parts(),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import grpc\nfrom users import users_pb2_grpc\n"

@@ -7,8 +7,11 @@ import libcst as cst
 
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -53,14 +56,16 @@ class HttpxTimeoutDisabled(Rule):
     """
 
     code = "SVC103"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "httpx-timeout-disabled"
     message = "httpx timeout disabled with None: the request can wait forever"
     fix_safety = UNSAFE
-    imports = ("httpx",)
-    tokens = (b"None",)
+    fast_path = FastPath(
+        imports=("httpx",),
+        tokens=(b"None",),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import httpx\nhttpx.get(url, timeout=None)\n",

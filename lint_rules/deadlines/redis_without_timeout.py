@@ -7,8 +7,11 @@ import libcst as cst
 
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -65,15 +68,19 @@ class RedisWithoutTimeout(Rule):
     """
 
     code = "SVC107"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "redis-without-timeout"
     message = "redis client without socket_timeout can block forever"
     fix_safety = UNSAFE
-    imports = ("redis",)
-    tokens = (b"Redis", b"from_url", b"ConnectionPool")
-    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in SYNC_CLIENTS | KEYWORD_ONLY | FROM_URL}))
+    fast_path = FastPath(
+        imports=("redis",),
+        tokens=(b"Redis", b"from_url", b"ConnectionPool"),
+        parts=Parts(
+            via_imports=True,
+            calls=tuple(sorted({name.rsplit(".", 1)[1] for name in SYNC_CLIENTS | KEYWORD_ONLY | FROM_URL})),
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import redis\ncache = redis.Redis(host='cache', port=6379)\n",

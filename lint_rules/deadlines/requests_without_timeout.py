@@ -5,8 +5,11 @@ import libcst as cst
 
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -51,14 +54,18 @@ class RequestsWithoutTimeout(Rule):
     """
 
     code = "SVC101"
-    sketchable = True
-    local = True
     name = "requests-without-timeout"
     message = "requests call without a timeout can hang forever"
     fix_safety = UNSAFE
-    imports = ("requests",)
-    calls = METHODS
-    context_tokens = (b"timeout",)  # a timeout key set elsewhere in the class or module
+    fast_path = FastPath(
+        imports=("requests",),
+        parts=Parts(
+            calls=METHODS,
+            context=(b"timeout",),  # a timeout key set elsewhere in the class or module
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout"), "star-kwargs": "report"}
     choices = {"star-kwargs": ("report", "skip")}
     examples = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from svcmod.lint_rules.deadlines.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid
+from svcmod.rule import UNSAFE, FastPath, FixStep, Invalid, Parts, Rule, Setting, Valid
 
 #: Callable → index of its ``timeout`` parameter, read with ``inspect.signature`` on Python 3.9–3.11.
 #: Python 3.12 removed the ``keyfile``/``certfile`` parameters of the TLS variants and made their
@@ -59,16 +59,20 @@ class StdlibCallWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC102"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "stdlib-call-without-timeout"
     message = "network call without a timeout can block forever"
     fix_safety = UNSAFE
-    imports = ("urllib", "http", "socket", "smtplib", "ftplib", "imaplib", "poplib")
-    tokens = (b"urlopen", b"build_opener", b"OpenerDirector", b"HTTPConnection", b"HTTPSConnection",
-              b"create_connection", b"SMTP", b"LMTP", b"FTP", b"IMAP4", b"POP3")
-    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS}))
+    fast_path = FastPath(
+        imports=("urllib", "http", "socket", "smtplib", "ftplib", "imaplib", "poplib"),
+        tokens=(b"urlopen", b"build_opener", b"OpenerDirector", b"HTTPConnection", b"HTTPSConnection",
+                b"create_connection", b"SMTP", b"LMTP", b"FTP", b"IMAP4", b"POP3"),
+        parts=Parts(
+            via_imports=True,
+            calls=tuple(sorted({name.rsplit(".", 1)[1] for name in TIMEOUT_SLOTS})),
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import urllib.request\nurllib.request.urlopen('https://example.com')\n",

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 import libcst as cst
 
 from svcmod.lint_rules.deadlines.caller_chose_no_timeout import CallerChoseNoTimeout
-from svcmod.rule import UNSAFE, Invalid, Rule, Setting, Valid, descendants
+from svcmod.rule import UNSAFE, FastPath, FixStep, Invalid, Parts, Rule, Setting, Valid, descendants
 
 #: Functions that run a child to completion; every positional argument goes to ``Popen``, so their
 #: timeout can only be a keyword.
@@ -43,13 +43,15 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     """
 
     code = "SVC106"
-    sketchable = True
-    local = True
     name = "subprocess-without-timeout"
     message = "waiting on a subprocess without a timeout can block forever"
     fix_safety = UNSAFE
-    imports = ("subprocess",)
-    calls = tuple(sorted({name.rsplit(".", 1)[1] for name in RUNNERS} | set(POPEN_METHODS)))
+    fast_path = FastPath(
+        imports=("subprocess",),
+        parts=Parts(calls=tuple(sorted({name.rsplit(".", 1)[1] for name in RUNNERS} | set(POPEN_METHODS)))),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deadlines"),)
     options = {"timeout": Setting("default-timeout")}
     examples = (
         Invalid("import subprocess\nsubprocess.run(['git', 'fetch'], check=True)\n",

@@ -5,7 +5,7 @@ from typing import List, Set, Tuple, Union
 
 import libcst as cst
 
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Requires, Rule, Valid, dotted
+from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Requires, Rule, Valid, dotted
 
 #: The public names of aioredis 2.x, all exported by ``redis.asyncio`` with the same meaning.
 TOP_NAMES = frozenset({
@@ -60,12 +60,15 @@ class Aioredis(Rule):
     """
 
     code = "SVC310"
-    sketchable = True
     name = "aioredis"
     message = "aioredis was folded into redis-py: use `redis.asyncio`"
     fix_safety = SAFE
-    imports = ("aioredis",)
+    fast_path = FastPath(
+        imports=("aioredis",),
+        sketch=True,
+    )
     requires = (Requires("redis>=4.2", replaces="aioredis"),)
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import aioredis\n\nredis = aioredis.from_url('redis://localhost')\n",
                 fixed="from redis import asyncio as aioredis\n\nredis = aioredis.from_url('redis://localhost')\n"),

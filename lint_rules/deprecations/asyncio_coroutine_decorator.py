@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, List, Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, RemoveImport, Rule, Valid
+from svcmod.rule import UNSAFE, FastPath, Fix, FollowUp, Invalid, Parts, RemoveImport, Rule, Valid
 
 #: Prefilter: a decorator line naming ``coroutine``, or an alias made of it (``as co``, ``co = …coroutine``).
 _DECORATOR_TEXT = re.compile(rb"^[ \t]*@[^\n]*coroutine|\bcoroutine[ \t]+as\b|=[ \t]*[\w.]*\bcoroutine[ \t]*$", re.M)
@@ -90,18 +90,18 @@ class AsyncioCoroutineDecorator(Rule):
     """
 
     code = "SVC304"
-    sketchable = True
-    local = True  # the coroutines it looks up elsewhere are async (stubs stay async) or decorated (kept)
     name = "asyncio-coroutine-decorator"
     message = "`@asyncio.coroutine` was removed in Python 3.11; use `async def`"
     fix_safety = UNSAFE
-    imports = ("asyncio",)
-    tokens = (b"coroutine",)
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+    fast_path = FastPath(
+        imports=("asyncio",),
+        tokens=(b"coroutine",),
         # "coroutine" is in every other asyncio docstring; the decorator is on a line of its own
-        return super().wants(source, imported) and _DECORATOR_TEXT.search(source) is not None
+        test=lambda source, imported: _DECORATOR_TEXT.search(source) is not None,
+        parts=Parts(),  # the coroutines it looks up elsewhere are async (stubs stay async) or decorated (kept)
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("import asyncio\n\n@asyncio.coroutine\ndef pause():\n    yield from asyncio.sleep(1)\n",
                 fixed="import asyncio\n\nasync def pause():\n    await asyncio.sleep(1)\n"),

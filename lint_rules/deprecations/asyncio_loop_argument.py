@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, Rule, Valid, keyword, without_keyword
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, keyword, without_keyword
 
 # The high-level APIs whose `loop` parameter was deprecated in 3.8 and removed in 3.10 (bpo-42392),
 # under every module path they are importable from. Low-level APIs keep theirs on purpose:
@@ -49,15 +49,19 @@ class AsyncioLoopArgument(Rule):
     """
 
     code = "SVC303"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "asyncio-loop-argument"
     message = "`loop=` was removed from this asyncio API in Python 3.10"
     fix_safety = SAFE
-    imports = ("asyncio",)
-    tokens = (b"loop=", b"loop =")
-    calls = tuple(sorted({function for functions in _REMOVED.values() for function in functions}))
+    fast_path = FastPath(
+        imports=("asyncio",),
+        tokens=(b"loop=", b"loop ="),
+        parts=Parts(
+            via_imports=True,
+            calls=tuple(sorted({function for functions in _REMOVED.values() for function in functions})),
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1, loop=loop)\n",
                 fixed="import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1)\n"),

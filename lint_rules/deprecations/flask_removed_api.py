@@ -5,7 +5,7 @@ from typing import FrozenSet
 
 import libcst as cst
 
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted, keyword
+from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, dotted, keyword
 
 #: Re-exports of markupsafe that Flask 2.3 removed; markupsafe is a dependency of Flask.
 MARKUPSAFE_NAMES = frozenset({"Markup", "escape"})
@@ -17,6 +17,16 @@ SEND_FROM_DIRECTORY_KEYWORDS = {**SEND_FILE_KEYWORDS, "filename": "path"}
 FIRST_REQUEST_HOOKS = ("before_first_request", "before_app_first_request")
 JSON_CLASSES = frozenset({"flask.json.JSONEncoder", "flask.json.JSONDecoder"})
 APP_CLASSES = frozenset({"flask.Flask", "flask.app.Flask", "flask.Blueprint", "flask.blueprints.Blueprint"})
+
+TOKENS = (b"Markup", b"escape", b"attachment_filename", b"cache_timeout", b"add_etags",
+          b"send_from_directory", b"JSONEncoder", b"JSONDecoder", b"json_encoder", b"json_decoder")
+
+
+def _may_use_removed_api(source: bytes, imported: FrozenSet[str]) -> bool:
+    # apps often come from a factory module, so the hook is looked for without a flask import
+    if b"before_first_request" in source or b"before_app_first_request" in source:
+        return True
+    return "flask" in imported and any(token in source for token in TOKENS)
 
 
 class FlaskRemovedApi(Rule):
@@ -49,15 +59,15 @@ class FlaskRemovedApi(Rule):
     """
 
     code = "SVC313"
-    sketchable = True
-    local = True
     name = "flask-removed-api"
     message = "removed in Flask 2.2/2.3"
     fix_safety = SAFE
-    imports = ("flask",)
-    tokens = (b"Markup", b"escape", b"attachment_filename", b"cache_timeout", b"add_etags",
-              b"send_from_directory", b"JSONEncoder", b"JSONDecoder", b"json_encoder", b"json_decoder")
-    part_tokens = tokens + (b"first_request",)  # the hook is looked for without a flask import
+    fast_path = FastPath(
+        test=_may_use_removed_api,
+        parts=Parts(tokens=TOKENS + (b"first_request",)),  # the hook is looked for without a flask import
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("from flask import Flask, Markup, escape\napp = Flask(__name__)\nhtml = Markup('<b>%s</b>') % escape(name)\n",
                 fixed="from flask import Flask\nfrom markupsafe import Markup, escape\n\napp = Flask(__name__)\n"
@@ -81,13 +91,6 @@ class FlaskRemovedApi(Rule):
         Valid("import flask\nfrom json import JSONEncoder\n\nclass E(JSONEncoder):\n    pass\n"),
         Valid("import flask\nfrom mylib import send_file\nsend_file(p, cache_timeout=3)\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        # apps often come from a factory module, so the hook is looked for without a flask import
-        if b"before_first_request" in source or b"before_app_first_request" in source:
-            return True
-        return super().wants(source, imported)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, RemoveImport, Rule, Valid
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
 
@@ -29,14 +29,16 @@ class GetEventLoopInCoroutine(Rule):
     """
 
     code = "SVC305"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "get-event-loop-in-coroutine"
     message = "use `asyncio.get_running_loop()` inside a coroutine"
     fix_safety = SAFE
-    imports = ("asyncio",)
-    tokens = (b"get_event_loop",)
+    fast_path = FastPath(
+        imports=("asyncio",),
+        tokens=(b"get_event_loop",),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import asyncio\n\nasync def main():\n    loop = asyncio.get_event_loop()\n"
                 "    await loop.run_in_executor(None, work)\n",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, RemoveImport, Rule, Valid
 
 #: Calls whose result is a stdlib logger (or adapter): ``.warn`` on what they made is renamed.
 LOGGER_MAKERS = frozenset({
@@ -52,13 +52,16 @@ class LoggingWarn(Rule):
     """
 
     code = "SVC307"
-    sketchable = True
-    local = True
     name = "logging-warn"
     message = "`warn` is a deprecated alias: use `warning`"
     fix_safety = SAFE
-    imports = ("logging",)
-    tokens = (b".warn(", b"import warn")
+    fast_path = FastPath(
+        imports=("logging",),
+        tokens=(b".warn(", b"import warn"),
+        parts=Parts(),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import logging\nlogging.warn('disk almost full')\n",
                 fixed="import logging\nlogging.warning('disk almost full')\n"),

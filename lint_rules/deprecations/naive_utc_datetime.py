@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Valid, positional_count
+from svcmod.rule import UNSAFE, FastPath, Fix, FollowUp, Invalid, Parts, Rule, Valid, positional_count
 
 UTCNOW = frozenset({"datetime.datetime.utcnow"})
 UTCFROMTIMESTAMP = frozenset({"datetime.datetime.utcfromtimestamp"})
@@ -35,14 +35,16 @@ class NaiveUtcDatetime(Rule):
     """
 
     code = "SVC306"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "naive-utc-datetime"
     message = "naive UTC datetime: use an aware `datetime.now(timezone.utc)`"
     fix_safety = UNSAFE
-    imports = ("datetime",)
-    tokens = (b"utcnow", b"utcfromtimestamp")
+    fast_path = FastPath(
+        imports=("datetime",),
+        tokens=(b"utcnow", b"utcfromtimestamp"),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("from datetime import datetime\nstarted = datetime.utcnow()\n",
                 fixed="from datetime import datetime, timezone\nstarted = datetime.now(timezone.utc)\n"),

@@ -6,7 +6,7 @@ from typing import FrozenSet, List, Optional
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid, dotted
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, RemoveImport, Rule, Valid, dotted
 
 #: Removed module → what to use instead (shown in the message).
 REPLACEMENTS = {
@@ -49,14 +49,18 @@ class RemovedStdlibModule(Rule):
     """
 
     code = "SVC309"
-    sketchable = True
-    local = True
-    via_imports = True
-    part_tokens = (b"import",)  # findings are import statements
     name = "removed-stdlib-module"
     message = "this module was removed from the standard library"
     fix_safety = SAFE
-    imports = tuple(REPLACEMENTS)
+    fast_path = FastPath(
+        imports=tuple(REPLACEMENTS),
+        parts=Parts(
+            tokens=(b"import",),  # findings are import statements
+            via_imports=True,
+        ),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import imp\nimp.reload(settings)\n", fixed="import importlib\n\nimportlib.reload(settings)\n",
                 count=2),

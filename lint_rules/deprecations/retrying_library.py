@@ -25,7 +25,7 @@ from svcmod.codemods.retrying_to_tenacity import (
     translate,
     with_arguments,
 )
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Requires, Rule, Valid, dotted
+from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Requires, Rule, Valid, dotted
 
 RETRYING_CLASS = "retrying.Retrying"
 
@@ -91,12 +91,15 @@ class RetryingLibrary(Rule):
     """
 
     code = "SVC301"
-    sketchable = True
     name = "retrying-library"
     message = "`retrying` is unmaintained: migrate to tenacity"
     fix_safety = SAFE
-    imports = (RETRYING,)
+    fast_path = FastPath(
+        imports=(RETRYING,),
+        sketch=True,
+    )
     requires = (Requires("tenacity>=8", replaces="retrying"),)
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("from retrying import retry\n\n@retry(stop_max_attempt_number=3, wait_fixed=2000)\n"
                 "def fetch():\n    pass\n",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, AddImport, Fix, Invalid, Rule, Valid, dotted
+from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, dotted
 
 OLD = "sqlalchemy.ext.declarative"
 #: Names that moved from ``sqlalchemy.ext.declarative`` to ``sqlalchemy.orm`` in SQLAlchemy 1.4.
@@ -33,14 +33,16 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
     """
 
     code = "SVC311"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "sqlalchemy-declarative-base-moved"
     message = "moved to `sqlalchemy.orm` in SQLAlchemy 1.4"
     fix_safety = SAFE
-    imports = ("sqlalchemy",)
-    tokens = (b"declarative",)
+    fast_path = FastPath(
+        imports=("sqlalchemy",),
+        tokens=(b"declarative",),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("from sqlalchemy.ext.declarative import declarative_base\nBase = declarative_base()\n",
                 fixed="from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"),

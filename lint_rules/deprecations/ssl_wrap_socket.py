@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import Invalid, Rule, Valid, dotted
+from svcmod.rule import FastPath, FollowUp, Invalid, Parts, Rule, Valid, dotted
 
 WRAP_SOCKET = "ssl.wrap_socket"
 
@@ -29,15 +29,16 @@ class SslWrapSocket(Rule):
     """
 
     code = "SVC312"
-    sketchable = True
-    local = True
-    via_imports = True
     name = "ssl-wrap-socket"
     message = ("`ssl.wrap_socket()` was removed in Python 3.12: use "
                "`ssl.create_default_context().wrap_socket(sock, server_hostname=...)`")
-    report_only = True
-    imports = ("ssl",)
-    tokens = (b"wrap_socket",)
+    fast_path = FastPath(
+        imports=("ssl",),
+        tokens=(b"wrap_socket",),
+        parts=Parts(via_imports=True),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("import ssl\nsecure = ssl.wrap_socket(sock, ca_certs='ca.pem', cert_reqs=ssl.CERT_REQUIRED)\n"),
         Invalid("import ssl as _ssl\nconn = _ssl.wrap_socket(raw)\n"),

@@ -1,11 +1,11 @@
 """SVC308: ``TestCase`` method aliases that Python 3.12 removed (``assertEquals``, ``failUnless``, …)."""
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Set
+from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, Rule, Valid
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid
 
 ALIASES = {
     "failUnlessEqual": "assertEqual", "assertEquals": "assertEqual",
@@ -65,19 +65,19 @@ class UnittestDeprecatedAlias(Rule):
     """
 
     code = "SVC308"
-    sketchable = True
-    local = True
     name = "unittest-deprecated-alias"
     message = "deprecated unittest alias, removed in Python 3.12"
     fix_safety = SAFE
-    tokens = (b"assertEquals", b"assertNotEquals", b"assert_(", b"failUnless", b"failIf", b"Regexp",
-              b"AlmostEquals", b"assertDictContainsSubset")
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+    fast_path = FastPath(
+        tokens=(b"assertEquals", b"assertNotEquals", b"assert_(", b"failUnless", b"failIf", b"Regexp",
+                b"AlmostEquals", b"assertDictContainsSubset"),
         # a finding is in a class whose base resolves to a name ending in "TestCase", and every
         # name the resolver gives is spelled out in the file (an import, a base, an assignment)
-        return b"TestCase" in source and super().wants(source, imported)
+        test=lambda source, imported: b"TestCase" in source,
+        parts=Parts(),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("import unittest\n\nclass T(unittest.TestCase):\n    def test_sum(self):\n"
                 "        self.assertEquals(sum([1, 2]), 3)\n",

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import libcst as cst
 
-from svcmod.rule import SAFE, Fix, Invalid, Requires, Rule, Valid, keyword
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Requires, Rule, Valid, keyword
 
 #: Where code gets ``Retry`` from: urllib3 itself, requests' vendored copy, requests.adapters.
 RETRY_CLASSES = frozenset({
@@ -57,14 +57,17 @@ class Urllib3V2Renames(Rule):
     """
 
     code = "SVC302"
-    sketchable = True
-    local = True
     name = "urllib3-v2-renames"
     message = "urllib3 2.0 removed this Retry name"
     fix_safety = SAFE
-    imports = ("urllib3", "requests")
+    fast_path = FastPath(
+        imports=("urllib3", "requests"),
+        tokens=(b"method_whitelist", b"METHOD_WHITELIST", b"BACKOFF_MAX", b"BACK0FF_MAX", b"HEADERS_BLACKLIST"),
+        parts=Parts(),
+        sketch=True,
+    )
     requires = (Requires("urllib3>=1.26"),)
-    tokens = (b"method_whitelist", b"METHOD_WHITELIST", b"BACKOFF_MAX", b"BACK0FF_MAX", b"HEADERS_BLACKLIST")
+    in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
         Invalid("from urllib3.util.retry import Retry\nretry = Retry(total=3, method_whitelist=['GET'])\n",
                 fixed="from urllib3.util.retry import Retry\nretry = Retry(total=3, allowed_methods=['GET'])\n"),

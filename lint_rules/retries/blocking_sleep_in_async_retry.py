@@ -1,7 +1,7 @@
 """SVC207: ``time.sleep`` in the retries of a coroutine, which stops the whole event loop."""
 from __future__ import annotations
 
-from typing import FrozenSet, Tuple
+from typing import Tuple
 
 import libcst as cst
 
@@ -12,7 +12,7 @@ from svcmod.lint_rules.retries.patterns import (
     retry_use_of_call,
     sleeps,
 )
-from svcmod.rule import SAFE, Fix, Invalid, RemoveImport, Rule, Valid, keyword
+from svcmod.rule import SAFE, FastPath, Fix, FollowUp, Invalid, Parts, RemoveImport, Rule, Valid, keyword
 
 
 class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
@@ -33,12 +33,16 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
     """
 
     code = "SVC207"
-    sketchable = True
-    local = True
     name = "blocking-sleep-in-async-retry"
     message = "time.sleep in an async retry blocks the event loop"
     fix_safety = SAFE
-    tokens = (b"sleep",)
+    fast_path = FastPath(
+        tokens=(b"sleep",),
+        test=lambda source, imported: "time" in imported and b"async" in source,
+        parts=Parts(test=lambda text, mentioned: mentioned and b"async" in text),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("import time\n\nasync def fetch(client):\n    for _ in range(3):\n        try:\n"
                 "            return await client.get('/')\n        except ConnectionError:\n            time.sleep(1)\n",
@@ -61,14 +65,6 @@ class BlockingSleepInAsyncRetry(RetryLoopChecks, Rule):
               "            return client.get('/')\n        except ConnectionError:\n            time.sleep(1)\n"),
         Valid("import time\n\nasync def tick():\n    time.sleep(0.01)\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return "time" in imported and b"async" in source and b"sleep" in source
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned and b"async" in text
 
     def _in_coroutine(self) -> bool:
         function = self.enclosing_function

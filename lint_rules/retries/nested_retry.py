@@ -1,7 +1,7 @@
 """SVC208: a retry around something that already retries, so that attempts multiply."""
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -14,7 +14,7 @@ from svcmod.lint_rules.retries.patterns import (
     function_key,
     may_hold_retry_loop,
 )
-from svcmod.rule import Invalid, Rule, Valid, keyword
+from svcmod.rule import FastPath, FollowUp, Invalid, Rule, Valid, keyword
 
 Attempts = Union[int, float, None]
 FunctionKey = Tuple[Optional[str], str]
@@ -46,16 +46,15 @@ class NestedRetry(RetryContextTracker, Rule):
     """
 
     code = "SVC208"
-    sketchable = True
     name = "nested-retry"
     message = "retry around a call that already retries: attempts multiply"
-    imports = ("tenacity", "backoff", "requests", "urllib3")
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
+    fast_path = FastPath(
+        imports=("tenacity", "backoff", "requests", "urllib3"),
         # nothing is nested without an outer retry: a tenacity/backoff one or a hand-written loop
-        return super().wants(source, imported) and \
-            ("tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source))
+        test=lambda source, imported: "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt\n\n"
                 "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n\n"

@@ -11,7 +11,7 @@ from svcmod.lint_rules.retries.patterns import (
     source_of,
     walk_local,
 )
-from svcmod.rule import Invalid, Rule, Valid, has_star_kwargs, is_none, keyword
+from svcmod.rule import FastPath, FollowUp, Invalid, Parts, Rule, Valid, has_star_kwargs, is_none, keyword
 
 NON_IDEMPOTENT = ("POST", "PATCH")
 _CLIENTS = ("requests", "requests.api", "requests.Session", "requests.session", "requests.sessions.Session",
@@ -44,11 +44,14 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
     """
 
     code = "SVC205"
-    sketchable = True
-    local = True
     name = "retry-non-idempotent"
     message = "retried POST/PATCH may apply twice: send an Idempotency-Key or do not retry it"
-    imports = ("requests", "httpx", "urllib3")
+    fast_path = FastPath(
+        imports=("requests", "httpx", "urllib3"),
+        parts=Parts(),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("from urllib3.util.retry import Retry\nr = Retry(total=3, allowed_methods=None)\n"),
         Invalid("from urllib3 import Retry\nr = Retry(total=3, allowed_methods=frozenset(['GET', 'POST']))\n"),

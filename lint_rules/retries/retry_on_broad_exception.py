@@ -1,7 +1,7 @@
 """SVC204: retries written out to retry on every exception, bugs included."""
 from __future__ import annotations
 
-from typing import FrozenSet, Set
+from typing import Set
 
 import libcst as cst
 
@@ -15,7 +15,7 @@ from svcmod.lint_rules.retries.patterns import (
     retry_use_of_call,
     walk_local,
 )
-from svcmod.rule import Invalid, Rule, Valid, dotted, keyword
+from svcmod.rule import FastPath, FollowUp, Invalid, Parts, Rule, Valid, dotted, keyword
 
 RETRY_IF_EXCEPTION_TYPE = frozenset({"tenacity.retry_if_exception_type",
                                      "tenacity.retry.retry_if_exception_type"})
@@ -41,13 +41,16 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
     """
 
     code = "SVC204"
-    sketchable = True
-    local = True
     name = "retry-on-broad-exception"
     message = "retry on every exception retries bugs and permanent errors too"
-    imports = ("tenacity", "backoff")
-    tokens = (b"except",)
-    part_tokens = ()  # a part may hold a finding through tenacity/backoff names or a loop
+    fast_path = FastPath(
+        test=lambda source, imported: "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source),
+        # a part may hold a finding through tenacity/backoff names or a loop
+        parts=Parts(imports=("tenacity", "backoff"),
+                    test=lambda text, mentioned: mentioned or may_hold_retry_loop(text)),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("from tenacity import retry, retry_if_exception_type, stop_after_attempt\n\n"
                 "@retry(retry=retry_if_exception_type(Exception), stop=stop_after_attempt(3))\ndef f():\n    pass\n"),
@@ -76,14 +79,6 @@ class RetryOnBroadException(RetryLoopChecks, Rule):
         Valid("def serve(queue):\n    while True:\n        try:\n            handle(queue.get())\n"
               "        except Exception:\n            log.exception('failed')\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source)
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned or may_hold_retry_loop(text)
 
     def reset(self) -> None:
         self.narrowed: Set[int] = set()

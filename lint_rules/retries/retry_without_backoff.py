@@ -1,7 +1,6 @@
 """SVC202: retries that go again at once, with no wait in between."""
 from __future__ import annotations
 
-from typing import FrozenSet
 
 import libcst as cst
 
@@ -15,7 +14,7 @@ from svcmod.lint_rules.retries.patterns import (
     retry_use_of_call,
     waits,
 )
-from svcmod.rule import UNSAFE, Fix, Invalid, Rule, Setting, Valid, with_keyword
+from svcmod.rule import UNSAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Setting, Valid, with_keyword
 
 
 class RetryWithoutBackoff(RetryLoopChecks, Rule):
@@ -44,14 +43,16 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     """
 
     code = "SVC202"
-    sketchable = True
-    local = True
     name = "retry-without-backoff"
     message = "retry without a wait between attempts"
     fix_safety = UNSAFE
-    imports = ("tenacity",)
-    tokens = (b"except",)
-    part_tokens = ()  # a part may hold a finding through tenacity names or a loop (wants_part)
+    fast_path = FastPath(
+        test=lambda source, imported: "tenacity" in imported or may_hold_retry_loop(source),
+        # a part may hold a finding through tenacity names or a loop
+        parts=Parts(imports=("tenacity",), test=lambda text, mentioned: mentioned or may_hold_retry_loop(text)),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "retries"),)
     options = {"multiplier": 1, "backoff-max": Setting("backoff-max")}
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt\n\n@retry(stop=stop_after_attempt(3))\n"
@@ -108,14 +109,6 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
         Valid("def fetch(client):\n    for _ in range(3):\n        try:\n            return client.get('/')\n"
               "        except ConnectionError:\n            raise\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return "tenacity" in imported or may_hold_retry_loop(source)
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned or may_hold_retry_loop(text)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for use in retry_decorators(self, node):

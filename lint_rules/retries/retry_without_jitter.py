@@ -23,8 +23,11 @@ from svcmod.lint_rules.retries.patterns import (
 )
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -32,6 +35,10 @@ from svcmod.rule import (
     keyword,
     without_keyword,
 )
+
+
+def _may_retry_in_lockstep(source: bytes, imported: FrozenSet[str]) -> bool:
+    return "tenacity" in imported or "backoff" in imported or (b"sleep" in source and may_hold_retry_loop(source))
 
 
 class RetryWithoutJitter(RetryLoopChecks, Rule):
@@ -59,14 +66,17 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     """
 
     code = "SVC203"
-    sketchable = True
-    local = True
     name = "retry-without-jitter"
     message = "retry wait without jitter: clients retry in lockstep"
     fix_safety = UNSAFE
-    imports = ("tenacity", "backoff")
-    tokens = (b"sleep",)
-    part_tokens = ()  # a part may hold a finding through tenacity/backoff names or a loop
+    fast_path = FastPath(
+        test=_may_retry_in_lockstep,
+        # a part may hold a finding through tenacity/backoff names or a loop
+        parts=Parts(imports=("tenacity", "backoff"),
+                    test=lambda text, mentioned: mentioned or (b"sleep" in text and may_hold_retry_loop(text))),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "retries"),)
     options = {"jitter": Setting("jitter")}
     examples = (
         Invalid("from tenacity import retry, stop_after_attempt, wait_fixed\n\n"
@@ -110,15 +120,6 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
         Valid("import time\n\ndef wait_done(job):\n    while True:\n        if job.status() == 'done':\n            break\n"
               "        time.sleep(5)\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return "tenacity" in imported or "backoff" in imported or \
-            (b"sleep" in source and may_hold_retry_loop(source))
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned or (b"sleep" in text and may_hold_retry_loop(text))
 
     def visit_Call(self, node: cst.Call) -> None:
         use = retry_use_of_call(self, node)

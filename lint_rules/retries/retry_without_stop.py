@@ -12,8 +12,11 @@ from svcmod.lint_rules.retries.patterns import (
 )
 from svcmod.rule import (
     UNSAFE,
+    FastPath,
     Fix,
+    FixStep,
     Invalid,
+    Parts,
     Rule,
     Setting,
     Valid,
@@ -52,12 +55,15 @@ class RetryWithoutStop(Rule):
     """
 
     code = "SVC201"
-    sketchable = True
-    local = True
     name = "retry-without-stop"
     message = "retry without a stop condition retries forever"
     fix_safety = UNSAFE
-    imports = ("tenacity", "backoff", "urllib3", "requests")
+    fast_path = FastPath(
+        imports=("tenacity", "backoff", "urllib3", "requests"),
+        parts=Parts(),
+        sketch=True,
+    )
+    in_migrations = (FixStep("v2", "retries"),)
     options = {"max-attempts": Setting("max-attempts")}
     examples = (
         Invalid("from tenacity import retry\n\n@retry\ndef fetch():\n    return call()\n",

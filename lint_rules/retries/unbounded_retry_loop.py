@@ -1,13 +1,12 @@
 """SVC206: hand-written retry loops that never give up."""
 from __future__ import annotations
 
-from typing import FrozenSet
 
 import libcst as cst
 
 from svcmod.fastpath.prefilter import may_hold_loop_with_try
 from svcmod.lint_rules.retries.patterns import RetryLoop, RetryLoopChecks, permanent
-from svcmod.rule import Invalid, Rule, Valid
+from svcmod.rule import FastPath, FollowUp, Invalid, Parts, Rule, Valid
 
 
 class UnboundedRetryLoop(RetryLoopChecks, Rule):
@@ -29,11 +28,16 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
     """
 
     code = "SVC206"
-    sketchable = True
-    local = True
     name = "unbounded-retry-loop"
     message = "retry loop with no attempt bound retries forever"
-    tokens = (b"while", b"count(")
+    fast_path = FastPath(
+        tokens=(b"while", b"count("),
+        test=lambda source, imported: b"except" in source and may_hold_loop_with_try(source, permanent),
+        parts=Parts(test=lambda text, mentioned: mentioned and b"except" in text
+                    and may_hold_loop_with_try(text, permanent)),
+        sketch=True,
+    )
+    in_migrations = (FollowUp("v2"),)
     examples = (
         Invalid("import time\n\ndef connect(host):\n    while True:\n        try:\n            return open_connection(host)\n"
                 "        except ConnectionError:\n            time.sleep(1)\n"),
@@ -54,15 +58,6 @@ class UnboundedRetryLoop(RetryLoopChecks, Rule):
         Valid("import time\n\ndef consume(queue):\n    while True:\n        try:\n            handle(queue.get())\n"
               "        except ConnectionError:\n            time.sleep(1)\n"),
     )
-
-    @classmethod
-    def wants(cls, source: bytes, imported: FrozenSet[str]) -> bool:
-        return b"except" in source and (b"while" in source or b"count(" in source) \
-            and may_hold_loop_with_try(source, permanent)
-
-    @classmethod
-    def wants_part(cls, text: bytes, mentioned: bool) -> bool:
-        return mentioned and b"except" in text and may_hold_loop_with_try(text, permanent)
 
     def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         if found.unbounded:

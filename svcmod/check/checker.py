@@ -91,7 +91,7 @@ class Checker:
             self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
-        screening = self.screen(filename, active) if all(rule.sketchable for rule in active) else None
+        screening = self.screen(filename, active) if all(rule.fast_path.sketch for rule in active) else None
         part = excerpt(source, [type(rule) for rule in active], imported, screening) if self.excerpts else None
         if part is not None and part.empty:
             return result

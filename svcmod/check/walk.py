@@ -3,11 +3,14 @@
 LibCST's own ``visit`` rebuilds every node on the way back up, even for read-only visitors; this
 walk only reads the node fields that can hold statements or expressions, which is several times
 faster, and it keeps ``FileContext.scope_stack`` (enclosing functions and classes) for the resolver.
+
+A visit method returning ``False`` prunes the node's children for its own rule only, as it would
+in a LibCST visitor of that rule alone: the other rules still see them.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -126,14 +129,25 @@ def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
         kind = kinds[value_type] = _kind(value_type)
         return kind
 
+    #: The rules (their ids) whose visit method returned False on a node being walked: the nodes
+    #: below it are not theirs to see.
+    pruned: Set[int] = set()
+    everyone = len(rules)
+
     def visit(node: cst.CSTNode) -> None:
         node_type = type(node)
         plan = plans.get(node_type) or plan_of(node_type)
         visits, leaves, fields, is_scope = plan
-        descend = True
+        pruned_here = None
         for fn in visits:
+            if pruned and id(fn.__self__) in pruned and (pruned_here is None or id(fn.__self__) not in pruned_here):
+                continue  # pruned above this node
             if fn(node) is False:
-                descend = False
+                owner = id(fn.__self__)
+                if owner not in pruned:
+                    pruned.add(owner)
+                    pruned_here = (pruned_here or []) + [owner]
+        descend = len(pruned) < everyone
         if descend:
             for name in fields:
                 if name is _ENTER_SCOPE:
@@ -154,7 +168,10 @@ def walk(module: cst.Module, rules: Sequence[Rule], file: FileContext) -> None:
                             visit(item)
         if is_scope and descend:
             stack.pop()
+        if pruned_here is not None:
+            pruned.difference_update(pruned_here)
         for fn in leaves:
-            fn(node)
+            if not pruned or id(fn.__self__) not in pruned:
+                fn(node)
 
     visit(module)

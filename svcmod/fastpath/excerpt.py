@@ -12,28 +12,29 @@ blank lines and comments between statements are left out, and ``Excerpt.line_of`
 back, so findings are located exactly as on the whole file. A file where nothing could match
 anywhere gives an ``empty`` excerpt: it is not parsed at all.
 
-What a part must mention, per rule (``Rule.local`` rules only; any other rule sees whole files):
+What a part must mention, per rule (rules whose ``FastPath`` declares ``parts`` only; any other
+rule sees whole files), as its ``svcmod.rule.Parts`` says:
 
-- one of the rule's ``part_tokens`` (by default its ``tokens``);
+- one of its ``tokens`` (by default the rule's ``FastPath.tokens``);
 - and, with ``via_imports`` or when it has no tokens, a name the file binds by importing one of
-  the rule's ``imports`` (``rq`` after ``import requests as rq``), or the module's own name when
-  the file imports it somewhere (an import inside the function);
+  its ``imports`` (by default the ``FastPath``'s; ``rq`` after ``import requests as rq``), or the
+  module's own name when the file imports it somewhere (an import inside the function);
 - and, with ``calls``, a call of one of those names (``run(``, ``.run(``);
 - where a name *derived* from any of those counts too: assigned, at module or class level or to
   ``self.<name>`` in a method, from an expression that mentions them (``session =
   requests.Session()`` makes ``session`` one), repeated until nothing new is derived.
 
-The rule's ``wants_part`` may add a condition on the text (the shape of a retry loop), or replace
-these; a part mentioning one of its ``context_tokens`` is kept whatever it holds.
+The ``Parts.test`` may add a condition on the text (the shape of a retry loop), or replace
+these; a part mentioning one of its ``context`` tokens is kept whatever it holds.
 
 Python does not even parse what it need not: a function (at the top level or a method of a
 top-level class) is first *hidden* from its parse (``svcmod/fastpath/outline.py``), tested by its text as
 a part, and parsed only if some rule could want it (until no hidden one is wanted).
 
-Given a ``screen`` (the checker's, when every rule is ``sketchable``), the rules then run on a
+Given a ``screen`` (the checker's, when every rule's ``FastPath`` has ``sketch``), the rules then run on a
 *sketch* of the kept parts (``svcmod/fastpath/sketch.py``), and only the parts where they report something
 stay kept (with the context parts and attribute binders they depend on); a file where they report
-nothing is ``empty``. A file too short for parts, one seen by a rule that is not ``local`` or one
+nothing is ``empty``. A file too short for parts, one seen by a rule without ``parts`` or one
 where a rule must see everything is screened whole. The checker takes the findings from the
 sketch when it can place them, and LibCST parses the excerpt only when it cannot.
 
@@ -411,19 +412,19 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
             screen: Optional[Screen] = None) -> Optional[Excerpt]:
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
-    everything); or None when it should be parsed whole (short, a rule that is not ``local``, not
+    everything); or None when it should be parsed whole (short, a rule without ``parts``, not
     parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
     ``svcmod.check.names.imported_modules`` reads them. With ``screen``, the rules are run on a sketch
     of the parts that mention what they look for, and only the parts where they report something
     are kept (with what those depend on); a file too short for an excerpt or seen by a rule that
-    is not local is screened whole, and is empty when the rules report nothing on its sketch."""
+    has no ``parts`` is screened whole, and is empty when the rules report nothing on its sketch."""
     if not rules:
         return None
     if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
         return None  # lone CR line ends: Python's line numbers and ours would differ
     if _NON_UTF8_COOKIE.search(source, 0, 400):
         return None  # ast's columns and names are UTF-8; this file's bytes are not
-    whole = source.count(b"\n") < MIN_LINES or not all(rule.local for rule in rules)
+    whole = source.count(b"\n") < MIN_LINES or not all(rule.fast_path.parts is not None for rule in rules)
     if whole and screen is None:
         return None
     lines = source.split(b"\n")
@@ -569,9 +570,10 @@ def _outside(parts: Sequence[_Part], lines: List[bytes]) -> _Text:
 def _mark(rule: type, mentioned: Callable[[_Text], bool], parts: Sequence[_Part], outside: Optional[_Text]) -> bool:
     """Keeps the parts ``rule`` could find something in or needs as context; whether it could find
     something in ``outside``, the lines outside every part (None: that is known already)."""
-    wants_part = rule.wants_part  # type: ignore[attr-defined]
-    if rule.context_tokens:  # type: ignore[attr-defined]
-        context = _Mentions(rule.context_tokens, ())  # type: ignore[attr-defined]
+    fast_path = rule.fast_path  # type: ignore[attr-defined]
+    wants_part = fast_path.wants_part
+    if fast_path.parts.context:
+        context = _Mentions(fast_path.parts.context, ())
         for part in parts:
             if not part.context and context(part.text):
                 part.kept = part.context = True
@@ -655,19 +657,22 @@ def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported:
     mentions that test is made of; None: it must see it all. (Tokens and called names that are
     nowhere in ``source`` are in no part of it: they are not looked for.) ``derivations``: the
     words derived for each test so far (rules importing the same modules test the same names)."""
-    tokens = rule.part_tokens if rule.part_tokens is not None else rule.tokens
+    fast_path = rule.fast_path  # type: ignore[attr-defined]
+    parts = fast_path.parts
+    tokens = fast_path.part_tokens
     checks = []
     if tokens:
         checks.append(_Mentions([token for token in tokens if token in source], ()))
-    if rule.via_imports or not tokens:
-        if not rule.imports:
+    if parts.via_imports or not tokens:
+        modules = fast_path.part_imports
+        if not modules:
             return None  # nothing says what a part must mention
-        names = _import_names(imports, rule.imports, imported)
+        names = _import_names(imports, modules, imported)
         if names is None:
             return None
         checks.append(_Mentions((), names))
-    if rule.calls:
-        checks.append(_Mentions((), [name for name in rule.calls if name.encode() in source], calls=True))
+    if parts.calls:
+        checks.append(_Mentions((), [name for name in parts.calls if name.encode() in source], calls=True))
     for mentions in checks:
         key = (mentions.tokens, frozenset(mentions.words))
         derived = derivations.get(key)

@@ -2,7 +2,7 @@
 
 LibCST's parser records every space, comma and bracket, and costs four times Python's own parse
 and a sketch together (on the bench corpus, 48 µs a line against 5 and 6). Rules read names,
-calls, arguments, literals and statements, not the whitespace between them (``Rule.sketchable``
+calls, arguments, literals and statements, not the whitespace between them (``FastPath.sketch``
 says so), so a tree of the same node classes with default whitespace is enough to find what they
 find. The checker runs the rules on the sketch of
 a file (of a long file's candidate functions, see ``svcmod/fastpath/excerpt.py``); each node records the
@@ -16,7 +16,7 @@ What a sketch does not reproduce: whitespace, comments and parentheses; which of
 ``Integer.value``, the text of an f-string), implicit concatenation (``"a" "b"``) and names as
 written where Python normalises them. Syntax it does not know (``match``, ``except*``, type
 parameters, a normalised name it cannot find as written) raises ``Unsketchable``: the file then
-goes the way of a rule that is not sketchable (parts chosen by their text, LibCST for the rest).
+goes the way of a rule whose fast path has no ``sketch`` (parts chosen by their text, LibCST for the rest).
 """
 from __future__ import annotations
 

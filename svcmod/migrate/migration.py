@@ -26,6 +26,7 @@ from typing import (
 )
 
 from svcmod.project.config import Config, ConfigError, ConfigFinder, did_you_mean
+from svcmod.rule import FixStep, FollowUp
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.outputs.reports import ProjectReport
@@ -61,23 +62,56 @@ class Migration:
     origin: str = "built in"
 
 
-V2 = Migration(
+@dataclass(frozen=True)
+class BuiltinMigration:
+    """A built-in migration before its rules are known: its steps' keys (what a rule names in
+    ``FixStep``) and titles, in the order they run. Each rule places itself in it (``Rule.in_migrations``):
+    ``FixStep("v2", "deadlines")`` puts its fixes in that step, ``FollowUp("v2")`` lists its findings
+    as manual follow-ups."""
+
+    name: str
+    description: str
+    steps: Tuple[Tuple[str, str], ...]
+
+    def with_rules(self, rules: Sequence[type]) -> Migration:
+        """The migration made of the places ``rules`` (in code order) declare in it."""
+        fixes: Dict[str, List[str]] = {key: [] for key, _ in self.steps}
+        follow_ups: List[str] = []
+        for rule in rules:
+            for role in getattr(rule, "in_migrations", None) or ():
+                if role.migration != self.name:
+                    continue
+                if isinstance(role, FixStep):
+                    if role.step not in fixes:
+                        raise ConfigError(f"rule {rule.code} ({rule.__module__}): migration '{self.name}' has no "
+                                          f"step '{role.step}'{did_you_mean(role.step, fixes)} "
+                                          f"(steps: {', '.join(fixes)})")
+                    fixes[role.step].append(rule.code)
+                elif isinstance(role, FollowUp):
+                    follow_ups.append(rule.code)
+        steps = tuple(Step(title, tuple(fixes[key])) for key, title in self.steps)
+        return Migration(self.name, self.description, steps, tuple(follow_ups))
+
+
+V2 = BuiltinMigration(
     name="v2",
     description="the service baseline: deprecated usages rewritten, a deadline on every outbound call, "
                 "every retry bounded and jittered; the rest listed as manual follow-ups",
     steps=(
-        Step("deprecated usages rewritten", ("SVC301", "SVC302", "SVC303", "SVC305", "SVC307", "SVC308",
-                                             "SVC309", "SVC310", "SVC311", "SVC313")),
-        Step("every outbound call gets a deadline", ("SVC101", "SVC102", "SVC103", "SVC104", "SVC105",
-                                                     "SVC106", "SVC107", "SVC108")),
-        Step("every retry gets a bound and a jittered backoff", ("SVC201", "SVC202", "SVC203")),
+        ("deprecations", "deprecated usages rewritten"),
+        ("deadlines", "every outbound call gets a deadline"),
+        ("retries", "every retry gets a bound and a jittered backoff"),
     ),
-    # everything found that has no mechanical fix in this migration
-    follow_ups=("SVC109", "SVC110", "SVC204", "SVC205", "SVC206", "SVC207", "SVC208", "SVC304", "SVC306",
-                "SVC312"),
 )
 
-BUILTIN: Tuple[Migration, ...] = (V2,)
+BUILTIN: Tuple[BuiltinMigration, ...] = (V2,)
+
+
+def builtin() -> Tuple[Migration, ...]:
+    """The built-in migrations, with the rules that place themselves in them (third-party packs too)."""
+    from svcmod.registry.rules import builtin_rules
+    rules = builtin_rules()
+    return tuple(migration.with_rules(rules) for migration in BUILTIN)
 
 
 @dataclass(frozen=True)
@@ -124,7 +158,7 @@ def _plugin_migrations() -> List[Migration]:
 def installed() -> Dict[str, Migration]:
     """Built-in migrations and those of installed plugins, by name."""
     migrations: Dict[str, Migration] = {}
-    for migration in list(BUILTIN) + _plugin_migrations():
+    for migration in list(builtin()) + _plugin_migrations():
         other = migrations.get(migration.name)
         if other is not None:
             raise ConfigError(f"migration '{migration.name}' is defined twice: {other.origin} and {migration.origin}")
@@ -246,8 +280,8 @@ def resolve(name: str, config: Config, installed_ones: Optional[Mapping[str, Mig
     if migration.declared:
         named = [r for r in rules if name in tuple(getattr(r, "migrations", ()) or ()) and r.code not in taken]
         # a declared deprecation without a replacement can only be reported: a follow-up
-        declared = tuple(r.code for r in named if not r.report_only)
-        declared_reports = tuple(r.code for r in named if r.report_only)
+        declared = tuple(r.code for r in named if r.fix_safety is not None)
+        declared_reports = tuple(r.code for r in named if r.fix_safety is None)
         taken.update(r.code for r in named)
         if declared:
             if steps:

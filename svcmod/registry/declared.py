@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Typ
 import libcst as cst
 
 from svcmod.project.config import Config, ConfigError, did_you_mean
-from svcmod.rule import SAFE, AddImport, Fix, Requires, Rule, dotted
+from svcmod.rule import NOT_IN_MIGRATIONS, SAFE, AddImport, FastPath, Fix, Requires, Rule, dotted
 
 KEYS = ("code", "name", "replacement", "rename-kwargs", "remove-kwargs", "message", "migrations", "requires")
 _CODE = re.compile(r"^SVC4[0-9]{2}$")
@@ -171,9 +171,8 @@ class Deprecation:
             "name": "deprecated-" + self.name.replace(".", "-").replace("_", "-"),
             "message": self.message,
             "fix_safety": SAFE if self.fixes_anything else None,
-            "report_only": not self.fixes_anything,
-            "imports": (self.name.split(".")[0],),
-            "tokens": (self.name.rsplit(".", 1)[-1].encode(),),
+            "fast_path": FastPath(imports=(self.name.split(".")[0],), tokens=(self.name.rsplit(".", 1)[-1].encode(),),
+                                  sketch=True),
             "migrations": self.migrations,
             "requires": (Requires(self.requires),) if self.requires and self.fixes_anything else (),
             "deprecation": self,
@@ -199,7 +198,9 @@ class DeclaredDeprecation(Rule):
 
     deprecation: Deprecation
     migrations: Tuple[str, ...] = ()
-    sketchable = True
+    #: Not in the built-in migrations' own lists: an entry joins the migrations its ``migrations``
+    #: names (``svcmod.migrate.migration.resolve``), as a fix when it has a replacement.
+    in_migrations = NOT_IN_MIGRATIONS
 
     def reset(self) -> None:
         self.import_statements: List[cst.CSTNode] = []
