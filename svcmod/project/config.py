@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -48,7 +49,19 @@ _KEYS: Dict[str, Tuple[tuple, str]] = {
     "deprecations": ((list,), "an array of tables ([[tool.svcmod.deprecations]])"),
     "migrations": ((dict,), "a table of migration name = table"),
     "cache-dir": ((str,), "a directory path"),
+    "check-time-limit": ((int, float), "a number of seconds"),
+    "check-memory-limit": ((int,), "a number of MiB"),
 }
+
+#: Largest ``max-file-size``: LibCST needs about 2,000 times a file's size in memory to parse it.
+MAX_FILE_SIZE_LIMIT = 64 * 1024 * 1024
+#: Bounds of the per-file limits (``check-time-limit`` seconds, ``check-memory-limit`` MiB).
+MAX_TIME_LIMIT = 24 * 3600
+MAX_MEMORY_LIMIT = 1024 * 1024
+#: How many ``extend`` hops a configuration may take (a longer chain is a mistake, or an attack).
+MAX_EXTEND_DEPTH = 32
+#: Keys whose strings are paths or path patterns, and so may not hold a NUL byte.
+_PATH_KEYS = ("extend", "cache-dir", "exclude", "extend-exclude", "projects", "per-file-ignores")
 
 _CODE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
 
@@ -89,6 +102,8 @@ class Config:
     deprecations: Tuple[Mapping[str, Any], ...] = ()
     migrations: Dict[str, Mapping[str, Any]] = field(default_factory=dict)
     cache_dir: Optional[str] = None
+    check_time_limit: float = 60.0  # seconds one file may take before it is reported as not checked
+    check_memory_limit: int = 2048  # MiB of memory one file may take, above what a worker holds at start
 
     def fingerprint(self) -> str:
         """A stable digest of every setting that can change results (for the cache)."""
@@ -177,7 +192,14 @@ def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: 
             raise ConfigError(f"{where(key)}: expected {expected}, got {value!r}")
         if not isinstance(value, types):
             raise ConfigError(f"{where(key)}: expected {expected}, got {type(value).__name__} {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where(key)}: expected {expected}, got {value!r} (not a finite number)")
+        if key in _PATH_KEYS and _holds_nul(value):
+            raise ConfigError(f"{where(key)}: a path cannot contain a NUL character (\\u0000)")
     if "extend" in section:
+        if len(_seen) >= MAX_EXTEND_DEPTH:
+            raise ConfigError(f"{where('extend')}: more than {MAX_EXTEND_DEPTH} configuration files "
+                              f"extend one another")
         base = load_config((path.parent / section["extend"]), known_codes, _seen + (path,))
     else:
         base = Config()
@@ -235,7 +257,13 @@ def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: 
                 raise ConfigError(f"{where(key)}: expected a positive number, got {value!r}")
             config.settings[key] = value
     if "max-file-size" in section:
-        config.max_file_size = section["max-file-size"]
+        config.max_file_size = _bounded(section["max-file-size"], 1, MAX_FILE_SIZE_LIMIT, where("max-file-size"))
+    if "check-time-limit" in section:
+        config.check_time_limit = _bounded(section["check-time-limit"], 0, MAX_TIME_LIMIT, where("check-time-limit"),
+                                           above_low=True)
+    if "check-memory-limit" in section:
+        config.check_memory_limit = _bounded(section["check-memory-limit"], 1, MAX_MEMORY_LIMIT,
+                                             where("check-memory-limit"))
     if "check-generated" in section:
         config.check_generated = section["check-generated"]
     if "respect-gitignore" in section:
@@ -260,6 +288,25 @@ def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: 
                 raise ConfigError(f"{where('migrations')}.{name}: expected a table")
             config.migrations[name] = dict(value, __source__=str(path))
     return config
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a string, or a string inside a list or table (keys too), holds a NUL character."""
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _bounded(value: Any, low: float, high: float, where: str, above_low: bool = False) -> Any:
+    """``value`` if it lies in [low, high] (``above_low``: (low, high]), else a ConfigError naming the key."""
+    if value > high or value < low or (above_low and value == low):
+        low_text = f"more than {low}" if above_low else f"at least {low}"
+        raise ConfigError(f"{where}: expected {low_text} and at most {high:,}, got {value!r}")
+    return value
 
 
 def has_section(path: Path) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import pkgutil
 import sys
 from functools import lru_cache
@@ -97,6 +98,10 @@ def validate(config: Config) -> None:
             if expected and not (isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)):
                 raise ConfigError(f"{where}: [tool.svcmod.rules.{code}] {key}: expected "
                                   f"{' or '.join(t.__name__ for t in expected)}, got {value!r}")
+            if expected == (int, float) and not (math.isfinite(value) and value > 0):
+                # the value is written into code (timeout=inf is a NameError; 0 or -5 never waits)
+                raise ConfigError(f"{where}: [tool.svcmod.rules.{code}] {key}: expected a finite "
+                                  f"positive number, got {value!r}")
 
 
 def _expected_type(default: Any) -> Tuple[type, ...]:

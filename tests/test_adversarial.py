@@ -1,0 +1,59 @@
+"""Hostile and unlucky inputs (issue 22): never lose a file, never hang, never crash, never trust a planted file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_subprocess, write
+
+CALL = "import requests\nrequests.get(url)\n"
+
+
+# -- configuration values that would be written into code, or crash the run -------------------
+@pytest.mark.parametrize("setting, key", [
+    ("default-timeout = inf", "default-timeout"),
+    ("default-timeout = nan", "default-timeout"),
+    ("max-file-size = 9223372036854775807", "max-file-size"),
+    ("max-file-size = 0", "max-file-size"),
+    ("check-time-limit = 0", "check-time-limit"),
+    ("check-time-limit = inf", "check-time-limit"),
+    ("check-memory-limit = -1", "check-memory-limit"),
+    ('extend = "a\\u0000b"', "extend"),
+    ('cache-dir = "c\\u0000"', "cache-dir"),
+    ('extend-exclude = ["x\\u0000"]', "extend-exclude"),
+    ("[tool.svcmod.rules.SVC101]\ntimeout = -5", "timeout"),
+    ("[tool.svcmod.rules.SVC101]\ntimeout = 0", "timeout"),
+    ("[tool.svcmod.rules.SVC101]\ntimeout = nan", "timeout"),
+    ("[tool.svcmod.rules.SVC106]\ntimeout = inf", "timeout"),
+])
+def test_bad_config_value_is_an_error_naming_file_and_key(tmp_path, setting, key):
+    write(tmp_path, {"pyproject.toml": f"[tool.svcmod]\n{setting}\n", "app.py": CALL})
+    result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "--no-cache", "."], tmp_path)
+    assert result.exit_code == 2, result
+    assert result.stderr.startswith("svcmod: error: ") and "pyproject.toml" in result.stderr, result
+    assert key in result.stderr and "Traceback" not in result.stderr, result
+    assert (tmp_path / "app.py").read_text() == CALL  # nothing written
+
+
+def test_deep_extend_chain_is_an_error_not_a_recursion_error(svcmod, tmp_path):
+    depth = 2000
+    files = {f"c{i}.toml": f'extend = "c{i + 1}.toml"\n' for i in range(depth)}
+    files[f"c{depth}.toml"] = "default-timeout = 3\n"
+    files["svcmod.toml"] = 'extend = "c0.toml"\n'
+    files["app.py"] = CALL
+    write(tmp_path, files)
+    result = svcmod("lint", "--no-cache", ".", cwd=tmp_path)
+    assert result.exit_code == 2, result
+    assert "extend" in result.stderr and "Traceback" not in result.stderr, result
+    assert len(result.stderr.strip().splitlines()) == 1, result
+
+
+def test_moderate_extend_chain_still_works(svcmod, tmp_path):
+    files = {f"c{i}.toml": f'extend = "c{i + 1}.toml"\n' for i in range(5)}
+    files["c5.toml"] = "default-timeout = 3\n"
+    files["svcmod.toml"] = 'extend = "c0.toml"\n'
+    files["app.py"] = CALL
+    write(tmp_path, files)
+    result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert result.exit_code == 0, result
+    assert "timeout=3" in (tmp_path / "app.py").read_text()
