@@ -35,9 +35,30 @@ def test_readme_rule_table_is_current():
     from click.testing import CliRunner
 
     from svcmod.cli.main import main
+    from svcmod.outputs.rule_table import COMMAND, table_in
 
     table = CliRunner().invoke(main, ["rules", "--format", "markdown"]).stdout
-    readme = (REPO / "README.md").read_text()
-    begin = readme.index("-->\n", readme.index("<!-- rules:begin")) + 4
-    end = readme.index("<!-- rules:end -->")
-    assert readme[begin:end] == table, "README's rule table is stale: paste `svcmod rules --format markdown`"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert table_in(readme) == table, f"README's rule table is stale: run `{COMMAND}`"
+    assert COMMAND in readme  # the README says how it is made
+
+
+def test_rules_write_puts_the_table_between_the_markers_and_leaves_the_rest(tmp_path):
+    from click.testing import CliRunner
+
+    from svcmod.cli.main import main
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# pack\n\nintro\n<!-- rules:begin -->\n| old | table |\n<!-- rules:end -->\n\nmore\n")
+    result = CliRunner().invoke(main, ["rules", "--format", "markdown", "--write", str(readme)])
+    assert result.exit_code == 0, result.output
+    table = CliRunner().invoke(main, ["rules", "--format", "markdown"]).stdout
+    assert readme.read_text() == f"# pack\n\nintro\n<!-- rules:begin -->\n{table}<!-- rules:end -->\n\nmore\n"
+    again = CliRunner().invoke(main, ["rules", "--format", "markdown", "--write", str(readme)])
+    assert again.exit_code == 0 and "current" in again.stderr
+
+    elsewhere = tmp_path / "NOTES.md"
+    elsewhere.write_text("no markers here\n")
+    refused = CliRunner().invoke(main, ["rules", "--format", "markdown", "--write", str(elsewhere)])
+    assert refused.exit_code == 2 and elsewhere.read_text() == "no markers here\n"
+    assert refused.stderr.startswith(f"svcmod: error: {elsewhere}: no '<!-- rules:begin")
