@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail
+from svcmod.cli.options import codes_option, fail, require_paths
 from svcmod.project.config import ConfigError
 
 
@@ -25,6 +25,7 @@ def baseline_command(paths: Tuple[Path, ...], output_file: Path, select: Tuple[s
     from svcmod.outputs.baseline import Baseline
     from svcmod.run.engine import RunOptions, run
 
+    require_paths(paths)
     options = RunOptions(paths=paths or (Path("."),), select=codes_option(select), ignore=codes_option(ignore),
                          jobs=jobs, config_file=config_file, write=False)
     try:

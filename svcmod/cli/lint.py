@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail, output_stream, progress_bar
+from svcmod.cli.options import codes_option, fail, output_stream, progress_bar, require_paths
 from svcmod.outputs.formats import FORMATS
 from svcmod.project.config import ConfigError
 
@@ -60,6 +60,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         except ValueError as error:
             raise fail(f"--shard: {error}")
 
+    require_paths(paths)
     stdin = None
     if stdin_filename is not None and not paths:
         paths = (Path("-"),)

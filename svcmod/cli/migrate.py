@@ -7,7 +7,7 @@ from typing import Dict, Optional, Tuple
 
 import click
 
-from svcmod.cli.options import fail, progress_bar
+from svcmod.cli.options import fail, progress_bar, require_paths
 from svcmod.project.config import ConfigError
 
 
@@ -41,6 +41,7 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
         raise fail("missing migration NAME (see svcmod migrate --list)")
     if diff and check:
         raise fail("--diff and --check cannot be combined")
+    require_paths(paths)
     from svcmod.migrate import migration as migrations
     mode = "diff" if diff else "check" if check else "write"
     try:

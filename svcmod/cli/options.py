@@ -1,9 +1,11 @@
 """What the commands share: code lists, errors as exit 2, output files, the progress bar."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence, TextIO, Tuple
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence, TextIO, Tuple
 
 import click
 
@@ -16,6 +18,13 @@ def codes_option(value: Sequence[str]) -> Tuple[str, ...]:
 def fail(message: str) -> "click.exceptions.Exit":
     click.echo(f"svcmod: error: {message}", err=True)
     return click.exceptions.Exit(2)
+
+
+def require_paths(paths: Iterable[Path]) -> None:
+    """A mistyped path is an error, not an empty run that passes (as ruff's E902)."""
+    for path in paths:
+        if str(path) != "-" and not os.path.lexists(path):
+            raise fail(f"{path}: no such file or directory")
 
 
 @contextmanager

@@ -51,6 +51,7 @@ class _Task:
     filename: str
     config: int
     ignored: Tuple[str, ...]
+    named: bool = False  # named on the command line: always parsed (a syntax error is SVC901)
 
 
 # -- worker side ---------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             return result
     started = time.perf_counter()
     try:
-        result = checker.check(task.filename, source, task.ignored)
+        result = checker.check(task.filename, source, task.ignored, task.named)
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)
@@ -189,6 +190,8 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     cwd = os.getcwd()
     config_of_dir: Dict[str, Config] = {}  # one config lookup per directory, not per file
     codes_of: Dict[int, List[str]] = {}
+    # files the user named (not found by a walk) are always parsed; a --changed-since list is a walk's
+    named = {os.path.abspath(p) for p in real_paths if options.files is None and not os.path.isdir(p)}
     for path in files:
         directory = os.path.dirname(str(path))
         config = config_of_dir.get(directory)
@@ -202,7 +205,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             ignored = expand_ignored(per_file_ignored(path, config, specs), codes)
         else:
             ignored = ()
-        tasks.append(_Task(str(path), display_name(path, cwd), index, ignored))
+        tasks.append(_Task(str(path), display_name(path, cwd), index, ignored, os.path.abspath(path) in named))
     stdin_task = None
     if options.stdin is not None:
         name, data = options.stdin
@@ -210,7 +213,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         config = finder.for_path(stdin_path.absolute())
         index = index_of(config)
         ignored = expand_ignored(per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
-        stdin_task = (_Task("-", name, index, ignored), data)
+        stdin_task = (_Task("-", name, index, ignored, named=True), data)
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
 
@@ -227,6 +230,8 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         to_check = []
         for task in tasks:
             cached = buckets[task.config].lookup(os.path.abspath(task.path), task.filename)
+            if cached is not None and task.named and not (cached.parsed or cached.skipped or cached.findings):
+                cached = None  # stored by a walk, which does not parse files no rule wants
             if cached is None:
                 to_check.append(task)
             else:
@@ -242,7 +247,8 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         checked = _run_pool(to_check, jobs, init_args, progress)
     for task, (file_result, stamp) in zip(to_check, checked):
         result.files.append(file_result)
-        if cache is not None and stamp is not None:
+        if cache is not None and stamp is not None and not (task.named and _unparsable(file_result)):
+            # a named file's syntax error, which a walk would not have seen, stays out of the cache
             buckets[task.config].store(os.path.abspath(task.path), stamp, file_result)
     if cache is not None:
         cache.save()
@@ -268,6 +274,10 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             finding.project = name
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _unparsable(result: FileResult) -> bool:
+    return any(f.code == "SVC901" for f in result.findings)
 
 
 def _open_cache(options: RunOptions, finder: ConfigFinder, real_paths: Sequence[Path]):
