@@ -14,13 +14,44 @@ class GitError(Exception):
     """git is missing, this is not a repository, or the ref is unknown; the message says which."""
 
 
-def _git(args: Sequence[str], cwd: Path) -> str:
+#: What makes git run nothing a repository configured: no fsmonitor hook, no hooks, no pager, no
+#: external diff or text conversion, no prompts. A repository's ``.git/config`` (or one it includes)
+#: is not the user's: a checked-out tree, an unpacked archive or a shared folder can carry one.
+_SAFE_CONFIG = ("core.fsmonitor=false", "core.hooksPath=/dev/null", "core.pager=cat", "diff.external=",
+                "core.untrackedCache=false", "protocol.allow=never")
+_SAFE_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
+             "GIT_OPTIONAL_LOCKS": "0", "GIT_EXTERNAL_DIFF": "", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+
+
+def _run(args: Sequence[str], cwd: Path, extra: Sequence[str] = ()) -> "subprocess.CompletedProcess[bytes]":
+    command = ["git", "--no-pager"]
+    for setting in (*_SAFE_CONFIG, *extra):
+        command += ["-c", setting]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in ("GIT_CONFIG_GLOBAL",)}
+    env.update(_SAFE_ENV)
     try:
-        completed = subprocess.run(["git", *args], cwd=str(cwd), capture_output=True, timeout=120)
+        return subprocess.run([*command, *args], cwd=str(cwd), capture_output=True, timeout=120, env=env,
+                              stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise GitError("--changed-since needs git, and no git command was found") from None
     except subprocess.TimeoutExpired:
         raise GitError(f"git {' '.join(args)} did not finish in 120 s") from None
+
+
+def _filter_overrides(cwd: Path) -> List[str]:
+    """Settings that turn every configured content filter into a no-op: comparing the working tree
+    runs a file's ``clean`` filter, a command that the repository's own config may name."""
+    listed = _run(["config", "--name-only", "--get-regexp", r"^filter\."], cwd)
+    names = {line.rsplit(".", 1)[0] for line in listed.stdout.decode("utf-8", "replace").splitlines()
+             if line.count(".") >= 2}
+    overrides: List[str] = []
+    for name in sorted(names):
+        overrides += [f"{name}.clean=cat", f"{name}.smudge=cat", f"{name}.process=", f"{name}.required=false"]
+    return overrides
+
+
+def _git(args: Sequence[str], cwd: Path, extra: Sequence[str] = ()) -> str:
+    completed = _run(args, cwd, extra)
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {' '.join(args)}: {message[-1] if message else 'failed'}")
@@ -51,8 +82,10 @@ def changed_files(ref: str, cwd: Optional[Path] = None) -> Set[Path]:
         base = _git(["merge-base", ref, "HEAD"], cwd).strip()
     except GitError:
         base = ref  # unrelated histories, or no HEAD yet: compare with the ref itself
-    names = _git(["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", base, "--"], cwd).split("\0")
-    names += _git(["ls-files", "--others", "--exclude-standard", "-z", "--full-name"], cwd).split("\0")
+    safe = _filter_overrides(top)
+    names = _git(["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
+                  base, "--"], top, safe).split("\0")
+    names += _git(["ls-files", "--others", "--exclude-standard", "-z", "--full-name"], top, safe).split("\0")
     return {(top / name).resolve() for name in names if name}
 
 
@@ -60,9 +93,17 @@ def files_changed_since(ref: str, paths: Sequence[Path], config_file: Optional[P
                         force_exclude: bool = False) -> List[Path]:
     """The files ``svcmod lint PATHS`` would check that changed since ``ref``.
 
-    The usual discovery (excludes, .gitignore) picks the files, so a changed file in an excluded
-    folder stays excluded.
+    Each path is compared in the git repository it belongs to (not the working directory's: several
+    checked-out repositories may be named at once). The usual discovery (excludes, .gitignore) picks
+    the files, so a changed file in an excluded folder stays excluded.
     """
-    changed = changed_files(ref)
+    changed: Set[Path] = set()
+    asked: Set[Path] = set()
+    for path in paths or [Path(".")]:
+        where = Path(os.path.abspath(path))
+        where = where if where.is_dir() else where.parent
+        if where not in asked:
+            asked.add(where)
+            changed |= changed_files(ref, where)
     discovery = Discovery(ConfigFinder(config_file), force_exclude)
     return [p for p in discovery.files(list(paths)) if Path(os.path.abspath(p)).resolve() in changed]
