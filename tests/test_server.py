@@ -157,6 +157,23 @@ async def test_diagnostics_of_a_monorepo_file_are_those_of_lint(client: Language
 
 
 @pytest.mark.asyncio
+async def test_each_workspace_folder_gets_its_own_configuration(client: LanguageClient, monorepo: Path):
+    folders = [monorepo / "services" / "notifications", monorepo / "services" / "orders"]
+    await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("neovim"), root_uri=folders[0].as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders]))
+    source = "import requests\n\n\ndef ping(url):\n    return requests.get(url)\n"
+    messages = []
+    for folder in folders:
+        path = folder / "ping.py"
+        path.write_text(source, encoding="utf-8")
+        [diagnostic] = await open_file(client, path)
+        messages.append(diagnostic.data["fixMessage"])
+    # notifications sets default-timeout = 15; orders keeps the root's 10
+    assert messages == ["add timeout=15", "add timeout=10"]
+
+
+@pytest.mark.asyncio
 async def test_quick_fixes_one_by_one_give_what_lint_fix_unsafe_writes(client: LanguageClient, project: Path,
                                                                       tmp_path: Path):
     await start(client, project)

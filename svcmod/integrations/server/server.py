@@ -54,6 +54,8 @@ class SvcmodServer(LanguageServer):
         self._scheduled: Dict[str, asyncio.TimerHandle] = {}
         self._last_lint: Dict[str, float] = {}
         self._shown: Set[str] = set()  # errors already shown to the user (each once)
+        self._rules: Dict[int, Dict[str, Any]] = {}  # id(config) -> code -> rule class
+        self._links: Dict[Any, Optional[str]] = {}  # rule class -> its documentation link
 
     # -- configuration --------------------------------------------------------------------
     def checks(self) -> BufferChecks:
@@ -65,6 +67,7 @@ class SvcmodServer(LanguageServer):
                 config = self.root() / config
             self._checks_key = key
             self._checks = None
+            self._rules.clear()  # keyed by id() of configurations about to go
             self._checks = BufferChecks(config, self.settings.select, self.settings.ignore)
         return self._checks
 
@@ -72,6 +75,7 @@ class SvcmodServer(LanguageServer):
         """Read configurations again and check every open document with them."""
         log.info("%s: reading configuration again, checking %d open document(s)", why, len(self.linted))
         self._checks = None
+        self._rules.clear()
         self._shown.clear()
         for uri in list(self.workspace.text_documents):
             self.lint(uri)
@@ -219,10 +223,10 @@ class SvcmodServer(LanguageServer):
 
     def diagnostic(self, linted: Linted, finding: Finding) -> types.Diagnostic:
         rule = self.rule(linted, finding.code)
-        href = None
-        if rule is not None:
+        if rule not in self._links:
             from svcmod.outputs.sarif import help_uri
-            href = help_uri(rule)
+            self._links[rule] = help_uri(rule) if rule is not None else None
+        href = self._links[rule]
         return types.Diagnostic(
             range=self.client_range(linted.text, *self.span(linted, finding)),
             message=finding.message,
@@ -238,7 +242,10 @@ class SvcmodServer(LanguageServer):
         try:
             from svcmod.registry.rules import rules_for
             config = self.checks().config_for(linted.path)
-            return next((r for r in rules_for(config) if r.code == code), None)
+            rules = self._rules.get(id(config))
+            if rules is None:
+                rules = self._rules[id(config)] = {rule.code: rule for rule in rules_for(config)}
+            return rules.get(code)
         except (ConfigError, OSError):
             return None
 
