@@ -14,6 +14,7 @@ from svcmod.rule import (
     Rule,
     Valid,
     argument,
+    descendants,
     has_star_kwargs,
     is_none,
     positional_count,
@@ -29,6 +30,7 @@ QUEUES = ("queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.Simple
           "multiprocessing.queues.JoinableQueue")
 EVENTS = ("threading.Event", "threading.Condition", "threading.Barrier", "multiprocessing.Event",
           "multiprocessing.Condition", "multiprocessing.Barrier")
+CONDITIONS = ("threading.Condition", "multiprocessing.Condition")
 POOLS = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool")
 ASYNC_RESULTS = tuple(f"{pool}.{method}" for pool in POOLS for method in ("apply_async", "map_async", "starmap_async"))
 
@@ -128,10 +130,35 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
               "        elif timeout is None:\n            self.ready.wait()\n        else:\n"
               "            self.ready.wait(timeout)\n"),
         Valid("import concurrent.futures\nfor f in concurrent.futures.as_completed(futures):\n    f.result()\n"),
+        Valid("import threading\n\nclass Pool:\n    def __init__(self):\n"
+              "        self.worker = threading.Thread(target=self.run)\n\n"
+              "    def shutdown(self, wait=True):\n        if wait:\n            self.worker.join()\n"),
+        Valid("import queue\n\nclass Worker:\n    def __init__(self):\n        self.inbox = queue.Queue()\n\n"
+              "    def run(self):\n        while True:\n            item = self.inbox.get()\n"
+              "            if item is None:\n                break\n            handle(item)\n"),
+        Valid("import threading\n\nclass Counter:\n    def __init__(self):\n        self.count = 0\n"
+              "        self.cond = threading.Condition()\n\n    def wait_zero(self):\n        with self.cond:\n"
+              "            while self.count != 0:\n                self.cond.wait()\n"),
+        Invalid("import queue\njobs = queue.Queue()\nwhile True:\n    job = jobs.get()\n    handle(job)\n"),
     )
 
     def reset(self) -> None:
         self.reset_caller_choice()
+        #: calls that wait by design: a consumer loop's ``get()`` that ends on a sentinel, a
+        #: condition's ``wait()`` in the ``while predicate:`` loop that guards it
+        self._by_design: set = set()
+
+    def visit_While(self, node: cst.While) -> None:
+        predicate = not (isinstance(node.test, cst.Name) and node.test.value == "True")
+        statements = _statements(node.body)
+        for index, statement in enumerate(statements):
+            for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
+                if predicate and isinstance(small, cst.Expr) and _method_call(small.value, "wait"):
+                    self._by_design.add(id(small.value))
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name) and _method_call(small.value, "get") \
+                        and _ends_on(small.targets[0].target.value, statements[index + 1:]):
+                    self._by_design.add(id(small.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -149,12 +176,58 @@ class BlockingWaitWithoutTimeout(CallerChoseNoTimeout, Rule):
             return
         if has_star_kwargs(node) or positional_count(node) is None or self.caller_chose_no_timeout:
             return
+        if id(node) in self._by_design and (method == "get" or creator in CONDITIONS):
+            return
+        if self._caller_asked_to_wait():
+            return
         if creator in QUEUES and _does_not_block(node):
             return
         given = argument(node, "timeout", slot)
         if given is not None and not is_none(given.value):
             return
         self.report(node, message=f"{method}() on {kind} without a timeout can hang forever")
+
+    def _caller_asked_to_wait(self) -> bool:
+        """In ``def shutdown(self, wait=True)``: waiting for as long as it takes is what the caller
+        asks for (as ``Executor.shutdown(wait=True)`` does)."""
+        function = self.enclosing_function
+        if function is None:
+            return False
+        params = function.params
+        return any(param.name.value == "wait" for param in (*params.params, *params.kwonly_params))
+
+
+def _statements(body: cst.BaseSuite) -> list:
+    """A loop body's statements, looking into ``with`` blocks (``with self.cond: while …``)."""
+    found = []
+    for statement in getattr(body, "body", ()):
+        if isinstance(statement, cst.With):
+            found.extend(_statements(statement.body))
+        else:
+            found.append(statement)
+    return found
+
+
+def _method_call(expr: cst.BaseExpression, method: str) -> bool:
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == method
+
+
+def _ends_on(name: str, statements: list) -> bool:
+    """An ``if`` testing ``name`` that leaves the loop (``if item is None: break``): the sentinel
+    that ends a consumer loop."""
+    for statement in statements:
+        if isinstance(statement, cst.If) and any(isinstance(n, cst.Name) and n.value == name
+                                                 for n in descendants(statement.test)):
+            for inner in getattr(statement.body, "body", ()):
+                smalls = inner.body if isinstance(inner, cst.SimpleStatementLine) else ()
+                if isinstance(statement.body, cst.SimpleStatementSuite):
+                    smalls = statement.body.body
+                if any(isinstance(small, (cst.Break, cst.Return)) for small in smalls):
+                    return True
+            if isinstance(statement.body, cst.SimpleStatementSuite) and any(
+                    isinstance(small, (cst.Break, cst.Return)) for small in statement.body.body):
+                return True
+    return False
 
 
 def _does_not_block(call: cst.Call) -> bool:

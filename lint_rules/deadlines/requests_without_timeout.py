@@ -24,7 +24,8 @@ from svcmod.rule import (
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 SESSIONS = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")
 FUNCTIONS = frozenset(f"requests.{m}" for m in METHODS) | frozenset(f"requests.api.{m}" for m in METHODS)
-SESSION_METHODS = frozenset(f"{s}.{m}" for s in SESSIONS for m in METHODS)
+#: ``Session.send(prepared, **kwargs)`` sends a prepared request: it takes ``timeout=`` too
+SESSION_METHODS = frozenset(f"{s}.{m}" for s in SESSIONS for m in (*METHODS, "send"))
 #: ``Session.request(method, url, params, data, headers, cookies, files, auth, timeout, …)``
 SESSION_REQUEST_TIMEOUT_SLOT = 9
 
@@ -37,9 +38,11 @@ class RequestsWithoutTimeout(Rule):
     answers blocks the calling thread forever. In a service, one slow dependency then holds every
     worker thread and the outage spreads upstream. `timeout=None` says the same thing explicitly.
 
-    Calls on `requests.Session` objects are found too, whether the session is a local variable,
-    a `with requests.Session() as s` target, an annotated parameter or `self.session` set in any
-    method. A call that passes `**kwargs` is reported without a fix (the timeout may be inside,
+    Calls on `requests.Session` objects are found too (`send` included), whether the session is a
+    local variable, a `with requests.Session() as s` target, an annotated parameter, `self.session`
+    set in any method, the default of `session or requests.Session()`, an instance of a subclass that
+    defines no method of its own besides special ones like `__init__`, or, through the project index,
+    a session, subclass or function returning a session of another module of the project. A call that passes `**kwargs` is reported without a fix (the timeout may be inside,
     and adding one could pass it twice) unless the code around it visibly puts a `"timeout"` key
     in a dict (`kwargs.setdefault("timeout", 5)`, `{"timeout": 5}`, `dict(timeout=5)`): the
     outermost function or class holding the call is searched, or the module at module level.
@@ -60,7 +63,7 @@ class RequestsWithoutTimeout(Rule):
     fast_path = FastPath(
         imports=("requests",),
         parts=Parts(
-            calls=METHODS,
+            calls=(*METHODS, "send"),
             context=(b"timeout",),  # a timeout key set elsewhere in the class or module
         ),
         sketch=True,
@@ -99,6 +102,32 @@ class RequestsWithoutTimeout(Rule):
                 options={"timeout": 3}),
         Invalid("import requests\nrequests.get(\n    url,\n    headers=headers,\n)\n",
                 fixed="import requests\nrequests.get(\n    url,\n    headers=headers,\n    timeout=10,\n)\n"),
+        Invalid("import requests\n\ndef send(prepared, proxies):\n    with requests.Session() as session:\n"
+                "        return session.send(prepared, proxies=proxies)\n",
+                fixed="import requests\n\ndef send(prepared, proxies):\n    with requests.Session() as session:\n"
+                      "        return session.send(prepared, proxies=proxies, timeout=10)\n"),
+        Invalid("import requests\n\nclass ApiSession(requests.Session):\n    def __init__(self, base):\n"
+                "        super().__init__()\n        self.base = base\n\n"
+                "def call(method, url):\n    return ApiSession('https://api').request(method, url)\n",
+                fixed="import requests\n\nclass ApiSession(requests.Session):\n    def __init__(self, base):\n"
+                      "        super().__init__()\n        self.base = base\n\n"
+                      "def call(method, url):\n    return ApiSession('https://api').request(method, url, timeout=10)\n"),
+        Invalid("import requests\n\nclass Client:\n    def __init__(self, session=None):\n"
+                "        self.http = session if session is not None else requests.session()\n\n"
+                "    def fetch(self, url):\n        return self.http.get(url)\n",
+                fixed="import requests\n\nclass Client:\n    def __init__(self, session=None):\n"
+                      "        self.http = session if session is not None else requests.session()\n\n"
+                      "    def fetch(self, url):\n        return self.http.get(url, timeout=10)\n"),
+        Invalid("import requests\n\ndef fetch(url, session=None):\n    http = session or requests.Session()\n"
+                "    return http.get(url)\n",
+                fixed="import requests\n\ndef fetch(url, session=None):\n    http = session or requests.Session()\n"
+                      "    return http.get(url, timeout=10)\n"),
+        # a subclass with methods of its own may set the timeout in them (``request`` setting a default)
+        Valid("import requests\n\nclass TimeoutSession(requests.Session):\n    def request(self, *args, **kwargs):\n"
+              "        kwargs.setdefault('timeout', 5)\n        return super().request(*args, **kwargs)\n\n"
+              "TimeoutSession().get(url)\n"),
+        Valid("import requests\nimport httpx\n\ndef fetch(url, client=None):\n"
+              "    http = client if client is not None else httpx.Client()\n    return http.get(url)\n"),
         Valid("import requests\nrequests.get(url, timeout=5)\n"),
         Invalid("import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n"),
         Valid("import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n",

@@ -55,6 +55,13 @@ URLLIB3_RETRY = frozenset({
     "pip._vendor.urllib3.util.retry.Retry", "pip._vendor.urllib3.util.Retry",
     "botocore.vendored.requests.packages.urllib3.util.retry.Retry",
 })
+#: the unmaintained ``retrying`` library (SVC301 migrates it to tenacity): its decorator and class
+RETRYING_LIBRARY = frozenset({"retrying.retry", "retrying.Retrying"})
+RETRYING_STOPS = ("stop", "stop_max_attempt_number", "stop_max_delay", "stop_func")
+RETRYING_WAITS = ("wait", "wait_func", "wait_fixed", "wait_random_min", "wait_random_max", "wait_incrementing_start",
+                  "wait_incrementing_increment", "wait_exponential_multiplier", "wait_exponential_max")
+#: retrying's waits with a random part (``wait_func``/``wait``: a strategy of its own, not judged)
+RETRYING_JITTERED = ("wait", "wait_func", "wait_random_min", "wait_random_max", "wait_jitter_max")
 HTTP_ADAPTERS = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
 #: tenacity wait strategies with a random part, and those without one
 TENACITY_JITTERED_WAITS = frozenset(f"tenacity.{n}" for n in (
@@ -234,6 +241,30 @@ def retry_decorators(rule: "Rule", function: cst.FunctionDef) -> List[RetryUse]:
     return found
 
 
+def retrying_library_uses(rule: "Rule", function: cst.FunctionDef) -> List[Tuple[cst.BaseExpression, Optional[cst.Call]]]:
+    """The ``retrying`` decorators of ``function`` (``@retry``, ``@retrying.retry(...)``): the
+    decorator expression and its call (None when bare); those passing ``**kwargs`` are left out."""
+    found: List[Tuple[cst.BaseExpression, Optional[cst.Call]]] = []
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        callee = call.func if call is not None else expr
+        if not isinstance(callee, (cst.Name, cst.Attribute)) or rule.qualified_name(callee) not in RETRYING_LIBRARY:
+            continue
+        if call is not None and (has_star_kwargs(call) or any(a.star for a in call.args)):
+            continue
+        found.append((expr, call))
+    return found
+
+
+def retrying_library_keywords(call: Optional[cst.Call]) -> Set[str]:
+    """The keywords a ``retrying`` decorator or ``Retrying(...)`` is given (none when bare), minus
+    those given None."""
+    if call is None:
+        return set()
+    return {arg.keyword.value for arg in call.args if arg.keyword is not None and not is_none(arg.value)}
+
+
 def tenacity_attempts(use: RetryUse) -> Union[int, float, None]:
     """How many attempts a tenacity retry makes: a number, ``inf`` when unbounded, None if unknown."""
     stop = use.argument("stop", RETRYING_STOP_SLOT)
@@ -315,6 +346,9 @@ class RetryLoop:
     #: the number of attempts when the loop is ``for _ in range(<literal>)``
     attempts: Optional[int] = None
     rest: List[cst.BaseStatement] = field(default_factory=list)  # loop statements besides the try
+    #: in a function named for waiting (``wait_for_db``, ``poll_status``): probing until ready is its
+    #: purpose, so only rules with ``judges_polling`` see it (a long fixed wait there is still a retry wait)
+    polling: bool = False
 
     @property
     def unbounded(self) -> bool:
@@ -347,8 +381,11 @@ class RetryLoopChecks:
     def visit_For(self, node: cst.For) -> None:
         self._visit_loop(node)
 
+    #: True for a rule that judges loops in functions named for waiting too (``RetryLoop.polling``)
+    judges_polling = False
+
     def _visit_loop(self, node: cst.CSTNode) -> None:
-        found = retry_loop(self, node)  # type: ignore[arg-type]
+        found = retry_loop(self, node, self.judges_polling)  # type: ignore[arg-type]
         if found is not None:
             self.check_retry_loop(node, found)
 
@@ -356,15 +393,19 @@ class RetryLoopChecks:
         raise NotImplementedError
 
 
-def retry_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
-    """``loop`` as a hand-written retry loop, or None when it is not one (see the module docstring)."""
+def retry_loop(rule: "Rule", loop: cst.CSTNode, polling: bool = False) -> Optional[RetryLoop]:
+    """``loop`` as a hand-written retry loop, or None when it is not one (see the module docstring);
+    a loop in a function named for waiting only when ``polling`` is asked for."""
     cached = _ANALYSED.get(id(loop))
     if cached is not None and cached[0] is loop:
-        return cached[1]
-    found = _analyse_loop(rule, loop)
-    if len(_ANALYSED) >= _ANALYSED_KEEP:
-        _ANALYSED.clear()
-    _ANALYSED[id(loop)] = (loop, found)
+        found = cached[1]
+    else:
+        found = _analyse_loop(rule, loop)
+        if len(_ANALYSED) >= _ANALYSED_KEEP:
+            _ANALYSED.clear()
+        _ANALYSED[id(loop)] = (loop, found)
+    if found is not None and found.polling and not polling:
+        return None  # wait_until_ready(), poll_status(): probing until ready is the purpose
     return found
 
 
@@ -372,8 +413,8 @@ def _analyse_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
     endless = False
     attempts = None
     function = rule.enclosing_function
-    if function is not None and _POLLING_FUNCTION.search(function.name.value):
-        return None  # wait_until_ready(), poll_status(): probing until ready is the purpose
+    polling = function is not None and bool(_POLLING_FUNCTION.search(function.name.value))
+    counter = False
     if isinstance(loop, cst.While):
         endless = _always_true(loop.test)
     elif isinstance(loop, cst.For):
@@ -393,6 +434,10 @@ def _analyse_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
         else:
             return None
         used = names_read(loop.target)
+        # ``for attempt in range(n)``: the variable counts attempts (passed on to log or to
+        # choose a delay), it does not pick a candidate to try
+        counter = attempts is not None or (isinstance(callee, cst.Name) and callee.value == "range")
+        counter = counter and isinstance(loop.target, cst.Name) and bool(_ATTEMPT_COUNTER.search(loop.target.value))
     else:
         return None
     statements = list(body_of(loop))
@@ -408,15 +453,33 @@ def _analyse_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryLoop]:
         reads = names_read(attempt.body)
         if not any(isinstance(n, cst.Call) for n in walk_local(attempt.body)):
             continue
-        if isinstance(loop, cst.For) and used & reads - {"_"}:
+        if isinstance(loop, cst.For) and used & reads - {"_"} and not counter:
             continue  # the loop variable picks what to try: a search over candidates
+        if _local_only(rule, attempt.body):
+            continue  # os.rename() racing another process: retried at once by design, no peer to wait for
         if any(_rebinds(h.body) & reads for h in again):
             continue
         rest = statements[:index] + statements[index + 1:]
         if any(_rebinds(s) & reads for s in rest):
             continue
-        return RetryLoop(loop, attempt, again, endless, attempts, rest)
+        return RetryLoop(loop, attempt, again, endless, attempts, rest, polling)
     return None
+
+
+#: Loop variable names that count attempts (``attempt``, ``retry``, ``tries``, ``n_try``)
+_ATTEMPT_COUNTER = re.compile(r"attempt|retr|tries|(^|_)try(_|$)", re.IGNORECASE)
+#: Modules whose calls act on the local machine only: a loop retrying them is no remote retry
+_LOCAL_MODULES = ("os.", "shutil.")
+
+
+def _local_only(rule: "Rule", body: cst.CSTNode) -> bool:
+    """Every call in ``body`` is a local file-system call (``os.rename``, ``shutil.move``)."""
+    calls = [node for node in walk_local(body) if isinstance(node, cst.Call)]
+    for call in calls:
+        name = rule.qualified_name(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if name is None or not name.startswith(_LOCAL_MODULES):
+            return False
+    return bool(calls)
 
 
 def _always_true(test: cst.BaseExpression) -> bool:

@@ -6,12 +6,15 @@ import libcst as cst
 
 from svcmod.lint_rules.retries.patterns import (
     RETRYING_WAIT_SLOT,
+    RETRYING_WAITS,
     RetryLoop,
     RetryLoopChecks,
     RetryUse,
     may_hold_retry_loop,
     retry_decorators,
     retry_use_of_call,
+    retrying_library_keywords,
+    retrying_library_uses,
     waits,
 )
 from svcmod.rule import UNSAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Setting, Valid, with_keyword
@@ -47,14 +50,26 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     message = "retry without a wait between attempts"
     fix_safety = UNSAFE
     fast_path = FastPath(
-        test=lambda source, imported: "tenacity" in imported or may_hold_retry_loop(source),
+        test=lambda source, imported: "tenacity" in imported or "retrying" in imported or may_hold_retry_loop(source),
         # a part may hold a finding through tenacity names or a loop
-        parts=Parts(imports=("tenacity",), test=lambda text, mentioned: mentioned or may_hold_retry_loop(text)),
+        parts=Parts(imports=("tenacity", "retrying"), test=lambda text, mentioned: mentioned or may_hold_retry_loop(text)),
         sketch=True,
     )
     in_migrations = (FixStep("v2", "retries"),)
     options = {"multiplier": 1, "backoff-max": Setting("backoff-max")}
     examples = (
+        Invalid("import retrying\n\n@retrying.retry(stop_max_attempt_number=4, retry_on_exception=is_transient)\n"
+                "def fetch():\n    return call()\n"),
+        Valid("from retrying import retry\n\n@retry(stop_max_attempt_number=4, wait_random_min=100, wait_random_max=900)\n"
+              "def fetch():\n    return call()\n"),
+        Invalid("from requests.exceptions import ConnectionError, Timeout\n\n"
+                "def fetch(url, max_retries=3):\n    for attempt in range(max_retries):\n        try:\n"
+                "            return _get(url, attempt)\n        except (ConnectionError, Timeout):\n"
+                "            log.warning('attempt %d failed', attempt)\n"),
+        Valid("import os\n\ndef move(a, b):\n    for i in range(2):\n        try:\n            os.rename(a, b)\n"
+              "            break\n        except Exception:\n            pass\n"),
+        Valid("import socket\n\ndef bind_free(sock):\n    for port in range(8000, 8100):\n        try:\n"
+              "            return sock.bind(('', port))\n        except OSError:\n            pass\n"),
         Invalid("from tenacity import retry, stop_after_attempt\n\n@retry(stop=stop_after_attempt(3))\n"
                 "def fetch():\n    return call()\n",
                 fixed="from tenacity import retry, stop_after_attempt, wait_random_exponential\n\n"
@@ -114,6 +129,10 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
         for use in retry_decorators(self, node):
             if use.call is None:
                 self._tenacity(use)
+        for expr, call in retrying_library_uses(self, node):
+            if not retrying_library_keywords(call) & set(RETRYING_WAITS):
+                self.report(expr, message="retrying retry without a wait retries at once "
+                                          "(SVC301 migrates it to tenacity)")
 
     def visit_Call(self, node: cst.Call) -> None:
         use = retry_use_of_call(self, node)

@@ -6,7 +6,9 @@ from typing import FrozenSet, List, Optional, Set
 import libcst as cst
 
 from svcmod.lint_rules.retries.patterns import (
+    RETRYING_JITTERED,
     RETRYING_WAIT_SLOT,
+    RETRYING_WAITS,
     TENACITY_JITTERED_WAITS,
     TENACITY_PLAIN_WAITS,
     TENACITY_WAIT_COMBINATORS,
@@ -18,6 +20,8 @@ from svcmod.lint_rules.retries.patterns import (
     is_constant,
     may_hold_retry_loop,
     retry_use_of_call,
+    retrying_library_keywords,
+    retrying_library_uses,
     sleeps,
     walk_local,
 )
@@ -38,7 +42,7 @@ from svcmod.rule import (
 
 
 def _may_retry_in_lockstep(source: bytes, imported: FrozenSet[str]) -> bool:
-    return "tenacity" in imported or "backoff" in imported or (b"sleep" in source and may_hold_retry_loop(source))
+    return "tenacity" in imported or "backoff" in imported or "retrying" in imported or (b"sleep" in source and may_hold_retry_loop(source))
 
 
 class RetryWithoutJitter(RetryLoopChecks, Rule):
@@ -72,13 +76,20 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
     fast_path = FastPath(
         test=_may_retry_in_lockstep,
         # a part may hold a finding through tenacity/backoff names or a loop
-        parts=Parts(imports=("tenacity", "backoff"),
+        parts=Parts(imports=("tenacity", "backoff", "retrying"),
                     test=lambda text, mentioned: mentioned or (b"sleep" in text and may_hold_retry_loop(text))),
         sketch=True,
     )
     in_migrations = (FixStep("v2", "retries"),)
     options = {"jitter": Setting("jitter")}
     examples = (
+        Invalid("import retrying\n\n@retrying.retry(stop_max_attempt_number=5, wait_exponential_multiplier=500)\n"
+                "def fetch():\n    return call()\n"),
+        Valid("import retrying\n\n@retrying.retry(stop_max_attempt_number=5, wait_exponential_multiplier=500, "
+              "wait_jitter_max=1000)\ndef fetch():\n    return call()\n"),
+        Invalid("import time\nimport requests\n\ndef wait_for_service(url):\n    while True:\n        try:\n"
+                "            return requests.get(url, timeout=5)\n        except requests.ConnectionError:\n"
+                "            time.sleep(30)\n"),
         Invalid("from tenacity import retry, stop_after_attempt, wait_fixed\n\n"
                 "@retry(stop=stop_after_attempt(3), wait=wait_fixed(2))\ndef fetch():\n    return call()\n",
                 fixed="from tenacity import retry, stop_after_attempt, wait_fixed, wait_random\n\n"
@@ -168,6 +179,8 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
         return [None]
 
     # -- hand-written loops ----------------------------------------------------------------
+    judges_polling = True
+
     def check_retry_loop(self, node: cst.CSTNode, found: RetryLoop) -> None:
         if has_randomness(found):
             return
@@ -175,7 +188,31 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
         computed = assigned_in(found)
         # every wait of the loop must be fixed: one computed wait may hold the jitter
         if calls and all(c.args and _fixed_delay(c.args[0].value, computed) for c in calls):
+            if found.polling and not all(_seconds(c.args[0].value) >= LONG_WAIT for c in calls):
+                return  # wait_for_server(): a short poll interval, not a retry wait
             self.report(calls[0], message="retry loop sleeps a fixed time: clients retry in lockstep")
+
+    # -- the retrying library (its fix is SVC301's migration to tenacity) -----------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for expr, call in retrying_library_uses(self, node):
+            given = retrying_library_keywords(call)
+            if given & set(RETRYING_WAITS) and not given & set(RETRYING_JITTERED):
+                self.report(expr, message="retrying wait without a random part: clients retry in lockstep "
+                                          "(SVC301 migrates it to tenacity)")
+
+
+#: In a function named for waiting, a fixed sleep this long (seconds) is a retry wait, not a poll
+#: interval: ``time.sleep(30)`` after a connection error is backing off, ``time.sleep(1)`` is probing.
+LONG_WAIT = 5
+
+
+def _seconds(expr: cst.BaseExpression) -> float:
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        try:
+            return float(expr.evaluated_value)
+        except ValueError:  # pragma: no cover
+            return 0.0
+    return 0.0
 
 
 def _fixed_delay(expr: cst.BaseExpression, computed: Set[str]) -> bool:

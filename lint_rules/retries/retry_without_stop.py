@@ -5,10 +5,13 @@ import libcst as cst
 
 from svcmod.lint_rules.retries.patterns import (
     RETRYING_STOP_SLOT,
+    RETRYING_STOPS,
     RetryUse,
     is_urllib3_retry,
     retry_decorators,
     retry_use_of_call,
+    retrying_library_keywords,
+    retrying_library_uses,
 )
 from svcmod.rule import (
     UNSAFE,
@@ -59,13 +62,17 @@ class RetryWithoutStop(Rule):
     message = "retry without a stop condition retries forever"
     fix_safety = UNSAFE
     fast_path = FastPath(
-        imports=("tenacity", "backoff", "urllib3", "requests"),
+        imports=("tenacity", "backoff", "urllib3", "requests", "retrying"),
         parts=Parts(),
         sketch=True,
     )
     in_migrations = (FixStep("v2", "retries"),)
     options = {"max-attempts": Setting("max-attempts")}
     examples = (
+        Invalid("import retrying\n\n@retrying.retry(wait_fixed=2000)\ndef fetch():\n    return call()\n"),
+        Invalid("from retrying import retry\n\n@retry\ndef fetch():\n    return call()\n"),
+        Valid("import retrying\n\n@retrying.retry(stop_max_attempt_number=4, wait_random_min=100, wait_random_max=900)\n"
+              "def fetch():\n    return call()\n"),
         Invalid("from tenacity import retry\n\n@retry\ndef fetch():\n    return call()\n",
                 fixed="from tenacity import retry, stop_after_attempt\n\n"
                       "@retry(stop=stop_after_attempt(5))\ndef fetch():\n    return call()\n"),
@@ -103,6 +110,10 @@ class RetryWithoutStop(Rule):
         for use in retry_decorators(self, node):
             if use.call is None:
                 self._tenacity(use)
+        for expr, call in retrying_library_uses(self, node):
+            if not retrying_library_keywords(call) & set(RETRYING_STOPS):
+                self.report(expr, message="retrying retry without a stop retries forever "
+                                          "(SVC301 migrates it to tenacity)")
 
     def visit_Call(self, node: cst.Call) -> None:
         use = retry_use_of_call(self, node)

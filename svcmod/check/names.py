@@ -8,11 +8,14 @@ name bound to two different things in one scope is unknown: precision over recal
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from svcmod.rule import AddImport, dotted
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.check.project_index import Project
 
 UNKNOWN = object()
 #: ``x = None``: a placeholder (``self.proc = None`` in ``__init__``, the real value set later). It
@@ -33,18 +36,35 @@ class Alias:
 
 
 class Value:
-    """The name refers to the result of calling ``creator`` (a qualified name)."""
+    """The name refers to the result of calling ``creator`` (a qualified name). ``overrides``: the
+    methods a subclass of ``creator`` defines itself (``s.request`` is then not ``creator``'s)."""
 
-    __slots__ = ("creator",)
+    __slots__ = ("creator", "overrides")
 
-    def __init__(self, creator: str) -> None:
+    def __init__(self, creator: str, overrides: FrozenSet[str] = frozenset()) -> None:
         self.creator = creator
+        self.overrides = overrides
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Value) and other.creator == self.creator
+        return isinstance(other, Value) and other.creator == self.creator and other.overrides == self.overrides
 
 
-Binding = Union[Alias, Value, object]
+class Factory:
+    """The name refers to a callable whose call makes a value as calling ``creator`` does: a class
+    of the module that subclasses an imported one (``class Api(requests.Session)``), or, through the
+    project index, a function of another module that returns such a value."""
+
+    __slots__ = ("creator", "overrides")
+
+    def __init__(self, creator: str, overrides: FrozenSet[str] = frozenset()) -> None:
+        self.creator = creator
+        self.overrides = overrides
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Factory) and other.creator == self.creator and other.overrides == self.overrides
+
+
+Binding = Union[Alias, Value, Factory, object]
 
 
 class Scope:
@@ -77,9 +97,11 @@ class ClassScope(Scope):
 class Names:
     """Bindings of one module, and resolution of expressions against them."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, project: Optional["Project"] = None) -> None:
         self.module_scope = Scope(None)
         self.scopes: Dict[cst.CSTNode, Scope] = {}
+        #: what the project index and declared clients say a qualified name is (None: nothing)
+        self._project = project
         self._collect(module.body, self.module_scope, None)
 
     # -- collection ------------------------------------------------------------------------
@@ -91,7 +113,7 @@ class Names:
             elif isinstance(stmt, cst.FunctionDef):
                 self._function(stmt, scope, klass)
             elif isinstance(stmt, cst.ClassDef):
-                scope.bind(stmt.name.value, UNKNOWN)
+                scope.bind(stmt.name.value, self._class_binding(stmt, scope))
                 class_scope = ClassScope(scope)
                 self.scopes[stmt] = class_scope
                 self._collect(_body(stmt.body), class_scope, class_scope)
@@ -176,7 +198,8 @@ class Names:
                     continue
                 local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
                 qualified = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
-                scope.bind(local, Alias(qualified))
+                known = self._project.binding(qualified) if self._project is not None else None
+                scope.bind(local, known if known is not None else Alias(qualified))
         elif isinstance(small, cst.Assign):
             for target in small.targets:
                 self._assign(target.target, small.value, scope, klass)
@@ -218,19 +241,111 @@ class Names:
             return PLACEHOLDER
         if isinstance(value, cst.Await):
             value = value.expression
-        if isinstance(value, cst.Call):
-            creator = self.qualified_name_in(value.func, scope)
-            if creator is not None:
-                return Value(creator)
-            return UNKNOWN
         if isinstance(value, (cst.Name, cst.Attribute)):
             alias = self.qualified_name_in(value, scope)
             if alias is not None:
                 return Alias(alias)
-            creator = self.created_by_in(value, scope)
-            if creator is not None:
-                return Value(creator)
-        return UNKNOWN
+            if isinstance(value, cst.Name):
+                found = self._find(value.value, scope)
+                if isinstance(found, Factory):
+                    return found
+        made = self._value_of(value, scope)
+        return made if made is not None else UNKNOWN
+
+    def _class_binding(self, klass: cst.ClassDef, scope: Scope) -> Binding:
+        """A class with one base that is an imported class (or such a subclass) and that defines
+        only special methods (``__init__``): calling it makes a value as calling the base does. One
+        that defines any other method may change what every method does (``request`` setting a
+        default timeout that ``get`` goes through): unknown."""
+        bases = [arg for arg in klass.bases if arg.keyword is None]
+        if len(bases) != 1 or bases[0].star:
+            return UNKNOWN
+        own = frozenset(stmt.name.value for stmt in _body(klass.body) if isinstance(stmt, cst.FunctionDef))
+        if any(not (name.startswith("__") and name.endswith("__")) for name in own):
+            return UNKNOWN
+        base = bases[0].value
+        if isinstance(base, cst.Name):
+            found = self._find(base.value, scope)
+            if isinstance(found, Factory):
+                return Factory(found.creator, found.overrides | own)
+        qualified = self.qualified_name_in(base, scope)
+        if qualified is None:
+            return UNKNOWN
+        return Factory(qualified, own)
+
+    def _value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Value]:
+        """What made the value ``expr`` refers to: a call, a name bound to a call's result,
+        ``self.x`` set in a method, or either side of ``x if c else Session()`` / ``x or Session()``
+        when the other side is None or a name of unknown value (an injected session: the default
+        says what it is)."""
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Name):
+                found = self._find(func.value, scope)
+                if isinstance(found, Factory):
+                    return Value(found.creator, found.overrides)
+            creator = self.qualified_name_in(func, scope)
+            if creator is None:
+                return self._project_value(func, scope, Factory)
+            return Value(creator)
+        if isinstance(expr, cst.Name):
+            binding = self._find(expr.value, scope)
+            return binding if isinstance(binding, Value) else None
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name):
+                method = self._method_scope(scope)
+                if method is not None and expr.value.value == method.self_name and method.klass is not None:
+                    binding = method.klass.attributes.bindings.get(expr.attr.value)
+                    if binding is None:
+                        binding = method.klass.bindings.get(expr.attr.value)
+                    return binding if isinstance(binding, Value) else None
+            return self._project_value(expr, scope, Value)
+        if isinstance(expr, cst.IfExp):
+            return self._either(expr.body, expr.orelse, scope)
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            return self._either(expr.left, expr.right, scope)
+        return None
+
+    def _either(self, first: cst.BaseExpression, second: cst.BaseExpression, scope: Scope) -> Optional[Value]:
+        made = None
+        for side in (first, second):
+            if isinstance(side, cst.Name) and side.value == "None":
+                continue
+            value = self._value_of(side, scope)
+            if value is None:
+                if not self._unknown_name(side, scope):
+                    return None
+            elif made is None:
+                made = value
+            elif made != value:
+                return None
+        return made
+
+    def _unknown_name(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """A name (or ``self.name``) nothing in view says the value of: a parameter, mostly."""
+        if isinstance(expr, cst.Name):
+            return self._find(expr.value, scope) in (None, UNKNOWN, PLACEHOLDER)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            method = self._method_scope(scope)
+            if method is not None and expr.value.value == method.self_name and method.klass is not None:
+                binding = method.klass.attributes.bindings.get(expr.attr.value)
+                return binding in (None, UNKNOWN, PLACEHOLDER)
+        return False
+
+    def _project_value(self, expr: cst.BaseExpression, scope: Scope, kind: type) -> Optional[Value]:
+        """``pkg.mod.session`` (``kind`` Value) or ``pkg.mod.make_session`` (Factory) read through
+        a module imported whole, as the project index records it."""
+        if self._project is None or not isinstance(expr, cst.Attribute):
+            return None
+        base = self.qualified_name_in(expr.value, scope)
+        if base is None:
+            return None
+        known = self._project.binding(f"{base}.{expr.attr.value}")
+        if isinstance(known, kind):
+            return Value(known.creator, known.overrides)  # type: ignore[attr-defined]
+        return None
 
     def _annotated(self, annotation: cst.BaseExpression, scope: Scope) -> Optional[str]:
         """The class an annotation names: ``X`` for ``X``, ``"X"``, ``Optional[X]``, ``X | None``,
@@ -311,31 +426,27 @@ class Names:
             return binding.qualified if isinstance(binding, Alias) else None
         if isinstance(expr, cst.Attribute):
             base = expr.value
+            attr = expr.attr.value
             qualified = self.qualified_name_in(base, scope)
             if qualified is not None:
-                return f"{qualified}.{expr.attr.value}"
-            creator = self.created_by_in(base, scope)
-            if creator is not None:
-                return f"{creator}.{expr.attr.value}"
+                qualified = f"{qualified}.{attr}"
+            else:
+                made = self._value_of(base, scope)
+                if made is None or attr in made.overrides:
+                    return None
+                qualified = f"{made.creator}.{attr}"
+            if self._project is not None:
+                known = self._project.binding(qualified)
+                if isinstance(known, Alias):
+                    return known.qualified
+                if known is not None:
+                    return None  # a value or a factory: see _value_of
+            return qualified
         return None
 
     def created_by_in(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
-        if isinstance(expr, cst.Await):
-            expr = expr.expression
-        if isinstance(expr, cst.Call):
-            return self.qualified_name_in(expr.func, scope)
-        if isinstance(expr, cst.Name):
-            binding = self._find(expr.value, scope)
-            return binding.creator if isinstance(binding, Value) else None
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            method = self._method_scope(scope)
-            if method is not None and expr.value.value == method.self_name and method.klass is not None:
-                binding = method.klass.attributes.bindings.get(expr.attr.value)
-                if binding is None:
-                    binding = method.klass.bindings.get(expr.attr.value)
-                if isinstance(binding, Value):
-                    return binding.creator
-        return None
+        made = self._value_of(expr, scope)
+        return made.creator if made is not None else None
 
     @staticmethod
     def _method_scope(scope: Optional[Scope]) -> Optional[Scope]:

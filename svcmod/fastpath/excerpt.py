@@ -22,7 +22,8 @@ rule sees whole files), as its ``svcmod.rule.Parts`` says:
 - and, with ``calls``, a call of one of those names (``run(``, ``.run(``);
 - where a name *derived* from any of those counts too: assigned, at module or class level or to
   ``self.<name>`` in a method, from an expression that mentions them (``session =
-  requests.Session()`` makes ``session`` one), repeated until nothing new is derived.
+  requests.Session()`` makes ``session`` one), or a class whose bases mention them (``class
+  Api(requests.Session)``), repeated until nothing new is derived.
 
 The ``Parts.test`` may add a condition on the text (the shape of a retry loop), or replace
 these; a part mentioning one of its ``context`` tokens is kept whatever it holds.
@@ -156,6 +157,12 @@ class _Reader:
                 self.function(statement, klass)
             elif isinstance(statement, ast.ClassDef):
                 self.classes += 1
+                # ``class Api(requests.Session)``: the resolver makes instances of the class values
+                # of its base, so its name derives from what its bases mention
+                bases = [*statement.bases, *(keyword.value for keyword in statement.keywords)]
+                if bases:
+                    self.bindings.append((frozenset({statement.name}), statement.lineno,
+                                          max(base.end_lineno or base.lineno for base in bases)))
                 self.body(statement.body, self.classes, gaps=True)
             elif isinstance(statement, _BLOCKS):
                 for block in _blocks_of(statement):
