@@ -177,7 +177,8 @@ class FastPath:
       Python's own parse, with LibCST parsing only what is to be fixed.
 
     Every condition may only drop a file or part the rule could not report anything in: the fast
-    path never changes a result (``--no-fast-path`` and the differential tests check it).
+    path never changes a result (``bench/excerpt_check.py`` checks it on real code; see
+    docs/ARCHITECTURE.md for its guards).
     """
 
     imports: Tuple[str, ...] = ()
