@@ -431,30 +431,70 @@ def is_none(expr: Optional[cst.BaseExpression]) -> bool:
 
 
 def with_keyword(call: cst.Call, name: str, value: Union[str, cst.BaseExpression]) -> cst.Call:
-    """``call`` with ``name=value`` set: replaced if present, else appended (keeps formatting)."""
+    """``call`` with ``name=value`` set: replaced if present, else appended in the call's own layout.
+
+    One argument per line: the new one gets a line of its own, indented as the others, and the
+    call keeps its trailing comma (or its lack of one); the closing bracket stays where it was.
+    Arguments on one line (hugging the brackets or on a line of their own): appended to that line.
+    """
     if isinstance(value, str):
         value = cst.parse_expression(value)
     existing = keyword(call, name)
     if existing is not None:
         return call.with_deep_changes(existing, value=value)
-    args = list(call.args)
     new_arg = cst.Arg(keyword=cst.Name(name), value=value,
                       equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                             whitespace_after=cst.SimpleWhitespace("")))
-    if args:
-        last = args[-1]
-        comma = last.comma
-        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
-            # one argument per line with a trailing comma: the new argument goes on a line of its
-            # own, indented as the last one, and takes over the comma that leads to ")"
-            lead = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) \
-                else call.whitespace_before_args
-            new_arg = new_arg.with_changes(comma=comma)
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=lead))
-        else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    args.append(new_arg)
-    return call.with_changes(args=args)
+    return call.with_changes(args=appended(list(call.args), new_arg, call.whitespace_before_args))
+
+
+def appended(args: list, new_arg: cst.Arg, opening: cst.BaseParenthesizableWhitespace) -> list:
+    """``args`` of a call with ``new_arg`` after the last one, in their layout (``opening``: the
+    whitespace after the opening bracket)."""
+    if not args:
+        return [new_arg]
+    last = args[-1]
+    separator = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) \
+        else None
+    one_per_line = isinstance(separator, cst.ParenthesizedWhitespace) or (
+        separator is None and isinstance(opening, cst.ParenthesizedWhitespace) and isinstance(last.comma, cst.Comma))
+    arg_line = separator if isinstance(separator, cst.ParenthesizedWhitespace) else opening
+    if isinstance(last.comma, cst.Comma) and isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
+        closing = last.comma.whitespace_after  # a trailing comma, then ")" on a line of its own
+        if one_per_line and isinstance(arg_line, cst.ParenthesizedWhitespace):
+            last = last.with_changes(comma=last.comma.with_changes(whitespace_after=_next_line(closing, arg_line)))
+            new_arg = new_arg.with_changes(comma=cst.Comma(whitespace_after=_fresh_line(closing)))
+        else:  # ``f(\n    a, b,\n)``: the trailing comma stays last
+            last = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            new_arg = new_arg.with_changes(comma=cst.Comma(whitespace_after=closing))
+        return args[:-1] + [last, new_arg]
+    if isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+        closing = last.whitespace_after_arg  # no trailing comma, ")" on a line of its own
+        if one_per_line and isinstance(arg_line, cst.ParenthesizedWhitespace):
+            comma = cst.Comma(whitespace_after=_next_line(closing, arg_line))
+            new_arg = new_arg.with_changes(whitespace_after_arg=_fresh_line(closing))
+        else:  # the arguments on one line of their own: the new one joins them there
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            new_arg = new_arg.with_changes(whitespace_after_arg=closing)
+        last = last.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+        return args[:-1] + [last, new_arg]
+    # on the line of the closing bracket: on a line of its own before it when the others are one
+    # per line, else appended to that line (a trailing comma stays last)
+    after = _fresh_line(separator).with_changes(empty_lines=[]) if isinstance(separator, cst.ParenthesizedWhitespace) \
+        else cst.SimpleWhitespace(" ")
+    new_arg = new_arg.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+    last = last.with_changes(comma=cst.Comma(whitespace_after=after), whitespace_after_arg=cst.SimpleWhitespace(""))
+    return args[:-1] + [last, new_arg]
+
+
+def _next_line(end_of_line: cst.ParenthesizedWhitespace, like: cst.ParenthesizedWhitespace) -> cst.ParenthesizedWhitespace:
+    """The end of a line (with its comment), then the next line indented as ``like``."""
+    return end_of_line.with_changes(empty_lines=[], indent=like.indent, last_line=like.last_line)
+
+
+def _fresh_line(line: cst.ParenthesizedWhitespace) -> cst.ParenthesizedWhitespace:
+    """``line`` without the comment at the end of the line it ends (that stays where it was)."""
+    return line.with_changes(first_line=cst.TrailingWhitespace())
 
 
 def without_keyword(call: cst.Call, name: str) -> cst.Call:

@@ -210,7 +210,7 @@ def test_markdown_report_is_a_pull_request_body_per_project(migrated):
     orders = sections[PROJECTS.index("services/orders")]
     assert "### Edits that change behaviour" in orders
     assert "`orders/payments_client.py:36` SVC101" in orders
-    assert "- [ ] `orders/events.py:22` SVC306" in orders
+    assert "- [ ] `orders/events.py:32` SVC306" in orders
     assert "### Apply\n\nFrom the project's directory:\n\n```sh\ngit apply services-orders.patch\n```" in orders
 
 

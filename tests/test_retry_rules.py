@@ -72,10 +72,11 @@ def test_project_settings_and_per_rule_overrides_reach_the_fixes(tmp_path):
     result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "service.py"], tmp_path)
     assert result.exit_code == 0, result
     fixed = (tmp_path / "service.py").read_text()
-    assert "@tenacity.retry(wait=tenacity.wait_exponential(max=8) + tenacity.wait_random(0, 0.5), " \
-           "stop=tenacity.stop_after_attempt(7))" in fixed
-    assert "@tenacity.retry(stop=tenacity.stop_after_attempt(7), " \
-           "wait=tenacity.wait_random_exponential(multiplier=1, max=10))" in fixed
+    # each wrapped to the default line length of 88, as ruff format would
+    assert "@tenacity.retry(\n    wait=tenacity.wait_exponential(max=8) + tenacity.wait_random(0, 0.5),\n" \
+           "    stop=tenacity.stop_after_attempt(7),\n)" in fixed
+    assert "@tenacity.retry(\n    stop=tenacity.stop_after_attempt(7),\n" \
+           "    wait=tenacity.wait_random_exponential(multiplier=1, max=10),\n)" in fixed
     assert "@backoff.on_exception(backoff.expo, OSError, max_tries=7)" in fixed
 
 
@@ -255,8 +256,8 @@ def test_fixes_that_touch_the_same_decorator_settle():
     result = checker.check("service.py", source)
     assert result.fixed is not None and result.findings == []
     assert result.fixed.decode() == (
-        "import tenacity\n\n@tenacity.retry(wait=tenacity.wait_fixed(1) + tenacity.wait_random(0, 1), "
-        "stop=tenacity.stop_after_attempt(5))\ndef f():\n    pass\n")
+        "import tenacity\n\n@tenacity.retry(\n    wait=tenacity.wait_fixed(1) + tenacity.wait_random(0, 1),\n"
+        "    stop=tenacity.stop_after_attempt(5),\n)\ndef f():\n    pass\n")
 
 
 def test_suppression_comment_silences_one_rule():

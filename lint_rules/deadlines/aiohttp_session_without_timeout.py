@@ -71,7 +71,9 @@ class AiohttpSessionWithoutTimeout(Rule):
     examples = (
         Invalid("import aiohttp\n\nasync def main():\n    async with aiohttp.ClientSession() as session:\n        pass\n",
                 fixed="import aiohttp\n\nasync def main():\n"
-                "    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:\n"
+                "    async with aiohttp.ClientSession(\n"
+                "        timeout=aiohttp.ClientTimeout(total=10)\n"
+                "    ) as session:\n"
                 "        pass\n"),
         Invalid("from aiohttp import ClientSession\nsession = ClientSession(headers=headers)\n",
                 fixed="from aiohttp import ClientSession, ClientTimeout\n"
@@ -91,8 +93,9 @@ class AiohttpSessionWithoutTimeout(Rule):
             fixed="import aiohttp\n\n"
             "class Crawler:\n"
             "    async def start(self):\n"
-            "        self.session = aiohttp.ClientSession(raise_for_status=True, "
-            "timeout=aiohttp.ClientTimeout(total=10))\n"),
+            "        self.session = aiohttp.ClientSession(\n"
+            "            raise_for_status=True, timeout=aiohttp.ClientTimeout(total=10)\n"
+            "        )\n"),
         Invalid("from aiohttp import ClientSession\na = ClientSession()\nb = ClientSession()\n",
                 fixed="from aiohttp import ClientSession, ClientTimeout\n"
                 "a = ClientSession(timeout=ClientTimeout(total=10))\nb = ClientSession(timeout=ClientTimeout(total=10))\n",

@@ -117,7 +117,7 @@ class AsyncioCoroutineDecorator(Rule):
                 "async def run():\n    result = (await step())\n    return result\n", count=2),
         Invalid("import asyncio\n\nclass Worker:\n    async def stop(self):\n        pass\n\n"
                 "    @asyncio.coroutine\n    def close(self):\n        yield from self.stop()\n",
-                fixed="\nclass Worker:\n    async def stop(self):\n        pass\n\n"
+                fixed="class Worker:\n    async def stop(self):\n        pass\n\n"
                 "    async def close(self):\n        await self.stop()\n"),
         # `helper()` may be a plain generator, which `await` refuses: reported, not rewritten
         Invalid("import asyncio\nfrom lib import helper\n\n@asyncio.coroutine\ndef run():\n    yield from helper()\n"),

@@ -115,9 +115,10 @@ class RetryingLibrary(Rule):
         Invalid("from retrying import Retrying, RetryError\n\nretryer = Retrying(stop_max_attempt_number=4,"
                 " retry_on_result=lambda r: r is None)\n\ndef load(key):\n    try:\n"
                 "        return retryer.call(read, key)\n    except RetryError:\n        return None\n",
-                fixed="from tenacity import Retrying, RetryError, retry_if_exception_type, retry_if_result, "
-                "stop_after_attempt\n\nretryer = Retrying(stop=stop_after_attempt(4), "
-                "retry=retry_if_exception_type() | retry_if_result(lambda r: r is None), reraise=True)\n\n"
+                fixed="from tenacity import (\n    Retrying,\n    RetryError,\n    retry_if_exception_type,\n"
+                "    retry_if_result,\n    stop_after_attempt,\n)\n\nretryer = Retrying(\n"
+                "    stop=stop_after_attempt(4),\n"
+                "    retry=retry_if_exception_type() | retry_if_result(lambda r: r is None),\n    reraise=True,\n)\n\n"
                 "def load(key):\n    try:\n        return retryer(read, key)\n    except RetryError:\n"
                 "        return None\n"),
         Invalid("from retrying import retry\n\n@retry(\n    stop_max_attempt_number=5,\n"

@@ -80,8 +80,8 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
                       "def fetch():\n    return call()\n",
                 options={"multiplier": 0.5, "backoff-max": 10}),
         Invalid("import tenacity\nretrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(4))\n",
-                fixed="import tenacity\nretrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(4), "
-                      "wait=tenacity.wait_random_exponential(multiplier=1, max=30))\n"),
+                fixed="import tenacity\nretrying = tenacity.Retrying(\n    stop=tenacity.stop_after_attempt(4),\n"
+                      "    wait=tenacity.wait_random_exponential(multiplier=1, max=30),\n)\n"),
         Invalid("def fetch(client):\n    for _ in range(3):\n        try:\n            return client.get('/')\n"
                 "        except ConnectionError:\n            log.warning('retrying')\n    raise Unavailable()\n"),
         Invalid("def fetch(client):\n    while True:\n        try:\n            data = client.get('/')\n            break\n"

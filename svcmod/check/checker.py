@@ -251,7 +251,7 @@ class Checker:
                 chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
                 if not chosen:
                     break
-                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen])
+                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length)
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
                 for report, position in chosen:

@@ -7,6 +7,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
+from svcmod.check.layout import DEFAULT_LINE_LENGTH, is_laid_out, relaid, relaid_alone
 from svcmod.rule import AddImport, Fix, dotted
 
 
@@ -15,10 +16,15 @@ class VerificationFailed(Exception):
 
 
 class _Replace(cst.CSTTransformer):
-    """Swap nodes by identity; a node whose children another fix changed is left for next round."""
+    """Swap nodes by identity; a node whose children another fix changed is left for next round.
+    A statement a fix changed is laid out again for the project's line length (``layout.py``)."""
 
-    def __init__(self, fixes: Sequence[Fix]) -> None:
+    def __init__(self, fixes: Sequence[Fix], line_length: int = DEFAULT_LINE_LENGTH,
+                 default_indent: str = "    ") -> None:
         super().__init__()
+        self.line_length = line_length
+        self.indents: List[str] = [default_indent]
+        self.depth: List[int] = [0]  # columns of indentation of the statements being visited
         self.owner: Dict[int, Fix] = {}
         self.replacement: Dict[int, object] = {}
         self.conflicted: Set[int] = set()  # id(Fix)
@@ -30,7 +36,21 @@ class _Replace(cst.CSTTransformer):
                 self.owner[id(old)] = fix
                 self.replacement[id(old)] = new
 
+    def on_visit(self, node) -> bool:  # type: ignore[override]
+        if isinstance(node, cst.IndentedBlock):
+            indent = node.indent if node.indent is not None else self.indents[0]
+            self.depth.append(self.depth[-1] + len(indent.expandtabs(8)))
+        return super().on_visit(node)
+
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        if isinstance(original_node, cst.IndentedBlock):
+            self.depth.pop()
+        result = self._replaced(original_node, updated_node)
+        if result is not original_node and _changed_line(original_node, result):
+            result = relaid(original_node, result, self.line_length - self.depth[-1])
+        return result
+
+    def _replaced(self, original_node, updated_node):
         key = id(original_node)
         fix = self.owner.get(key)
         if fix is None or id(fix) in self.conflicted:
@@ -42,12 +62,30 @@ class _Replace(cst.CSTTransformer):
         return self.replacement[key]
 
 
-def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> Tuple[cst.Module, List[Fix]]:
-    """``module`` with every non-conflicting fix applied, and the fixes that were."""
+def _changed_line(original: cst.CSTNode, updated: object) -> bool:
+    """Whether ``updated`` changes the logical line of a statement (a ``with`` statement's header,
+    not its body)."""
+    if type(updated) is not type(original):
+        return False
+    if isinstance(original, (cst.SimpleStatementLine, cst.Decorator)):
+        return True
+    if isinstance(original, cst.With):
+        assert isinstance(updated, cst.With)
+        return len(updated.items) != len(original.items) or any(a is not b for a, b in zip(original.items, updated.items))
+    if isinstance(original, cst.For):
+        assert isinstance(updated, cst.For)
+        return updated.iter is not original.iter
+    return False
+
+
+def apply_fixes(module: cst.Module, fixes: Sequence[Fix],
+                line_length: int = DEFAULT_LINE_LENGTH) -> Tuple[cst.Module, List[Fix]]:
+    """``module`` with every non-conflicting fix applied, and the fixes that were; the statements
+    they change are laid out for ``line_length`` columns."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
     while True:
-        transformer = _Replace(candidates)
+        transformer = _Replace(candidates, line_length, module.default_indent)
         new_module = module.visit(transformer)
         applied = [fix for fix in candidates if id(fix) not in transformer.conflicted]
         # a fix with several replacements is all or nothing: if one part waited, redo without it
@@ -58,6 +96,7 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> Tuple[cst.Module, L
     additions = [i for fix in applied for i in fix.add_imports]
     removals = [i for fix in applied for i in fix.remove_imports]
     if additions or removals:
+        before = new_module
         context = CodemodContext()
         if removals:
             new_module = RemoveImportsVisitor(
@@ -69,7 +108,49 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> Tuple[cst.Module, L
             new_module = AddImportsVisitor(
                 context, [ImportItem(a.module, a.name, a.alias) for a in additions]
             ).transform_module(new_module)
+        new_module = _lay_out_imports(before, new_module, line_length)
     return new_module, applied
+
+
+def _lay_out_imports(before: cst.Module, after: cst.Module, line_length: int) -> cst.Module:
+    """Module-level imports the fixes added or extended, laid out as ruff would: in full when the
+    file's imports were so laid out, else only wrapped when longer than ``line_length``."""
+    def imports(module: cst.Module) -> List[cst.SimpleStatementLine]:
+        return [s for s in module.body if isinstance(s, cst.SimpleStatementLine)
+                and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in s.body)]
+
+    old = imports(before)
+    written = {before.code_for_node(s.with_changes(leading_lines=())) for s in old}
+    in_layout = all(is_laid_out(s, line_length) for s in old)
+    body = list(after.body)
+    changed = False
+    for index, statement in enumerate(body):
+        if not isinstance(statement, cst.SimpleStatementLine) \
+                or after.code_for_node(statement.with_changes(leading_lines=())) in written \
+                or not any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
+            continue
+        new = relaid_alone(statement, line_length, in_layout)
+        if new is not statement:
+            body[index] = new
+            changed = True
+    # a removed first import leaves the blank lines that were below it at the top of the file
+    if body and before.body and body[0] is not before.body[0] and not before.body[0].leading_lines \
+            and body[0].leading_lines and not any(line.comment for line in body[0].leading_lines) \
+            and not any(line.comment for line in after.header):
+        body[0] = body[0].with_changes(leading_lines=())
+        changed = True
+    # a removed first import takes the blank line below the docstring with it: put it back
+    if len(before.body) > 1 and len(body) > 1 and before.body[1].leading_lines and not body[1].leading_lines \
+            and _is_docstring(body[0]) and before.body[1] is not body[1]:
+        body[1] = body[1].with_changes(leading_lines=before.body[1].leading_lines)
+        changed = True
+    return after.with_changes(body=body) if changed else after
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+        and isinstance(statement.body[0], cst.Expr) \
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def _append_to_from_imports(module: cst.Module, additions: List[AddImport]) -> Tuple[cst.Module, List[AddImport]]:

@@ -19,6 +19,8 @@ else:  # pragma: no cover
 from svcmod.settings import SETTINGS
 
 CONFIG_FILES = ("svcmod.toml", "pyproject.toml")
+#: black's and ruff's default, for a project whose configuration does not say.
+DEFAULT_LINE_LENGTH = 88
 
 
 class ConfigError(Exception):
@@ -104,6 +106,8 @@ class Config:
     cache_dir: Optional[str] = None
     check_time_limit: float = 60.0  # seconds one file may take before it is reported as not checked
     check_memory_limit: int = 2048  # MiB of memory one file may take, above what a worker holds at start
+    #: The project's line length, from its ruff, black or flake8 settings: fixes keep to it.
+    line_length: int = DEFAULT_LINE_LENGTH
 
     def fingerprint(self) -> str:
         """A stable digest of every setting that can change results (for the cache)."""
@@ -327,6 +331,48 @@ def has_section(path: Path) -> bool:
     return section_of(path, data) is not None
 
 
+def line_length_in(directory: Path) -> Optional[int]:
+    """The line length a project states in ``directory``: ruff's ``line-length`` (ruff.toml,
+    .ruff.toml, ``[tool.ruff]``), else black's ``[tool.black] line-length``, else flake8's
+    ``max-line-length`` (setup.cfg, tox.ini, .flake8); None when none is set there. A file that
+    cannot be read or parsed states nothing (those tools report it, not svcmod)."""
+    import configparser
+
+    def toml(name: str) -> Dict[str, Any]:
+        candidate = directory / name
+        if not candidate.is_file():
+            return {}
+        try:
+            with open(candidate, "rb") as handle:
+                return tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return {}
+
+    def positive(value: Any) -> Optional[int]:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    pyproject = toml("pyproject.toml").get("tool", {})
+    found = [toml("ruff.toml").get("line-length"), toml(".ruff.toml").get("line-length"),
+             pyproject.get("ruff", {}).get("line-length"), pyproject.get("black", {}).get("line-length")]
+    for value in found:
+        if positive(value):
+            return value
+    for name in ("setup.cfg", "tox.ini", ".flake8"):
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(candidate, encoding="utf-8")
+            text = parser.get("flake8", "max-line-length", fallback=None) \
+                or parser.get("flake8", "max_line_length", fallback=None)
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        if text is not None and text.strip().isdigit() and int(text) > 0:
+            return int(text)
+    return None
+
+
 class ConfigFinder:
     """Nearest configuration file above each checked file, each read once."""
 
@@ -336,11 +382,11 @@ class ConfigFinder:
         self._by_dir: Dict[Path, Config] = {}
         self._by_file: Dict[Path, Config] = {}
         self._by_written_dir: Dict[str, Config] = {}
+        self._line_length: Dict[Path, int] = {}
+        self._sized: Dict[Tuple[int, int], Config] = {}
 
     def for_path(self, path: Path, is_dir: Optional[bool] = None) -> Config:
         """The configuration for ``path`` (``is_dir``: what it is, when the caller knows)."""
-        if self.explicit is not None:
-            return self.explicit
         if is_dir is None:
             is_dir = path.is_dir()
         directory = path if is_dir else path.parent
@@ -348,7 +394,11 @@ class ConfigFinder:
         key = str(directory)
         found = self._by_written_dir.get(key)
         if found is None:
-            found = self._by_written_dir[key] = self.for_directory(directory.resolve())
+            if self.explicit is not None:  # its settings, with the line length of where the file is
+                found = self._with_line_length(self.explicit, directory.resolve())
+            else:
+                found = self.for_directory(directory.resolve())
+            self._by_written_dir[key] = found
         return found
 
     def for_directory(self, directory: Path) -> Config:
@@ -367,8 +417,33 @@ class ConfigFinder:
         if config is None:
             parent = directory.parent
             config = self.fallback if parent == directory else self.for_directory(parent)
+        config = self._with_line_length(config, directory)
         self._by_dir[directory] = config
         return config
+
+    def line_length(self, directory: Path) -> int:
+        """The line length that applies in ``directory``: stated there or in a directory above."""
+        found = self._line_length.get(directory)
+        if found is None:
+            stated = line_length_in(directory)
+            parent = directory.parent
+            if stated is not None:
+                found = stated
+            else:
+                found = DEFAULT_LINE_LENGTH if parent == directory else self.line_length(parent)
+            self._line_length[directory] = found
+        return found
+
+    def _with_line_length(self, config: Config, directory: Path) -> Config:
+        length = self.line_length(directory)
+        if config.line_length == length:
+            return config
+        key = (id(config), length)
+        sized = self._sized.get(key)
+        if sized is None:
+            from dataclasses import replace
+            sized = self._sized[key] = replace(config, line_length=length)
+        return sized
 
     def all_configs(self) -> List[Config]:
         seen = list(self._by_file.values())

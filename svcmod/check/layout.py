@@ -1,0 +1,465 @@
+"""Black-style layout of the statements a fix rewrote, so a file ``ruff format`` accepted still is."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+#: The line length of a project that does not say (black's and ruff's default).
+DEFAULT_LINE_LENGTH = 88
+_INDENT = 4
+
+
+class Unsupported(Exception):
+    """The statement holds something this layout does not know how ruff lays out (a comment, a
+    multi-line string, a lambda over several lines…): it is left as the fix wrote it."""
+
+
+# -- a document of text and possible line breaks (the model ruff's and Prettier's printers use) ---
+@dataclass
+class _Group:
+    """Printed on one line if it fits, else with each of its own line breaks taken."""
+
+    parts: list
+    broken: bool = False  # a magic trailing comma inside forces it (and every group around it) open
+
+
+@dataclass
+class _Indent:
+    parts: list
+
+
+@dataclass
+class _IfBroken:
+    """Text printed only when the enclosing group is broken (the trailing comma)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _Break:
+    """A possible line break: ``flat`` when the enclosing group fits on one line."""
+
+    flat: str
+
+
+_SOFT = _Break("")
+_LINE = _Break(" ")
+_Doc = Union[str, list, _Group, _Indent, _IfBroken, _Break]
+
+
+def _broken(doc: _Doc) -> bool:
+    if isinstance(doc, _Group):
+        return doc.broken
+    if isinstance(doc, _Indent):
+        return any(_broken(part) for part in doc.parts)
+    if isinstance(doc, list):
+        return any(_broken(part) for part in doc)
+    return False
+
+
+def _group(parts: list, magic: bool = False) -> _Group:
+    return _Group(parts, magic or any(_broken(part) for part in parts))
+
+
+_FLAT, _BROKEN = 0, 1
+
+
+def _fits(head: Tuple[int, int, _Doc], rest: List[Tuple[int, int, _Doc]], width: int) -> bool:
+    """Whether ``head`` printed flat, and what follows it up to the next line break, fit ``width``."""
+    stack = [head]
+    rest_index = len(rest)
+    while width >= 0:
+        if not stack:
+            if rest_index == 0:
+                return True
+            rest_index -= 1
+            stack.append(rest[rest_index])
+            continue
+        indent, mode, doc = stack.pop()
+        if isinstance(doc, str):
+            width -= len(doc)
+        elif isinstance(doc, list):
+            stack.extend((indent, mode, part) for part in reversed(doc))
+        elif isinstance(doc, _Indent):
+            stack.extend((indent, mode, part) for part in reversed(doc.parts))
+        elif isinstance(doc, _Group):
+            group_mode = _BROKEN if doc.broken else mode
+            stack.extend((indent, group_mode, part) for part in reversed(doc.parts))
+        elif isinstance(doc, _IfBroken):
+            if mode == _BROKEN:
+                width -= len(doc.text)
+        elif isinstance(doc, _Break):
+            if mode == _BROKEN:
+                return True
+            width -= len(doc.flat)
+    return False
+
+
+def render(doc: _Doc, width: int) -> str:
+    """``doc`` printed to ``width`` columns, as ruff's printer does: a group goes on one line when
+    it and the text after it up to the next line break fit, else its line breaks are taken."""
+    out: List[str] = []
+    column = 0
+    stack: List[Tuple[int, int, _Doc]] = [(0, _BROKEN, doc)]
+    while stack:
+        indent, mode, part = stack.pop()
+        if isinstance(part, str):
+            out.append(part)
+            column += len(part)
+        elif isinstance(part, list):
+            stack.extend((indent, mode, p) for p in reversed(part))
+        elif isinstance(part, _Indent):
+            stack.extend((indent + _INDENT, mode, p) for p in reversed(part.parts))
+        elif isinstance(part, _Group):
+            if mode == _FLAT:
+                chosen = _FLAT
+            elif not part.broken and _fits((indent, _FLAT, part.parts), stack, width - column):
+                chosen = _FLAT
+            else:
+                chosen = _BROKEN
+            stack.extend((indent, chosen, p) for p in reversed(part.parts))
+        elif isinstance(part, _IfBroken):
+            if mode == _BROKEN:
+                out.append(part.text)
+                column += len(part.text)
+        elif isinstance(part, _Break):
+            if mode == _FLAT:
+                out.append(part.flat)
+                column += len(part.flat)
+            else:
+                out.append("\n" + " " * indent)
+                column = indent
+    return "".join(out)
+
+
+# -- from LibCST nodes to a document -----------------------------------------------------------
+_EMPTY = cst.Module([])
+
+
+def _code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node)
+
+
+def _atom(node: cst.CSTNode) -> str:
+    """A node laid out as written: only when it is written on one line without comments."""
+    text = _code(node)
+    if "\n" in text or "\r" in text or "#" in text and _has_comment(node):
+        raise Unsupported(type(node).__name__)
+    return text
+
+
+def _has_comment(node: cst.CSTNode) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _no_comments(*nodes: object) -> None:
+    for node in nodes:
+        if isinstance(node, cst.CSTNode) and _has_comment(node):
+            raise Unsupported("comment")
+
+
+def _brackets(opening: str, elements: Sequence[_Doc], closing: str, magic: bool) -> _Doc:
+    """``(a, b)`` as ruff lays out arguments and collections: on one line; else the elements on a
+    line of their own between the brackets; else one per line with a trailing comma."""
+    if not elements:
+        return opening + closing
+    inner: list = []
+    for index, element in enumerate(elements):
+        if index:
+            inner += [",", _LINE]
+        inner.append(element)
+    if len(elements) > 1 or magic:
+        inner.append(_IfBroken(","))
+    return _group([opening, _Indent([_SOFT, _group(inner, magic)]), _SOFT, closing], magic)
+
+
+def _magic(last_comma: object) -> bool:
+    return isinstance(last_comma, cst.Comma)
+
+
+def expression(node: cst.BaseExpression) -> _Doc:
+    """The document of an expression: calls, subscripts and collections may break, the rest is
+    kept as written (and must be on one line)."""
+    if getattr(node, "lpar", None):
+        return _atom(node)
+    if isinstance(node, cst.Call):
+        _no_comments(node.whitespace_after_func, node.whitespace_before_args)
+        args = [_argument(arg) for arg in node.args]
+        _no_comments(*(arg.whitespace_after_arg for arg in node.args), *(arg.comma for arg in node.args))
+        return [expression(node.func), _brackets("(", args, ")", bool(node.args) and _magic(node.args[-1].comma))]
+    if isinstance(node, cst.Attribute):
+        _no_comments(node.dot)
+        return [expression(node.value), _atom(node.dot), node.attr.value]
+    if isinstance(node, cst.Subscript):
+        _no_comments(node.lbracket, node.rbracket, *(element.comma for element in node.slice))
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        if not isinstance(index, cst.Index) or index.star is not None or _magic(node.slice[0].comma):
+            return _atom(node)
+        return [expression(node.value), _brackets("[", [expression(index.value)], "]", False)]
+    if isinstance(node, (cst.List, cst.Set)):
+        _no_comments(node.lbracket if isinstance(node, cst.List) else node.lbrace,
+                     node.rbracket if isinstance(node, cst.List) else node.rbrace)
+        opening, closing = ("[", "]") if isinstance(node, cst.List) else ("{", "}")
+        if isinstance(node, cst.Set) and not node.elements:
+            raise Unsupported("set()")
+        _no_comments(*(element.comma for element in node.elements))
+        return _brackets(opening, [_element(e) for e in node.elements], closing,
+                         bool(node.elements) and _magic(node.elements[-1].comma))
+    if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
+        opening, closing = ("[", "]") if isinstance(node, cst.ListComp) else ("{", "}")
+        _no_comments(node.lbracket if isinstance(node, cst.ListComp) else node.lbrace,
+                     node.rbracket if isinstance(node, cst.ListComp) else node.rbrace)
+        if isinstance(node, cst.DictComp):
+            _no_comments(node.whitespace_before_colon, node.whitespace_after_colon)
+            head: _Doc = [expression(node.key), ": ", expression(node.value)]
+        else:
+            head = expression(node.elt)
+        clauses: list = []
+        for_in: Optional[cst.CompFor] = node.for_in
+        while for_in is not None:
+            _no_comments(for_in)
+            inner = for_in.inner_for_in
+            clauses += [_LINE, _code(for_in.with_changes(inner_for_in=None, ifs=())).strip()]
+            clauses += [item for condition in for_in.ifs for item in (_LINE, _code(condition).strip())]
+            for_in = inner
+        # one line; else the parts on a line of their own; else each clause on its own line
+        return _group([opening, _Indent([_SOFT, _group([head, *clauses])]), _SOFT, closing])
+    if isinstance(node, cst.Dict):
+        _no_comments(node.lbrace, node.rbrace, *(element.comma for element in node.elements))
+        return _brackets("{", [_dict_element(e) for e in node.elements], "}",
+                         bool(node.elements) and _magic(node.elements[-1].comma))
+    return _atom(node)
+
+
+def _element(element: cst.BaseElement) -> _Doc:
+    if isinstance(element, cst.StarredElement):
+        _no_comments(element.whitespace_before_value)
+        return ["*", expression(element.value)]
+    return expression(element.value)
+
+
+def _dict_element(element: cst.BaseDictElement) -> _Doc:
+    if isinstance(element, cst.StarredDictElement):
+        _no_comments(element.whitespace_before_value)
+        return ["**", expression(element.value)]
+    assert isinstance(element, cst.DictElement)
+    _no_comments(element.whitespace_before_colon, element.whitespace_after_colon)
+    return [expression(element.key), ": ", expression(element.value)]
+
+
+def _argument(arg: cst.Arg) -> _Doc:
+    _no_comments(arg.whitespace_after_star, arg.equal)
+    if arg.keyword is not None:
+        return [arg.keyword.value, "=", _bracketed(arg.value)]
+    return [arg.star, _bracketed(arg.value)]
+
+
+def _bracketed(node: cst.BaseExpression) -> _Doc:
+    """An expression inside brackets, where a chain of one binary operator may break before each
+    operator (``a\n+ b``), as ruff breaks it."""
+    if not isinstance(node, cst.BinaryOperation) or node.lpar:
+        return expression(node)
+    operator = type(node.operator)
+    operands = []
+    while isinstance(node, cst.BinaryOperation) and not node.lpar and type(node.operator) is operator:
+        _no_comments(node.operator)
+        operands.append((_atom(node.operator).strip(), node.right))
+        node = node.left
+    parts: list = [expression(node)]
+    for symbol, operand in reversed(operands):
+        parts += [_LINE, f"{symbol} ", expression(operand)]
+    return _group(parts)
+
+
+def _outermost(node: cst.BaseExpression) -> _Doc:
+    """A statement's own expression: ``a - f(x)`` (one operator, a call last) breaks in that
+    call's brackets, as ruff does rather than adding parentheses."""
+    if isinstance(node, cst.BinaryOperation) and not node.lpar and isinstance(node.right, (cst.Call, cst.Subscript)) \
+            and not isinstance(node.left, cst.BinaryOperation):
+        _no_comments(node.operator)
+        return [_atom(node.left), _atom(node.operator), expression(node.right)]
+    return expression(node)
+
+
+def _small_statement(node: cst.BaseSmallStatement) -> _Doc:
+    if isinstance(node, cst.Expr):
+        return expression(node.value)
+    if isinstance(node, cst.Assign):
+        parts: list = []
+        for target in node.targets:
+            _no_comments(target.whitespace_before_equal, target.whitespace_after_equal)
+            parts += [expression(target.target), " = "]
+        return parts + [expression(node.value)]
+    if isinstance(node, cst.AnnAssign) and node.value is not None:
+        _no_comments(node.annotation, node.equal)
+        return [expression(node.target), ": ", _atom(node.annotation.annotation), " = ", expression(node.value)]
+    if isinstance(node, cst.AugAssign):
+        _no_comments(node.operator)
+        return [expression(node.target), _atom(node.operator), expression(node.value)]
+    if isinstance(node, cst.Return) and node.value is not None:
+        _no_comments(node.whitespace_after_return)
+        return ["return ", _outermost(node.value)]
+    if isinstance(node, cst.ImportFrom):
+        return _import_from(node)
+    if isinstance(node, cst.Import):
+        return _atom(node)
+    raise Unsupported(type(node).__name__)
+
+
+def _import_from(node: cst.ImportFrom) -> _Doc:
+    _no_comments(node)
+    if isinstance(node.names, cst.ImportStar) or node.module is None and not node.relative:
+        return _atom(node)
+    module = "." * len(node.relative) + (_code(node.module) if node.module is not None else "")
+    names = [_code(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for alias in node.names]
+    magic = node.lpar is not None and _magic(node.names[-1].comma)
+    inner: list = []
+    for index, name in enumerate(names):
+        if index:
+            inner += [",", _LINE]
+        inner.append(name)
+    # an import that does not fit is one name per line, each with its comma, as black and ruff do
+    return [f"from {module} import ",
+            _group([_IfBroken("("), _Indent([_SOFT, *inner, _IfBroken(",")]), _SOFT, _IfBroken(")")], magic)]
+
+
+@dataclass
+class Statement:
+    """One logical line to lay out: its document, and how the laid-out text becomes a node again."""
+
+    doc: _Doc
+    written: str  # the line as it is written now (without indentation, leading lines or newline)
+    kind: str
+    extra: dict = field(default_factory=dict)
+
+
+def statement_of(node: cst.CSTNode) -> Statement:
+    """The logical line of a simple statement, a decorator or a ``with`` header."""
+    if isinstance(node, cst.SimpleStatementLine):
+        if len(node.body) != 1:
+            raise Unsupported("several statements on a line")
+        _no_comments(node.trailing_whitespace)
+        written = _code(node.with_changes(leading_lines=())).rstrip("\r\n")
+        return Statement(_small_statement(node.body[0]), written, "line")
+    if isinstance(node, cst.Decorator):
+        _no_comments(node.trailing_whitespace, node.whitespace_after_at)
+        written = _code(node.with_changes(leading_lines=())).rstrip("\r\n")
+        return Statement(["@", expression(node.decorator)], written, "decorator")
+    if isinstance(node, cst.For):
+        _no_comments(node.whitespace_after_for, node.whitespace_before_in, node.whitespace_after_in,
+                     node.whitespace_before_colon)
+        if not isinstance(node.body, cst.IndentedBlock) or node.orelse is not None:
+            raise Unsupported("for")
+        _no_comments(node.body.header)
+        doc = ["async " if node.asynchronous else "", "for ", _atom(node.target), " in ", expression(node.iter), ":"]
+        header = node.with_changes(leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]))
+        return Statement(doc, "\n".join(_code(header).split("\n")[:-2]), "for")
+    if isinstance(node, cst.With):
+        if len(node.items) != 1 or isinstance(node.lpar, cst.LeftParen):
+            raise Unsupported("with several items")
+        item = node.items[0]
+        _no_comments(node.whitespace_after_with, node.whitespace_before_colon, item.asname)
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise Unsupported("with on one line")
+        _no_comments(node.body.header)
+        doc: list = ["async " if node.asynchronous else "", "with ", expression(item.item)]
+        if item.asname is not None:
+            doc += [" as ", _atom(item.asname.name)]
+        doc.append(":")
+        header = node.with_changes(leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]))
+        written = _code(header).split("\n")
+        return Statement(doc, "\n".join(written[:-2]), "with")
+    raise Unsupported(type(node).__name__)
+
+
+def laid_out(statement: Statement, width: int) -> Optional[str]:
+    """The statement's text at ``width`` columns, or None when a line of it would not fit."""
+    text = render(statement.doc, width)
+    if any(len(line) > width for line in text.split("\n")):
+        return None
+    return text
+
+
+def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNode:
+    """``original`` written as ``text`` (its leading lines, and a ``with`` body, kept)."""
+    if statement.kind == "line":
+        assert isinstance(original, cst.SimpleStatementLine)
+        parsed = cst.parse_statement(text + "\n")
+        assert isinstance(parsed, cst.SimpleStatementLine)
+        return original.with_changes(body=parsed.body)
+    if statement.kind == "decorator":
+        assert isinstance(original, cst.Decorator)
+        parsed = cst.parse_statement(text + "\ndef f():\n    pass\n")
+        assert isinstance(parsed, cst.FunctionDef)
+        return original.with_changes(decorator=parsed.decorators[0].decorator,
+                                     whitespace_after_at=parsed.decorators[0].whitespace_after_at)
+    if statement.kind == "for":
+        assert isinstance(original, cst.For)
+        parsed = cst.parse_statement(text + "\n    pass\n")
+        assert isinstance(parsed, cst.For)
+        return original.with_changes(iter=parsed.iter, whitespace_after_in=parsed.whitespace_after_in,
+                                     whitespace_before_colon=parsed.whitespace_before_colon)
+    assert isinstance(original, cst.With)
+    parsed = cst.parse_statement(text + "\n    pass\n")
+    assert isinstance(parsed, cst.With)
+    return original.with_changes(items=parsed.items, whitespace_after_with=parsed.whitespace_after_with,
+                                 whitespace_before_colon=parsed.whitespace_before_colon)
+
+
+def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> cst.CSTNode:
+    """``updated`` (a fix's rewrite of the statement ``original``) in the layout ruff would give it
+    when ``original`` was in that layout; else as the fix wrote it, wrapped only if the fix made a
+    line longer than ``width`` (the columns left after the statement's indentation)."""
+    try:
+        new = statement_of(updated)
+        old = statement_of(original)
+    except Exception:  # Unsupported, or a node this module never met: the fix stays as written
+        return updated
+    formatted = laid_out(old, width) == old.written
+    too_long = any(len(line) > width for line in new.written.split("\n")) \
+        and not any(len(line) > width for line in old.written.split("\n"))
+    if not formatted and not too_long:
+        return updated
+    text = laid_out(new, width)
+    if text is None or text == new.written:
+        return updated
+    try:
+        return rebuild(updated, new, text)
+    except Exception:  # the layout must never be what breaks a fix: keep the fix as written
+        return updated
+
+
+def relaid_alone(node: cst.CSTNode, width: int, in_layout: bool) -> cst.CSTNode:
+    """A new or changed statement whose original is not known (an added or extended import): laid
+    out as ruff would when the file's other such statements are (``in_layout``), else only when a
+    line of it is longer than ``width``."""
+    try:
+        statement = statement_of(node)
+    except Exception:
+        return node
+    if not in_layout and all(len(line) <= width for line in statement.written.split("\n")):
+        return node
+    text = laid_out(statement, width)
+    if text is None or text == statement.written:
+        return node
+    try:
+        return rebuild(node, statement, text)
+    except Exception:
+        return node
+
+
+def is_laid_out(node: cst.CSTNode, width: int) -> bool:
+    """Whether a statement is written as ruff would write it (as far as this module knows)."""
+    try:
+        statement = statement_of(node)
+    except Exception:
+        return False
+    return laid_out(statement, width) == statement.written

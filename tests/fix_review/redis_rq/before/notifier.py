@@ -1,0 +1,23 @@
+"""Fans out events from a redis stream; a pub/sub channel tells it to reload."""
+
+import redis
+
+
+class Notifier:
+    def __init__(self, url: str) -> None:
+        self.events = redis.Redis.from_url(url)
+        self.control = redis.Redis.from_url(url, db=2)
+        self.stats = redis.Redis.from_url(url, db=3)
+
+    def next_batch(self, last_id: str):
+        return self.events.xread({"events": last_id}, count=100, block=5000)
+
+    def wait_for_reload(self) -> None:
+        channel = self.control.pubsub()
+        channel.subscribe("reload")
+        for message in channel.listen():
+            if message["type"] == "message":
+                return
+
+    def count(self, key: str) -> None:
+        self.stats.incr(key)
