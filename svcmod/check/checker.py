@@ -147,7 +147,7 @@ class Checker:
         """Python's own parser accepts ``source``: the cheap test; LibCST (which reads the syntax
         of every Python version) has the last word when it does not."""
         try:
-            compile(source, "<named file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            _compile_quietly(source, "<named file>", ast.PyCF_ONLY_AST)
             return True
         except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             return False
