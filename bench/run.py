@@ -204,8 +204,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     samples: Dict[str, List[Measured]] = {"svcmod_cold": [], "svcmod_warm": [], "ruff_cold": [], "migrate_check": []}
     migrate = not args.no_migrate and has_migrate(svcmod)
     for run in range(args.runs):
-        with tempfile.TemporaryDirectory(prefix="svcmod-bench-cache-") as cache:
-            command = lint + ["--cache-dir", cache, *paths]
+        with tempfile.TemporaryDirectory(prefix="svcmod-bench-cache-") as scratch:
+            # a directory svcmod makes itself: it refuses to use (and clean up) one it did not make
+            command = lint + ["--cache-dir", str(Path(scratch) / "cache"), *paths]
             samples["svcmod_cold"].append(measure(command))
             # the cache key covers svcmod's own source: if a file of it changed during the cold run
             # (a checkout in progress), the first warm run re-checks; the second is the warm one

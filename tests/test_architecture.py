@@ -17,7 +17,9 @@ RULE_MAY_IMPORT = ("svcmod.rule", "svcmod.results", "svcmod.fastpath.prefilter",
 
 def python_files(*folders: str):
     for folder in folders:
-        yield from sorted((REPO / folder).rglob("*.py"))
+        # not the downloaded code below git-ignored folders (bench/.corpus: wheels, a stdlib copy)
+        yield from sorted(p for p in (REPO / folder).rglob("*.py")
+                          if not any(part.startswith(".") for part in p.relative_to(REPO).parts))
 
 
 def module_name(path: Path) -> str:

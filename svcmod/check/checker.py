@@ -33,11 +33,15 @@ class Checker:
 
     def __init__(self, config: Config, policy: FixPolicy = FixPolicy(),
                  only_codes: Optional[FrozenSet[str]] = None, honour_noqa: bool = True,
-                 excerpts: bool = True) -> None:
+                 excerpts: bool = True, fast_path: bool = True) -> None:
         self.config = config
         # False: every wanted file is parsed whole by LibCST, neither screened nor cut (the
-        # reference that excerpts and sketches are checked against)
-        self.excerpts = excerpts
+        # prefilter still applies)
+        self.excerpts = excerpts and fast_path
+        # False: no fast path at all (``svcmod lint --no-fast-path``): every file is parsed whole
+        # and every selected rule runs on it, whatever its text holds. The reference the fast
+        # path is checked against (bench/differential.py, tests/test_differential.py)
+        self.fast_path = fast_path
         self.policy = policy
         # False in the flake8 plugin: flake8 applies ``# noqa`` itself (and reports unused ones)
         self.honour_noqa = honour_noqa
@@ -86,9 +90,8 @@ class Checker:
             return result
         if named and not self._compiles(source) and self._parse(result, source) is None:
             return result
-        imported = imported_modules(source)
-        active = [self.rules[r.code] for r in self.rule_classes
-                  if r.code not in ignored_codes and r.wants(source, imported)]
+        imported = imported_modules(source) if self.fast_path else frozenset()
+        active = self._active(source, imported, ignored_codes)
         if not active:
             return result
         too_deep = nesting_problem(source)
@@ -96,7 +99,8 @@ class Checker:
             self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
-        screening = self.screen(filename, active) if all(rule.fast_path.sketch for rule in active) else None
+        screening = self.screen(filename, active) \
+            if self.fast_path and all(rule.fast_path.sketch for rule in active) else None
         part = excerpt(source, [type(rule) for rule in active], imported, screening) if self.excerpts else None
         if part is not None and part.empty:
             return result
@@ -137,6 +141,14 @@ class Checker:
             result.findings, result.edits, result.original, result.fixed = [], [], None, None
             self.engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
+
+    def _active(self, source: bytes, imported: FrozenSet[str], ignored_codes: Sequence[str]) -> List[Rule]:
+        """The rules to run on ``source`` (which imports ``imported``): those whose prefilter wants
+        it, or every one without the fast path."""
+        if not self.fast_path:
+            return [self.rules[r.code] for r in self.rule_classes if r.code not in ignored_codes]
+        return [self.rules[r.code] for r in self.rule_classes
+                if r.code not in ignored_codes and r.wants(source, imported)]
 
     def screen(self, filename: str, active: Sequence[Rule]) -> "Screening":
         """Runs the rules on a sketch of ``filename``: which parts of it to parse, and what they found."""
@@ -262,10 +274,8 @@ class Checker:
                 current_module = verify(new_source, filename)
                 current_source = new_source
                 # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)
-                imported_now = imported_modules(current_source)
-                active = list(active) + [self.rules[r.code] for r in self.rule_classes
-                                         if self.rules[r.code] not in active and r.code not in ignored_codes
-                                         and r.wants(current_source, imported_now)]
+                now_wanted = self._active(current_source, imported_modules(current_source), ignored_codes)
+                active = list(active) + [rule for rule in now_wanted if rule not in active]
                 located = self._locate(current_module, self.lint_tree(current_module, filename, active),
                                        current_source)
             else:

@@ -39,6 +39,8 @@ from svcmod.project.config import ConfigError
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Keep the results cache here (default: .svcmod_cache at the configuration's root).")
+@click.option("--no-fast-path", is_flag=True, help="Parse every file whole and run every selected rule on it "
+              "(slow; the reference to use when reporting a suspected miss). No cache.")
 @click.option("--shard", metavar="K/N", help="Check only the K-th of N parts of the files (split by path; "
               "merge the JSON outputs with `svcmod report merge`).")
 def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[str, ...],
@@ -47,7 +49,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
          config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool,
          baseline_file: Optional[Path] = None, changed_since: Optional[str] = None,
          no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None,
-         quiet: bool = False) -> None:
+         quiet: bool = False, no_fast_path: bool = False) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.check.policy import FixPolicy
     from svcmod.run.engine import RunOptions, run
@@ -73,7 +75,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         write=fix and not diff,
         keep_sources=diff or stdin is not None,
         jobs=jobs, config_file=config_file, stdin=stdin, force_exclude=force_exclude,
-        cache=not no_cache, cache_dir=cache_dir, shard=shard_part,
+        cache=not no_cache, cache_dir=cache_dir, shard=shard_part, fast_path=not no_fast_path,
     )
     try:
         if changed_since is not None:

@@ -43,6 +43,8 @@ class RunOptions:
     cache: bool = False  # reuse results of unchanged files (svcmod/run/cache.py); the CLI turns it on
     cache_dir: Optional[Path] = None  # default: .svcmod_cache at the configuration's root
     shard: Optional[Tuple[int, int]] = None  # (K, N): check only the K-th of N parts (1-based)
+    # False: every file parsed whole, every selected rule run on it (the reference; no cache)
+    fast_path: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,18 @@ _WORKER: Dict[str, object] = {}
 
 
 def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
-                 write: bool, keep: bool, stamp: bool = False) -> None:
+                 write: bool, keep: bool, stamp: bool = False, fast_path: bool = True) -> None:
     _WORKER.clear()
     _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={},
-                   stamp=stamp)
+                   stamp=stamp, fast_path=fast_path)
 
 
 def _checker(index: int) -> Checker:
     checkers: Dict[int, Checker] = _WORKER["checkers"]  # type: ignore[assignment]
     checker = checkers.get(index)
     if checker is None:
-        checker = Checker(_WORKER["configs"][index], _WORKER["policy"], _WORKER["only"])  # type: ignore[index]
+        checker = Checker(_WORKER["configs"][index], _WORKER["policy"], _WORKER["only"],  # type: ignore[index]
+                          fast_path=_WORKER["fast_path"])  # type: ignore[arg-type]
         checkers[index] = checker
     return checker
 
@@ -100,7 +103,8 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
         except (WriteRefused, OSError) as error:
             message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
             # the findings the fixes would have removed are still in the file: report them all
-            unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"]).check(task.filename, source, task.ignored)
+            unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"],  # type: ignore[arg-type]
+                              fast_path=checker.fast_path).check(task.filename, source, task.ignored)
             result.findings = unfixed.findings
             checker.engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
             result.edits = []
@@ -217,12 +221,15 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
 
-    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, options.cache)
+    # the reference neither reads nor writes results the fast path made (nor the other way round)
+    use_cache = options.cache and options.fast_path
+    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, use_cache,
+                 options.fast_path)
     jobs = options.jobs or os.cpu_count() or 1
     if stdin_task is not None:
         _init_worker(*init_args)
         result.files.append(_check_task(*stdin_task))
-    cache = _open_cache(options, finder, real_paths) if options.cache else None
+    cache = _open_cache(options, finder, real_paths) if use_cache else None
     to_check = tasks
     if cache is not None:
         buckets = [cache.bucket(c, _rules_of(c, options.only_codes), options.fix, options.only_codes)
