@@ -177,8 +177,9 @@ class FastPath:
       Python's own parse, with LibCST parsing only what is to be fixed.
 
     Every condition may only drop a file or part the rule could not report anything in: the fast
-    path never changes a result (``bench/excerpt_check.py`` checks it on real code; see
-    docs/ARCHITECTURE.md for its guards).
+    path never changes a result (``svcmod lint --no-fast-path`` is the reference;
+    ``bench/differential.py`` and ``tests/test_differential.py`` compare; docs/ARCHITECTURE.md
+    lists the guards).
     """
 
     imports: Tuple[str, ...] = ()
