@@ -305,6 +305,9 @@ async def test_syntax_error_while_typing_is_svc901_on_its_line_and_serving_goes_
     assert error.code == "SVC901" and error.severity == types.DiagnosticSeverity.Error
     assert error.range.start.line == 8 and "cannot parse" in error.message
     assert sorted(d.code for d in await change(client, path, UNSAFE_AND_SAFE, 3)) == ["SVC101", "SVC101", "SVC307"]
+    # also in code no rule looks at, as in a file named to svcmod lint
+    [error] = await change(client, path, "def total(values:\n    return sum(values)\n", 4)
+    assert error.code == "SVC901" and error.range.start.line == 0
 
 
 @pytest.mark.asyncio

@@ -56,7 +56,8 @@ class BufferChecks:
         if checker is None:
             checker = self._checkers[key] = Checker(config, policy)
         try:
-            return checker.check(filename, source, ignored)
+            # a buffer is a file the user named: a syntax error is reported even where no rule looks
+            return checker.check(filename, source, ignored, named=True)
         except Exception as error:  # a bug in a rule must not take the caller down with it
             result = FileResult(filename)
             checker.engine_finding(result, "SVC901", f"internal error while checking: "
