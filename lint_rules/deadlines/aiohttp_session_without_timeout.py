@@ -23,6 +23,7 @@ from svcmod.rule import (
     positional_count,
     with_argument,
     with_keyword,
+    without_keyword,
 )
 
 #: Session methods that take a per-request ``timeout=`` overriding the session's.
@@ -46,11 +47,21 @@ class AiohttpSessionWithoutTimeout(Rule):
     attribute it was assigned to, in the outermost function or class around it) is not reported.
     Sessions made with `**kwargs` are skipped (the timeout may be inside).
 
+    A session made with aiohttp's legacy `read_timeout=` (the total, despite its name) or
+    `conn_timeout=` (the connection) is reported too: they are deprecated, gone in aiohttp 4, and
+    aiohttp raises `ValueError: read_timeout and timeout parameters conflict` if `timeout=` is
+    added beside them.
+
     ## Fix safety
     The fix adds `timeout=aiohttp.ClientTimeout(total=<timeout>)` (default: the project's
     `default-timeout`, 10 s), importing `ClientTimeout` if needed, or sets `total=<timeout>` on
     the `ClientTimeout`. It is unsafe: a request that used to take longer now raises
     `asyncio.TimeoutError`.
+
+    Legacy timeouts are moved into the one `ClientTimeout`: `read_timeout=r, conn_timeout=c`
+    becomes `timeout=ClientTimeout(total=r, connect=c)` (the project's timeout as the total when
+    `read_timeout` is missing or None), never a `timeout=` beside them. A session that passes both
+    `timeout=` and a legacy timeout (it fails when made) is reported without a fix.
 
     ## References
     - https://docs.aiohttp.org/en/stable/client_quickstart.html#timeouts
@@ -101,6 +112,12 @@ class AiohttpSessionWithoutTimeout(Rule):
                 "a = ClientSession(timeout=ClientTimeout(total=10))\nb = ClientSession(timeout=ClientTimeout(total=10))\n",
                 count=2),
         Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))\n"),
+        Invalid("import aiohttp\nsession = aiohttp.ClientSession(read_timeout=5, conn_timeout=2)\n",
+                fixed="import aiohttp\nsession = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5, connect=2))\n"),
+        Invalid("from aiohttp import ClientSession\nsession = ClientSession(\n    conn_timeout=3,\n    headers=h,\n)\n",
+                fixed="from aiohttp import ClientSession, ClientTimeout\nsession = ClientSession(\n    headers=h,\n"
+                "    timeout=ClientTimeout(total=10, connect=3),\n)\n"),
+        Invalid("import aiohttp\nsession = aiohttp.ClientSession(read_timeout=5, timeout=aiohttp.ClientTimeout(total=9))\n"),
         Invalid("import aiohttp\nsession = aiohttp.client.ClientSession(timeout=None)\n",
                 fixed="import aiohttp\nsession = aiohttp.client.ClientSession(timeout=aiohttp.ClientTimeout(total=10))\n"),
         Valid("import aiohttp\nsession = aiohttp.ClientSession(timeout=TIMEOUT)\n"),
@@ -139,7 +156,13 @@ class AiohttpSessionWithoutTimeout(Rule):
 
     def _session(self, node: cst.Call) -> None:
         given = keyword(node, "timeout")
-        if has_star_kwargs(node) or (given is not None and not is_none(given.value)):
+        if has_star_kwargs(node):
+            return
+        legacy = [arg for arg in (keyword(node, "read_timeout"), keyword(node, "conn_timeout")) if arg is not None]
+        if legacy:
+            self._legacy(node, given)
+            return
+        if given is not None and not is_none(given.value):
             return
         if given is None and self._every_request_has_a_timeout(self.targets.get(id(node))):
             return
@@ -149,6 +172,28 @@ class AiohttpSessionWithoutTimeout(Rule):
         self.report(node, message="aiohttp.ClientSession() without timeout= waits up to 5 minutes per request",
                     fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"add a {total!r} s total timeout",
                                     add_imports=imports))
+
+    def _legacy(self, node: cst.Call, given: Optional[cst.Arg]) -> None:
+        """``read_timeout=``/``conn_timeout=``: moved into one ``ClientTimeout``, never doubled."""
+        if given is not None:
+            self.report(node, message="aiohttp.ClientSession() given both timeout= and read_timeout=/conn_timeout= "
+                        "raises ValueError: keep one ClientTimeout")
+            return
+        read, connect = keyword(node, "read_timeout"), keyword(node, "conn_timeout")
+        total = code_of(read.value) if read is not None and not is_none(read.value) else repr(self.config["timeout"])
+        parts = [f"total={total}"]
+        if connect is not None and not is_none(connect.value):
+            parts.append(f"connect={code_of(connect.value)}")
+        client_timeout, imports = self.reference("aiohttp.ClientTimeout")
+        fixed = node
+        for name in ("read_timeout", "conn_timeout"):
+            if keyword(fixed, name) is not None:
+                fixed = without_keyword(fixed, name)
+        fixed = with_keyword(fixed, "timeout", f"{client_timeout}({', '.join(parts)})")
+        self.report(node, message="aiohttp's read_timeout=/conn_timeout= are deprecated (gone in aiohttp 4): "
+                    "one timeout=ClientTimeout(...)",
+                    fix=Fix.replace(node, fixed, safety=UNSAFE, description="legacy timeouts moved into one "
+                                    f"ClientTimeout({', '.join(parts)})", add_imports=imports))
 
     def _every_request_has_a_timeout(self, session: Optional[cst.BaseExpression]) -> bool:
         if session is None:
@@ -172,6 +217,10 @@ class AiohttpSessionWithoutTimeout(Rule):
         fixed = with_argument(node, "total", repr(total), 0)
         self.report(node, message="aiohttp.ClientTimeout without total or sock_read never times out a read",
                     fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"total={total!r}"))
+
+
+def code_of(expr: cst.BaseExpression) -> str:
+    return cst.Module(body=()).code_for_node(expr)
 
 
 def _unset(arg: Optional[cst.Arg]) -> bool:

@@ -52,7 +52,9 @@ class Aioredis(Rule):
     It is safe for aioredis 2.x code: `redis.asyncio` is the same code moved, with the same names.
     The fix is offered only when every name the file uses from aioredis exists in redis-py;
     aioredis 1.x code (`create_redis_pool`, `create_connection`, `Channel`, …) is a different API
-    and is only reported. The project must depend on `redis>=4.2`.
+    and is only reported, and so is every aioredis import of a file that uses it (the names
+    both have, such as `Redis`, are used the 1.x way there). A migration replaces `aioredis` with
+    `redis>=4.2` in the project's dependency manifests.
 
     ## References
     - https://github.com/aio-libs-abandoned/aioredis-py#-aioredis-is-now-in-redis-py-420rc1-
@@ -83,6 +85,10 @@ class Aioredis(Rule):
         # aioredis 1.x: a different API, reported only
         Invalid("import aioredis\n\nasync def main():\n    pool = await aioredis.create_redis_pool('redis://localhost')\n"),
         Invalid("from aioredis import create_redis\n"),
+        Invalid("from aioredis import Redis\nfrom aioredis import create_redis_pool\n\n"
+                "async def connect():\n    return Redis(await create_redis_pool('redis://cache'))\n", count=2),
+        Invalid("import aioredis\nfrom aioredis import Redis\n\n"
+                "async def connect():\n    return Redis(await aioredis.create_pool('redis://cache'))\n", count=2),
         Valid("from redis import asyncio as aioredis\nclient = aioredis.from_url(url)\n"),
         Valid("import redis.asyncio\nclient = redis.asyncio.Redis()\n"),
         Valid("import aioredis_cluster\nimport aiohttp\n"),
@@ -110,13 +116,29 @@ class Aioredis(Rule):
             self.used.add(name)
 
     def end_file(self) -> None:
+        v1 = self._v1_names()
         for statement, where in self.imported:
+            if v1:
+                # a file written against aioredis 1.x: none of its imports is moved, not even the
+                # names redis.asyncio also has, as the code around them speaks the 1.x API
+                self.report(where, message=f"{self.message} (aioredis 1.x code, port it by hand: "
+                            f"{', '.join(f'`{n}`' for n in v1)})")
+                continue
             problem, new, imports = self._rewrite(statement, where)
             if new is None:
                 self.report(where, message=f"{self.message} ({problem})" if problem else None)
             else:
                 self.report(where, fix=Fix.replace(statement, new, safety=SAFE, add_imports=imports,
                                                    description="import from `redis.asyncio`"))
+
+    def _v1_names(self) -> List[str]:
+        """The aioredis 1.x names this file uses (``create_redis_pool``, ``aioredis.Channel``, …)."""
+        found = [n for n in self.used if n.split(".")[1] in V1_NAMES]
+        for statement, _ in self.imported:
+            if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
+                found += [f"aioredis.{name}" for alias in statement.names
+                          if (name := dotted(alias.name) or "") in V1_NAMES]
+        return sorted(set(found))
 
     def _rewrite(self, statement: ImportNode, where: cst.CSTNode):
         """(why it cannot be rewritten, or None; the rewritten statement, or None; imports to add)."""

@@ -36,12 +36,18 @@ class AsyncioLoopArgument(Rule):
     as `loop.run_in_executor`.
 
     ## Fix safety
-    The fix drops the `loop=` argument. It is safe: on 3.10+ the call cannot run with it, and
-    without it these APIs use the running loop (the objects bind to it on first use). On 3.8/3.9
-    the call behaves the same when made from a coroutine, or when the loop passed is the thread's
-    current loop, which is how nearly all code passes it; only code that still runs on 3.8/3.9
-    and creates queues/locks *outside* any coroutine for a loop other than the current one would
-    bind them differently. A `loop=` hidden in `**kwargs` is reported without a fix.
+    The fix drops the `loop=` argument only where the loop passed is provably the running loop:
+    `asyncio.get_running_loop()`, or `asyncio.get_event_loop()` called inside an `async def`
+    (directly, or through a name the same coroutine assigned it to). There it is safe: without
+    `loop=` these APIs use the running loop, which is the one passed.
+
+    Anywhere else (a parameter, `self._loop`, a loop made with `new_event_loop()` and run by hand,
+    code outside a coroutine) the finding has no fix: the loop passed may not be the one that will
+    be running, as in code and tests that drive a private loop with `loop.run_until_complete(...)`.
+    Dropping it there makes futures and queues bind to another loop (`ValueError: The future
+    belongs to a different loop`) or finds no current loop at all. Move the code into a coroutine
+    that runs on that loop (and drop `loop=`), or create the object inside it.
+    A `loop=` hidden in `**kwargs` is reported without a fix.
 
     ## References
     - https://docs.python.org/3/whatsnew/3.10.html#removed (bpo-42392)
@@ -51,7 +57,7 @@ class AsyncioLoopArgument(Rule):
     code = "SVC303"
     name = "asyncio-loop-argument"
     message = "`loop=` was removed from this asyncio API in Python 3.10"
-    fix_safety = SAFE
+    fix_safety = SAFE  # only where the loop is provably the running one
     fast_path = FastPath(
         imports=("asyncio",),
         tokens=(b"loop=", b"loop ="),
@@ -63,16 +69,28 @@ class AsyncioLoopArgument(Rule):
     )
     in_migrations = (FixStep("v2", "deprecations"),)
     examples = (
-        Invalid("import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1, loop=loop)\n",
-                fixed="import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1)\n"),
-        Invalid("import asyncio as aio\nresults = await aio.gather(a(), b(), loop=self.loop, return_exceptions=True)\n",
-                fixed="import asyncio as aio\nresults = await aio.gather(a(), b(), return_exceptions=True)\n"),
-        Invalid("from asyncio import Queue, Lock\nq = Queue(maxsize=10, loop=loop)\nlock = Lock(loop=loop)\n",
-                fixed="from asyncio import Queue, Lock\nq = Queue(maxsize=10)\nlock = Lock()\n", count=2),
-        Invalid("import asyncio\nreader, writer = await asyncio.open_connection(\n    host, port, loop=loop,\n)\n",
-                fixed="import asyncio\nreader, writer = await asyncio.open_connection(\n    host, port,\n)\n"),
-        Invalid("from asyncio import tasks\nawait tasks.wait_for(fut, 5, loop=loop)\n",
-                fixed="from asyncio import tasks\nawait tasks.wait_for(fut, 5)\n"),
+        Invalid("import asyncio\n\nasync def tick():\n    await asyncio.sleep(1, loop=asyncio.get_event_loop())\n",
+                fixed="import asyncio\n\nasync def tick():\n    await asyncio.sleep(1)\n"),
+        Invalid("import asyncio as aio\n\nasync def both():\n    loop = aio.get_running_loop()\n"
+                "    return await aio.gather(a(), b(), loop=loop, return_exceptions=True)\n",
+                fixed="import asyncio as aio\n\nasync def both():\n    loop = aio.get_running_loop()\n"
+                "    return await aio.gather(a(), b(), return_exceptions=True)\n"),
+        Invalid("from asyncio import Queue, Lock, get_event_loop\n\nasync def start():\n"
+                "    loop = get_event_loop()\n    q = Queue(maxsize=10, loop=loop)\n    lock = Lock(loop=loop)\n",
+                fixed="from asyncio import Queue, Lock, get_event_loop\n\nasync def start():\n"
+                "    loop = get_event_loop()\n    q = Queue(maxsize=10)\n    lock = Lock()\n", count=2),
+        Invalid("import asyncio\n\nasync def connect(host, port):\n"
+                "    reader, writer = await asyncio.open_connection(\n        host, port, loop=asyncio.get_running_loop(),\n    )\n",
+                fixed="import asyncio\n\nasync def connect(host, port):\n"
+                "    reader, writer = await asyncio.open_connection(\n        host, port,\n    )\n"),
+        # the loop passed may not be the running one: reported, not rewritten
+        Invalid("import asyncio\n\nasync def tick(loop):\n    await asyncio.sleep(1, loop=loop)\n"),
+        Invalid("import asyncio\n\nclass Worker:\n    def __init__(self, loop):\n        self._loop = loop\n"
+                "        self.queue = asyncio.Queue(loop=self._loop)\n"),
+        Invalid("import asyncio\nloop = asyncio.new_event_loop()\n"
+                "results = loop.run_until_complete(asyncio.gather(a(), b(), loop=loop))\n"),
+        Invalid("import asyncio\nlock = asyncio.Lock(loop=asyncio.get_event_loop())\n"),
+        Invalid("from asyncio import tasks\nawait tasks.wait_for(fut, 5, loop=loop)\n"),
         Valid("import asyncio\nloop = asyncio.get_event_loop()\nfut = asyncio.ensure_future(coro(), loop=loop)\n"),
         Valid("import asyncio\nawait loop.run_in_executor(None, work)\nreader = asyncio.StreamReader(loop=loop)\n"),
         Valid("import asyncio\nasyncio.run_coroutine_threadsafe(coro(), loop=loop)\n"),
@@ -92,6 +110,33 @@ class AsyncioLoopArgument(Rule):
         if any(arg.star == "**" for arg in node.args):
             self.report(given, message=message)
             return
+        if not self._is_running_loop(given.value):
+            self.report(node, message=message + ": not dropped, as the loop passed may not be the running one; "
+                        "create it inside a coroutine running on that loop")
+            return
         self.report(node, message=message,
                     fix=Fix.replace(node, without_keyword(node, "loop"), safety=SAFE,
                                     description=f"drop `loop=` from `{short}()`"))
+
+    def _is_running_loop(self, value: cst.BaseExpression) -> bool:
+        """Whether ``value`` is provably the loop running this code: ``get_running_loop()``, or
+        ``get_event_loop()`` in a coroutine, called here or assigned to a name of this coroutine."""
+        function = self.enclosing_function
+        in_coroutine = function is not None and function.asynchronous is not None
+        if isinstance(value, cst.Call):
+            made_by = self.callee(value)
+        elif isinstance(value, cst.Name) and in_coroutine:
+            scope = self.file.names.scope_for(self.file.scope_stack)
+            if value.value not in scope.bindings:
+                return False  # bound outside this coroutine: any loop
+            made_by = self.created_by(value)
+        else:
+            return False
+        if made_by in RUNNING_LOOP:
+            return True
+        return in_coroutine and made_by in CURRENT_LOOP
+
+
+RUNNING_LOOP = frozenset({"asyncio.get_running_loop", "asyncio.events.get_running_loop"})
+#: In a coroutine the current loop is the running one.
+CURRENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})

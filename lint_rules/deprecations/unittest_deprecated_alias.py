@@ -51,8 +51,14 @@ class UnittestDeprecatedAlias(Rule):
     Only `self.<alias>` inside a class that subclasses a `TestCase` is reported: `unittest`'s,
     Django's, DRF's, tornado's, twisted's, aiohttp's or absl's, a class of the same module that
     does, or an imported class whose name ends in `TestCase` (a project's own base class). A class
-    that defines a method with the alias's name keeps it, and so do subclasses of
-    `twisted.trial.unittest` test cases, which define all these aliases themselves.
+    that defines the alias (a method or `assertEquals = assertEqual`), or inherits it from a class of
+    the same module that does, keeps it, and so do subclasses of `twisted.trial.unittest` test
+    cases, which define all these aliases themselves.
+
+    Tests whose subject is the alias itself are left alone too: a use inside a test method or class
+    whose name names the alias (`test_assertEquals_warns`), in a class that names it in a string
+    (`getattr(self, "assertEquals")`), or inside `with self.assertWarns(...)`,
+    `pytest.warns(...)`, `pytest.deprecated_call()` or `warnings.catch_warnings()`.
 
     ## Fix safety
     The fix uses the canonical name (`assertEquals` → `assertEqual`, …). It is safe: the aliases
@@ -105,6 +111,14 @@ class UnittestDeprecatedAlias(Rule):
         Valid("import unittest\n\nclass T(unittest.TestCase):\n    def assertEquals(self, a, b):\n        pass\n\n"
               "    def test_x(self):\n        self.assertEquals(a, b)\n"),
         Valid("import numpy.testing as npt\nnpt.assert_(x)\n"),
+        Valid("import unittest\n\nclass Compat(unittest.TestCase):\n    assertEquals = unittest.TestCase.assertEqual\n\n"
+              "class T(Compat):\n    def test_x(self):\n        self.assertEquals(a, b)\n"),
+        Valid("import unittest\n\nclass T(unittest.TestCase):\n    def test_assert_equals_alias_warns(self):\n"
+              "        with self.assertWarns(DeprecationWarning):\n            self.assertEquals(1, 1)\n"),
+        Valid("import unittest\n\nclass AliasTest(unittest.TestCase):\n    def test_alias(self):\n"
+              "        self.assertTrue(hasattr(self, 'failUnless'))\n        self.failUnless(True)\n"),
+        Valid("import unittest\n\nclass T(unittest.TestCase):\n    def test_assertEquals(self):\n"
+              "        self.assertEquals(1, 1)\n"),
         Valid("from twisted.trial import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n"
               "        self.failUnlessEqual(a, b)\n"),
     )
@@ -112,14 +126,36 @@ class UnittestDeprecatedAlias(Rule):
     def reset(self) -> None:
         self.test_classes: Set[str] = set()  # classes of this module that are TestCases
         self.own_methods: Dict[cst.ClassDef, Set[str]] = {}
+        self.defined_by: Dict[str, Set[str]] = {}  # class of this module -> aliases it defines
+        self.warned = 0  # depth of `with` blocks that expect a warning
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        defined: Set[str] = set()
+        for item in getattr(node.body, "body", ()):
+            if isinstance(item, cst.FunctionDef):
+                defined.add(item.name.value)
+            elif isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    if isinstance(small, cst.Assign):
+                        defined.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+        for base in node.bases:  # inherited from a class of this module
+            if isinstance(base.value, cst.Name):
+                defined |= self.defined_by.get(base.value.value, set())
+        self.defined_by[node.name.value] = defined
         if any(self._is_test_case(base.value) for base in node.bases):
             self.test_classes.add(node.name.value)
-            self.own_methods[node] = {
-                item.name.value for item in getattr(node.body, "body", ())
-                if isinstance(item, cst.FunctionDef)
-            }
+            # the aliases a class names in a string are what it tests (`getattr(self, "assertEquals")`)
+            named = {n.evaluated_value for n in descendants(node) if isinstance(n, cst.SimpleString)
+                     and n.evaluated_value in ALIASES}
+            self.own_methods[node] = defined | named | _named_in(node.name.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(isinstance(item.item, cst.Call) and _expects_warning(item.item) for item in node.items):
+            self.warned += 1
+
+    def leave_With(self, node: cst.With) -> None:
+        if any(isinstance(item.item, cst.Call) and _expects_warning(item.item) for item in node.items):
+            self.warned -= 1
 
     def _is_test_case(self, base: cst.BaseExpression) -> bool:
         name = self.qualified_name(base)
@@ -135,8 +171,11 @@ class UnittestDeprecatedAlias(Rule):
         if canonical is None and attr not in REMOVED:
             return
         klass = self._test_class_of(node.value)
-        if klass is None or attr in self.own_methods[klass]:
+        if klass is None or attr in self.own_methods[klass] or self.warned:
             return
+        method = self.enclosing_function
+        if method is not None and attr in _named_in(method.name.value):
+            return  # a test of the alias itself
         if canonical is None:
             self.report(node, message=f"`{attr}` was removed in Python 3.12 ({REMOVED[attr]})")
             return
@@ -159,3 +198,20 @@ class UnittestDeprecatedAlias(Rule):
                     return klass
                 return None
         return None
+
+
+def _named_in(name: str) -> Set[str]:
+    """The aliases a test's or class's name names: ``test_assert_equals_warns`` names ``assertEquals``."""
+    words = name.lower().replace("_", "")
+    # `assert_` is left out: "assert" is in the name of half of all tests
+    return {alias for alias in ALIASES if alias != "assert_" and alias.lower().replace("_", "") in words}
+
+
+#: ``with`` calls that expect a warning: what is inside tests the deprecation itself.
+_WARNING_CONTEXTS = frozenset({"assertWarns", "assertWarnsRegex", "warns", "deprecated_call", "catch_warnings"})
+
+
+def _expects_warning(call: cst.Call) -> bool:
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in _WARNING_CONTEXTS
