@@ -3,7 +3,19 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, keyword, without_keyword
+from svcmod.rule import (
+    SAFE,
+    FastPath,
+    Fix,
+    FixStep,
+    Invalid,
+    Parts,
+    Rule,
+    Valid,
+    descendants,
+    keyword,
+    without_keyword,
+)
 
 # The high-level APIs whose `loop` parameter was deprecated in 3.8 and removed in 3.10 (bpo-42392),
 # under every module path they are importable from. Low-level APIs keep theirs on purpose:
@@ -38,7 +50,8 @@ class AsyncioLoopArgument(Rule):
     ## Fix safety
     The fix drops the `loop=` argument only where the loop passed is provably the running loop:
     `asyncio.get_running_loop()`, or `asyncio.get_event_loop()` called inside an `async def`
-    (directly, or through a name the same coroutine assigned it to). There it is safe: without
+    (directly, or through a name the same coroutine assigned it to), or the `loop` of a function
+    whose nested coroutine it runs with `loop.run_until_complete(pump())`, its only use. There it is safe: without
     `loop=` these APIs use the running loop, which is the one passed.
 
     Anywhere else (a parameter, `self._loop`, a loop made with `new_event_loop()` and run by hand,
@@ -91,6 +104,11 @@ class AsyncioLoopArgument(Rule):
                 "results = loop.run_until_complete(asyncio.gather(a(), b(), loop=loop))\n"),
         Invalid("import asyncio\nlock = asyncio.Lock(loop=asyncio.get_event_loop())\n"),
         Invalid("from asyncio import tasks\nawait tasks.wait_for(fut, 5, loop=loop)\n"),
+        # a coroutine its function runs on that very loop
+        Invalid("import asyncio\n\ndef run(queue, loop):\n    async def pump():\n"
+                "        await asyncio.sleep(0, loop=loop)\n\n    loop.run_until_complete(pump())\n",
+                fixed="import asyncio\n\ndef run(queue, loop):\n    async def pump():\n"
+                "        await asyncio.sleep(0)\n\n    loop.run_until_complete(pump())\n"),
         Valid("import asyncio\nloop = asyncio.get_event_loop()\nfut = asyncio.ensure_future(coro(), loop=loop)\n"),
         Valid("import asyncio\nawait loop.run_in_executor(None, work)\nreader = asyncio.StreamReader(loop=loop)\n"),
         Valid("import asyncio\nasyncio.run_coroutine_threadsafe(coro(), loop=loop)\n"),
@@ -128,13 +146,43 @@ class AsyncioLoopArgument(Rule):
         elif isinstance(value, cst.Name) and in_coroutine:
             scope = self.file.names.scope_for(self.file.scope_stack)
             if value.value not in scope.bindings:
-                return False  # bound outside this coroutine: any loop
+                return self._runs_on(function, value.value)  # bound outside this coroutine
             made_by = self.created_by(value)
         else:
             return False
         if made_by in RUNNING_LOOP:
             return True
         return in_coroutine and made_by in CURRENT_LOOP
+
+
+    def _runs_on(self, coroutine: cst.FunctionDef, loop: str) -> bool:
+        """Whether the function around ``coroutine`` runs it on ``loop`` and nothing else:
+        ``loop.run_until_complete(pump())`` is the only use of ``pump`` there."""
+        stack = self.file.scope_stack
+        index = stack.index(coroutine)
+        outer = next((node for node in reversed(stack[:index]) if isinstance(node, cst.FunctionDef)), None)
+        if outer is None:
+            return False
+        name = coroutine.name.value
+        uses = [node for node in descendants(outer.body) if isinstance(node, cst.Name) and node.value == name
+                and node is not coroutine.name]
+        runs = [call for call in descendants(outer.body) if isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_until_complete"
+                and isinstance(call.func.value, cst.Name) and call.func.value.value == loop
+                and len(call.args) == 1 and isinstance(call.args[0].value, cst.Call)
+                and isinstance(call.args[0].value.func, cst.Name) and call.args[0].value.func.value == name]
+        return len(runs) == 1 and len(uses) == 1 and not _rebinds(outer, loop)
+
+
+def _rebinds(function: cst.FunctionDef, name: str) -> bool:
+    """Whether ``function`` assigns ``name`` anywhere in its body (its parameter may then not be the loop)."""
+    for node in descendants(function.body):
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and \
+                isinstance(node.target, cst.Name) and node.target.value == name:
+            return True
+        if isinstance(node, (cst.Global, cst.Nonlocal)) and any(n.name.value == name for n in node.names):
+            return True
+    return False
 
 
 RUNNING_LOOP = frozenset({"asyncio.get_running_loop", "asyncio.events.get_running_loop"})

@@ -5,7 +5,7 @@ from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid
+from svcmod.rule import SAFE, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, descendants
 
 ALIASES = {
     "failUnlessEqual": "assertEqual", "assertEquals": "assertEqual",
