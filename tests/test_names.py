@@ -118,3 +118,35 @@ def test_decorators_resolve_in_the_enclosing_scope():
               b"    return tenacity\n")
     found = Checker(Config(select=("SVC201",))).check("app.py", source)
     assert [f.code for f in found.findings] == ["SVC201"]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("try:\n    from requests.packages.urllib3.util.retry import Retry\nexcept ImportError:\n"
+     "    from urllib3.util.retry import Retry\n", ("requests.packages.urllib3.util.retry.Retry",
+                                                   ("urllib3.util.retry.Retry",))),
+    ("try:\n    import simplejson as json\nexcept (ImportError, AttributeError):\n    import json\n",
+     ("simplejson", ("json",))),
+    ("import sys\nif sys.version_info >= (3, 8):\n    from importlib import metadata\nelse:\n"
+     "    import importlib_metadata as metadata\n", ("importlib.metadata", ("importlib_metadata",))),
+    ("try:\n    from urllib3 import Retry\nexcept ImportError:\n    Retry = None\n", ("urllib3.Retry", ())),
+])
+def test_guarded_imports_bind_the_first_branch_with_the_fallback_as_alternative(source, expected):
+    names = Names(cst.parse_module(source))
+    local = {"Retry", "json", "metadata"} & set(names.module_scope.bindings)
+    [binding] = [names.module_scope.bindings[name] for name in local]
+    assert (binding.qualified, binding.alternatives) == expected
+
+
+def test_an_unguarded_double_import_is_still_unknown():
+    names = Names(cst.parse_module("if fast:\n    import ujson as json\nelse:\n    import json\n"))
+    assert names.qualified_name(cst.Name("json")) is None
+
+
+def test_each_branch_of_a_guarded_import_knows_what_the_other_imports():
+    module = cst.parse_module("try:\n    from sqlalchemy.orm import declarative_base\nexcept ImportError:\n"
+                              "    from sqlalchemy.ext.declarative import declarative_base\n")
+    names = Names(module)
+    first = module.body[0].body.body[0].body[0]
+    fallback = module.body[0].handlers[0].body.body[0].body[0]
+    assert names.other_branch_imports(fallback) == {"sqlalchemy.orm.declarative_base"}
+    assert names.other_branch_imports(first) == {"sqlalchemy.ext.declarative.declarative_base"}

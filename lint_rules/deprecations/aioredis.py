@@ -90,6 +90,7 @@ class Aioredis(Rule):
         Invalid("import aioredis\nfrom aioredis import Redis\n\n"
                 "async def connect():\n    return Redis(await aioredis.create_pool('redis://cache'))\n", count=2),
         Valid("from redis import asyncio as aioredis\nclient = aioredis.from_url(url)\n"),
+        Valid("try:\n    from redis import asyncio as aioredis\nexcept ImportError:\n    import aioredis\n"),
         Valid("import redis.asyncio\nclient = redis.asyncio.Redis()\n"),
         Valid("import aioredis_cluster\nimport aiohttp\n"),
         Valid("import redis\n# import aioredis\nclient = redis.Redis()\n"),
@@ -118,6 +119,8 @@ class Aioredis(Rule):
     def end_file(self) -> None:
         v1 = self._v1_names()
         for statement, where in self.imported:
+            if any(name.startswith("redis.") for name in self.file.names.other_branch_imports(statement)):
+                continue  # the fallback of a guarded import whose other branch is redis.asyncio already
             if v1:
                 # a file written against aioredis 1.x: none of its imports is moved, not even the
                 # names redis.asyncio also has, as the code around them speaks the 1.x API

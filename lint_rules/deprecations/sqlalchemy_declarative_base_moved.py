@@ -25,7 +25,9 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
     The fix imports the names from `sqlalchemy.orm` (aliases kept; the other names of a mixed import
     stay where they are) and rewrites attribute uses such as
     `sqlalchemy.ext.declarative.declarative_base()`. It is safe: since 1.4 the old names are the
-    same objects re-exported. The project must use SQLAlchemy 1.4 or later.
+    same objects re-exported. The project must use SQLAlchemy 1.4 or later. An import guarded by
+    `try: … except ImportError:` whose other branch already imports the names from `sqlalchemy.orm`
+    is left alone: it copes with both versions.
 
     ## References
     - https://docs.sqlalchemy.org/en/20/changelog/migration_20.html#declarative-becomes-a-first-class-api
@@ -58,6 +60,8 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
                 fixed="from sqlalchemy.ext import declarative\nfrom sqlalchemy.orm import declarative_base\n\n"
                 "Base = declarative_base(metadata=meta)\n"),
         Valid("from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"),
+        Valid("try:\n    from sqlalchemy.orm import declarative_base\nexcept ImportError:  # SQLAlchemy < 1.4\n"
+              "    from sqlalchemy.ext.declarative import declarative_base\n"),
         Valid("from sqlalchemy.ext.declarative import DeferredReflection, ConcreteBase\n"),
         Valid("import sqlalchemy\nfrom myapp.db import declarative_base\nBase = declarative_base()\n"),
         Valid("import sqlalchemy\nfrom sqlalchemy.ext.declarative import *\n"),
@@ -70,6 +74,11 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
             return
         moved = [a for a in node.names if dotted(a.name) in MOVED]
         if not moved:
+            return
+        # a guarded import whose other branch already imports from sqlalchemy.orm copes with both
+        # versions; rewriting this branch would leave two identical ones
+        elsewhere = self.file.names.other_branch_imports(node)
+        if all(f"sqlalchemy.orm.{dotted(a.name)}" in elsewhere for a in moved):
             return
         stay = [a for a in node.names if dotted(a.name) not in MOVED]
         listed = ", ".join(f"`{dotted(a.name)}`" for a in moved)

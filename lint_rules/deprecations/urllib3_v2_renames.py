@@ -85,6 +85,12 @@ class Urllib3V2Renames(Rule):
                 "print(base.method_whitelist)\n",
                 fixed="from urllib3.util import Retry\nbase = Retry(3)\nsafe = base.new(allowed_methods=None)\n"
                 "print(base.allowed_methods)\n", count=2),
+        Invalid("try:\n    from requests.packages.urllib3.util.retry import Retry\nexcept ImportError:\n"
+                "    from urllib3.util.retry import Retry\n\nretries = Retry(total=3, method_whitelist=['GET'])\n"
+                "methods = Retry.DEFAULT_METHOD_WHITELIST\n",
+                fixed="try:\n    from requests.packages.urllib3.util.retry import Retry\nexcept ImportError:\n"
+                "    from urllib3.util.retry import Retry\n\nretries = Retry(total=3, allowed_methods=['GET'])\n"
+                "methods = Retry.DEFAULT_ALLOWED_METHODS\n", count=2),
         # both spellings given: a TypeError either way, nothing mechanical to do
         Invalid("from urllib3 import Retry\nRetry(method_whitelist=['GET'], allowed_methods=['GET'])\n"),
         # a broad `except Exception` is not version handling: urllib3 2 would fail into it silently

@@ -8,11 +8,11 @@ name bound to two different things in one scope is unknown: precision over recal
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
-from svcmod.rule import AddImport, dotted
+from svcmod.rule import AddImport, descendants, dotted
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.project_index import Project
@@ -24,12 +24,14 @@ PLACEHOLDER = object()
 
 
 class Alias:
-    """The name refers to an imported module, class or function."""
+    """The name refers to an imported module, class or function; ``alternatives`` are what a guarded
+    import binds it to instead (``except ImportError:`` or the ``else`` of a version test)."""
 
-    __slots__ = ("qualified",)
+    __slots__ = ("qualified", "alternatives")
 
-    def __init__(self, qualified: str) -> None:
+    def __init__(self, qualified: str, alternatives: Tuple[str, ...] = ()) -> None:
         self.qualified = qualified
+        self.alternatives = alternatives
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Alias) and other.qualified == self.qualified
@@ -85,6 +87,16 @@ class Scope:
         elif old is not UNKNOWN and old != binding:
             self.bindings[name] = UNKNOWN
 
+    def bind_fallback(self, name: str, binding: Binding) -> None:
+        """Bind ``name`` as the fallback branch of a guarded import does: an import of the same
+        name under another path is an alternative, not a conflict that makes the name unknown."""
+        old = self.bindings.get(name)
+        if isinstance(old, Alias) and isinstance(binding, Alias):
+            if binding.qualified != old.qualified and binding.qualified not in old.alternatives:
+                self.bindings[name] = Alias(old.qualified, old.alternatives + (binding.qualified,))
+            return
+        self.bind(name, binding)
+
 
 class ClassScope(Scope):
     __slots__ = ("attributes",)
@@ -102,7 +114,15 @@ class Names:
         self.scopes: Dict[cst.CSTNode, Scope] = {}
         #: what the project index and declared clients say a qualified name is (None: nothing)
         self._project = project
+        #: an import statement in one branch of a guarded import -> what the other branches import
+        self.guarded: Dict[cst.CSTNode, FrozenSet[str]] = {}
+        self._fallback = 0  # inside the fallback branch of a guarded import
         self._collect(module.body, self.module_scope, None)
+
+    def other_branch_imports(self, statement: cst.CSTNode) -> FrozenSet[str]:
+        """For an ``Import``/``ImportFrom`` in a branch of ``try: … except ImportError: …`` (or of an
+        ``if`` on a version), the qualified names the other branches import; empty elsewhere."""
+        return self.guarded.get(statement, frozenset())
 
     # -- collection ------------------------------------------------------------------------
     def _collect(self, body: Sequence[cst.CSTNode], scope: Scope, klass: Optional[ClassScope]) -> None:
@@ -127,6 +147,18 @@ class Names:
                     self._assign(item.asname.name, item.item, scope, klass)
         elif isinstance(stmt, (cst.For,)):
             self._assign(stmt.target, None, scope, klass)
+        if isinstance(stmt, cst.Try) and _catches_import_error(stmt):
+            self._guarded_try(stmt, scope, klass)
+            return
+        if isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.Else) and _tests_version(stmt.test):
+            self._mark_branches([_body(stmt.body), _body(stmt.orelse.body)])
+            self._collect(_body(stmt.body), scope, klass)
+            self._fallback += 1
+            try:
+                self._collect(_body(stmt.orelse.body), scope, klass)
+            finally:
+                self._fallback -= 1
+            return
         if isinstance(stmt, cst.Try) or isinstance(stmt, getattr(cst, "TryStar", cst.Try)):
             for handler in stmt.handlers:
                 if handler.name is not None:
@@ -145,6 +177,31 @@ class Names:
         if isinstance(stmt, cst.Match) if hasattr(cst, "Match") else False:
             for case in stmt.cases:
                 self._collect(_body(case.body), scope, klass)
+
+    def _guarded_try(self, stmt: cst.Try, scope: Scope, klass: Optional[ClassScope]) -> None:
+        """``try: import a / except ImportError: import b``: the body's names first, the handlers'
+        as alternatives of them."""
+        self._mark_branches([_body(stmt.body)] + [_body(h.body) for h in stmt.handlers])
+        self._collect(_body(stmt.body), scope, klass)
+        self._fallback += 1
+        try:
+            for handler in stmt.handlers:
+                if handler.name is not None:
+                    self._assign(handler.name.name, None, scope, klass)
+                self._collect(_body(handler.body), scope, klass)
+        finally:
+            self._fallback -= 1
+        for part in (stmt.orelse, stmt.finalbody):
+            if part is not None:
+                self._collect(_body(part.body), scope, klass)
+
+    def _mark_branches(self, branches: Sequence[Sequence[cst.CSTNode]]) -> None:
+        imported = [_imports_of(branch) for branch in branches]
+        for index, branch in enumerate(imported):
+            others = frozenset(name for other, names in enumerate(imported) if other != index
+                               for _, qualified in names for name in qualified)
+            for statement, _ in branch:
+                self.guarded[statement] = others
 
     def _function(self, fn: cst.FunctionDef, scope: Scope, klass: Optional[ClassScope]) -> None:
         scope.bind(fn.name.value, UNKNOWN)
@@ -180,11 +237,12 @@ class Names:
                 name = dotted(alias.name)
                 if name is None:
                     continue
+                bind = scope.bind_fallback if self._fallback else scope.bind
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    scope.bind(alias.asname.name.value, Alias(name))
+                    bind(alias.asname.name.value, Alias(name))
                 else:
                     top = name.split(".")[0]
-                    scope.bind(top, Alias(top))
+                    bind(top, Alias(top))
         elif isinstance(small, cst.ImportFrom):
             if small.module is None or small.relative:
                 base = "." * len(small.relative) + (dotted(small.module) or "" if small.module else "")
@@ -199,7 +257,8 @@ class Names:
                 local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
                 qualified = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
                 known = self._project.binding(qualified) if self._project is not None else None
-                scope.bind(local, known if known is not None else Alias(qualified))
+                bind = scope.bind_fallback if self._fallback else scope.bind
+                bind(local, known if known is not None else Alias(qualified))
         elif isinstance(small, cst.Assign):
             for target in small.targets:
                 self._assign(target.target, small.value, scope, klass)
@@ -489,6 +548,46 @@ def _body(body: cst.CSTNode) -> Sequence[cst.CSTNode]:
     if isinstance(body, cst.SimpleStatementSuite):
         return [cst.SimpleStatementLine(body=body.body)]
     return inner
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+#: Words in an ``if`` test that choose between versions of a library or of Python.
+_VERSION_WORDS = ("version_info", "__version__", "VERSION", "PY2", "PY3", "PY37", "PY38", "PY39", "PY310",
+                  "PY311", "PY312")
+
+
+def _catches_import_error(stmt: cst.Try) -> bool:
+    for handler in stmt.handlers:
+        caught = handler.type
+        names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        if any((dotted(n) or "").rpartition(".")[2] in _IMPORT_ERRORS for n in names if n is not None):
+            return True
+    return False
+
+
+def _tests_version(test: cst.BaseExpression) -> bool:
+    for node in descendants(test):
+        if isinstance(node, cst.Name) and node.value in _VERSION_WORDS:
+            return True
+        if isinstance(node, cst.Attribute) and node.attr.value in _VERSION_WORDS:
+            return True
+    return False
+
+
+def _imports_of(body: Sequence[cst.CSTNode]) -> List[Tuple[cst.CSTNode, Tuple[str, ...]]]:
+    """The import statements directly in ``body`` and the qualified names each imports."""
+    found: List[Tuple[cst.CSTNode, Tuple[str, ...]]] = []
+    for stmt in body:
+        if type(stmt) is not cst.SimpleStatementLine:
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                found.append((small, tuple(n for a in small.names if (n := dotted(a.name)))))
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
+                    and not isinstance(small.names, cst.ImportStar):
+                base = dotted(small.module) or ""
+                found.append((small, tuple(f"{base}.{n}" for a in small.names if (n := dotted(a.name)))))
+    return found
 
 
 def _is_static(fn: cst.FunctionDef) -> bool:
