@@ -90,6 +90,9 @@ class RunResult:
     projects: Dict[str, str] = field(default_factory=dict)  # filename -> project name
     project_dirs: Dict[str, Path] = field(default_factory=dict)  # project name -> directory
     elapsed: float = 0.0
+    #: filename -> the real path, for names shown escaped (bytes that are not UTF-8, control characters)
+    paths: Dict[str, str] = field(default_factory=dict)
+    shard: Optional[Dict[str, Any]] = None  # with --shard: which part of which whole (run/sharding.py)
 
     @property
     def findings(self) -> List[Finding]:

@@ -22,7 +22,8 @@ def orders(base):
 
 
 def findings(result) -> list:
-    return [(f["filename"], f["location"]["row"], f["code"]) for f in json.loads(result.stdout)]
+    # ruff's JSON names files absolutely; compared here as the command line named them
+    return [(Path(f["filename"]).name, f["location"]["row"], f["code"]) for f in json.loads(result.stdout)]
 
 
 def make_baseline(svcmod, root: Path, *paths: str) -> dict:

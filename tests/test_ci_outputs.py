@@ -75,7 +75,7 @@ def test_sarif_has_the_structure_code_scanning_reads(svcmod, tmp_path):
         (location,) = item["locations"]
         artifact = location["physicalLocation"]["artifactLocation"]
         assert not re.match(r"^[a-z]+:|^/", artifact["uri"]), artifact  # relative to the repository
-        assert unquote(artifact["uri"]) == finding["filename"]
+        assert str(tmp_path / unquote(artifact["uri"])) == finding["filename"]
         assert (tmp_path / unquote(artifact["uri"])).is_file()
         region = location["physicalLocation"]["region"]
         assert (region["startLine"], region["startColumn"]) == (finding["location"]["row"],
@@ -154,7 +154,7 @@ def test_github_lines_parse_as_workflow_commands(svcmod, tmp_path):
         level, properties, message = parse(line)
         assert level == "error"
         assert list(properties) == ["file", "line", "col", "endLine", "endColumn", "title"]
-        assert properties["file"] == finding["filename"]
+        assert str(tmp_path / properties["file"]) == finding["filename"]
         assert (int(properties["line"]), int(properties["col"])) == (finding["location"]["row"],
                                                                      finding["location"]["column"])
         assert (int(properties["endLine"]), int(properties["endColumn"])) == (finding["end_location"]["row"],

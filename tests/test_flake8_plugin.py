@@ -45,7 +45,7 @@ def flake8_findings(output: bytes) -> Found:
 def lint_findings(*paths: str, cwd: Path) -> Found:
     result = run_subprocess(["lint", "--format", "json", "--exit-zero", *paths], cwd)
     assert result.exit_code == 0, result
-    return {(os.path.normpath(f["filename"]), f["location"]["row"], f["location"]["column"], f["code"])
+    return {(os.path.relpath(f["filename"], cwd), f["location"]["row"], f["location"]["column"], f["code"])
             for f in json.loads(result.stdout)}
 
 

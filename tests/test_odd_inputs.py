@@ -28,7 +28,8 @@ def lint_json(svcmod, root: Path, *paths: str):
     assert result.exit_code in (0, 1), result
     by_file = {}
     for finding in json.loads(result.stdout or "[]"):
-        by_file.setdefault(finding["filename"], []).append(finding)
+        # ruff's JSON names files absolutely: keyed here as the command line named them
+        by_file.setdefault(os.path.relpath(finding["filename"], root), []).append(finding)
     return by_file, result
 
 
@@ -80,7 +81,7 @@ def test_every_odd_file_at_once_through_the_process_pool(tmp_path):
                             tmp_path)
     assert "Traceback" not in result.stderr, result
     findings = json.loads(result.stdout)
-    reported = {f["filename"] for f in findings if f["code"] == "SVC901"}
+    reported = {os.path.relpath(f["filename"], tmp_path) for f in findings if f["code"] == "SVC901"}
     assert reported == {name for name, (_, expected) in ODD_FILES.items() if expected}
     assert all((tmp_path / f"more/good{i}.py").read_text() == GOOD_FIXED for i in range(10))
 
@@ -146,7 +147,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
     monkeypatch.setattr(svcmod.run.source.os, "open", denying_open)
     result = run_in_process(["lint", "--fix", "--unsafe-fixes", "--format", "json", "."], tmp_path)
     findings = json.loads(result.stdout)
-    [secret] = [f for f in findings if f["filename"] == "secret.py"]
+    [secret] = [f for f in findings if f["filename"] == str(tmp_path / "secret.py")]
     assert secret["code"] == "SVC901" and secret["message"] == "cannot read: Permission denied"
     assert_good_still_fixed(tmp_path)
 

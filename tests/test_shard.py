@@ -74,10 +74,58 @@ def test_bad_shard_is_a_usage_error(tmp_path):
     assert parse_shard(" 2 / 5 ") == (2, 5)
 
 
-def test_merge_rejects_what_is_not_a_json_report(tmp_path):
+def test_merge_rejects_what_is_not_a_shard_output(tmp_path):
     (tmp_path / "text.txt").write_text("app.py:1:1: SVC101 ...\n")
     result = run_in_process(["report", "merge", str(tmp_path / "text.txt")], tmp_path)
     assert result.exit_code == 2
     assert "text.txt" in result.stderr
-    (tmp_path / "empty.json").write_text("[]")
-    assert run_in_process(["report", "merge", str(tmp_path / "empty.json")], tmp_path).exit_code == 0
+    (tmp_path / "plain.json").write_text("[]")  # an unsharded output says nothing of what it covers
+    result = run_in_process(["report", "merge", str(tmp_path / "plain.json")], tmp_path)
+    assert result.exit_code == 2 and "plain.json" in result.stderr and "--shard" in result.stderr
+
+
+def shard_outputs(root: Path, out: Path, n: int, *extra: str) -> list:
+    paths = []
+    for k in range(1, n + 1):
+        target = out / f"shard{k}.json"
+        result = run_in_process(["lint", "--no-cache", "--format", "json", "--shard", f"{k}/{n}", *extra,
+                                 "--output", str(target), "."], root)
+        assert result.exit_code in (0, 1), result
+        paths.append(str(target))
+    return paths
+
+
+def test_merge_refuses_a_missing_doubled_or_foreign_shard(svcmod, tmp_path):
+    root = monorepo(tmp_path / "repo")
+    one, two, three = shard_outputs(root, tmp_path, 3)
+
+    missing = svcmod("report", "merge", one, three, cwd=tmp_path)
+    assert missing.exit_code == 2, missing
+    assert missing.stderr.count("\n") == 1 and "shard 2/3 missing" in missing.stderr
+
+    doubled = svcmod("report", "merge", one, two, two, three, cwd=tmp_path)
+    assert doubled.exit_code == 2 and "shard 2/3 is given twice" in doubled.stderr, doubled
+
+    (tmp_path / "other").mkdir()
+    (other,) = [p for p in shard_outputs(root, tmp_path / "other", 3, "--select", "SVC101") if "shard2" in p]
+    foreign = svcmod("report", "merge", one, other, three, cwd=tmp_path)
+    assert foreign.exit_code == 2 and "configuration" in foreign.stderr and "shard 2/3" in foreign.stderr, foreign
+
+    (root / "services" / "users" / "app" / "new.py").write_text("x = 1\n")  # another checkout
+    (late,) = [p for p in shard_outputs(root, tmp_path / "other", 3) if "shard2" in p]
+    mixed = svcmod("report", "merge", one, late, three, cwd=tmp_path)
+    assert mixed.exit_code == 2 and "file list" in mixed.stderr, mixed
+
+
+def test_merged_shards_give_text_sarif_and_github(svcmod, tmp_path):
+    root = monorepo(tmp_path / "repo")
+    shards = shard_outputs(root, tmp_path, 2)
+    whole = run_in_process(["lint", "--no-cache", "."], root)
+    text = svcmod("report", "merge", "--format", "text", *shards, cwd=root)
+    assert text.exit_code == 1
+    assert text.stdout == whole.stdout
+    sarif = svcmod("report", "merge", "--format", "sarif", *shards, cwd=root)
+    log = json.loads(sarif.stdout)
+    assert len(log["runs"][0]["results"]) == len(whole.stdout.splitlines())
+    github = svcmod("report", "merge", "--format", "github", *shards, cwd=root)
+    assert github.stdout.count("::error file=services/") == len(whole.stdout.splitlines())

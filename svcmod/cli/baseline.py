@@ -6,12 +6,12 @@ from typing import Optional, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail, require_paths
+from svcmod.cli.options import codes_option, fail, output_stream, require_paths, writable_file
 from svcmod.project.config import ConfigError
 
 
 @click.command("baseline")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--output", "-o", "output_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The baseline file to write (e.g. .svcmod-baseline.json).")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes.")
@@ -26,6 +26,7 @@ def baseline_command(paths: Tuple[Path, ...], output_file: Path, select: Tuple[s
     from svcmod.run.engine import RunOptions, run
 
     require_paths(paths)
+    writable_file(output_file, "--output")
     options = RunOptions(paths=paths or (Path("."),), select=codes_option(select), ignore=codes_option(ignore),
                          jobs=jobs, config_file=config_file, write=False)
     try:
@@ -35,10 +36,8 @@ def baseline_command(paths: Tuple[Path, ...], output_file: Path, select: Tuple[s
     for problem in result.problems:
         click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
     baseline = Baseline.of(result.findings, output_file)
-    try:
-        baseline.save()
-    except OSError as error:
-        raise fail(f"{output_file}: cannot write: {error.strerror or error}")
+    with output_stream(output_file) as stream:
+        stream.write(baseline.text())
     count = len(baseline.entries)
     click.echo(f"Wrote {count} finding{'s' * (count != 1)} from {len(result.files)} files to {output_file}.",
                err=True)

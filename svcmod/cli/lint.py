@@ -9,22 +9,32 @@ from typing import List, Optional, Sequence, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail, output_stream, progress_bar, require_paths
+from svcmod.cli.options import codes_option, fail, output_stream, plural, progress_bar, require_paths, use_color, writable_file
 from svcmod.outputs.formats import FORMATS
 from svcmod.project.config import ConfigError
 
 
 @click.command("lint")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True, readable=False))
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Add these codes to the selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these codes or prefixes.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change behaviour (with --fix or --diff).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff; write nothing.")
-@click.option("--format", "output_format", default="text", show_default=True,
-              type=click.Choice(list(FORMATS)), help="Output format.")
-@click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--format", "--output-format", "output_format", default="text", show_default=True,
+              type=click.Choice(list(FORMATS)), help="Output format (--output-format as ruff).")
+@click.option("--output", "--output-file", "-o", "output_file", type=click.Path(dir_okay=False),
+              help="Write the report to FILE (--output-file as ruff).")
+@click.option("--show-fixes", is_flag=True, help="With --fix: list each fix applied (on stderr).")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="With --fix: exit 1 when files were fixed, even if "
+              "no finding remains (as ruff).")
+@click.option("--add-noqa", is_flag=True, help="Add a `# noqa: CODE` comment on each line with findings "
+              "(to switch on a rule in old code); writes the files.")
+@click.option("--project-root", type=click.Path(file_okay=False, path_type=Path),
+              help="SARIF paths are relative to this directory (default: the git top level).")
+@click.option("--rule-docs-url", metavar="TEMPLATE", help="Rule documentation links in SARIF and JSON, "
+              "e.g. https://docs.example.com/svcmod/{code} ({code} and {name} are filled in).")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of each finding.")
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Report only findings not recorded in this file (see `svcmod baseline`).")
@@ -49,7 +59,9 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
          config_file: Optional[Path], stdin_filename: Optional[str], force_exclude: bool,
          baseline_file: Optional[Path] = None, changed_since: Optional[str] = None,
          no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None,
-         quiet: bool = False, no_fast_path: bool = False) -> None:
+         quiet: bool = False, no_fast_path: bool = False, show_fixes: bool = False,
+         exit_non_zero_on_fix: bool = False, add_noqa: bool = False, project_root: Optional[Path] = None,
+         rule_docs_url: Optional[str] = None) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.check.policy import FixPolicy
     from svcmod.run.engine import RunOptions, run
@@ -63,6 +75,9 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
             raise fail(f"--shard: {error}")
 
     require_paths(paths)
+    writable_file(output_file, "--output")
+    if add_noqa and (fix or diff):
+        raise fail("--add-noqa cannot be combined with --fix or --diff")
     stdin = None
     if stdin_filename is not None and not paths:
         paths = (Path("-"),)
@@ -90,22 +105,29 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
     for problem in result.problems:
         click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
 
+    if add_noqa:
+        _add_noqa(result)
+        sys.exit(0)
     if diff:
         changed = _print_diffs(result)
         if not quiet:
             _summary_fixed(result, diff=True)
         sys.exit(1 if changed and not exit_zero else 0)
+    if show_fixes:
+        _list_fixes(result)
+    shown = dict(unsafe=unsafe_fixes, project_root=project_root, docs_url=rule_docs_url)
     if stdin is not None and fix:
         for file_result in result.files:
             if file_result.filename == stdin[0]:
                 sys.stdout.buffer.write(file_result.fixed or stdin[1])
-        _print_findings(result, "text", None, statistics, to_stderr=True)
+        _print_findings(result, "text", None, statistics, to_stderr=True, **shown)
     else:
-        _print_findings(result, output_format, output_file, statistics)
+        _print_findings(result, output_format, output_file, statistics, **shown)
     if output_format == "text" and not quiet:
-        _summary(result, fix)
+        _summary(result, fix, unsafe_fixes)
     remaining = len(result.findings)
-    sys.exit(1 if remaining and not exit_zero else 0)
+    fixed_files = any(r.written or (stdin is not None and r.fixed is not None) for r in result.files)
+    sys.exit(1 if (remaining or (exit_non_zero_on_fix and fixed_files)) and not exit_zero else 0)
 
 
 def _changed_files(ref: str, paths: Sequence[Path], config_file: Optional[Path], force_exclude: bool) -> List[Path]:
@@ -130,15 +152,40 @@ def _report_stale(stale, statistics: bool) -> None:
     """Baseline entries whose finding is gone: a count always, the list with --statistics."""
     if not stale:
         return
-    click.echo(f"svcmod: {len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} no longer found "
+    click.echo(f"svcmod: {plural(len(stale), 'baseline entry', 'baseline entries')} no longer found "
                f"(fixed or edited); `svcmod baseline` writes a fresh one.", err=True)
     if statistics:
         for entry in stale:
             click.echo(f"  stale: {entry.file}:{entry.line}: {entry.code} {entry.text}", err=True)
 
 
+def _add_noqa(result) -> None:
+    from svcmod.run.noqa import WriteRefused, add_noqa
+    lines = files = 0
+    for file_result in result.files:
+        if not file_result.findings or file_result.filename == "-":
+            continue
+        path = Path(result.paths.get(file_result.filename, file_result.filename))
+        try:
+            added = add_noqa(path, file_result.findings)
+        except (WriteRefused, OSError) as error:
+            reason = str(error) if isinstance(error, WriteRefused) else error.strerror or str(error)
+            click.echo(f"svcmod: warning: {file_result.filename}: no noqa added: {reason}", err=True)
+            continue
+        lines += added
+        files += bool(added)
+    click.echo(f"Added {plural(lines, 'noqa directive')} in {plural(files, 'file')}.", err=True)
+
+
+def _list_fixes(result) -> None:
+    for file_result in result.files:
+        if file_result.written or file_result.fixed is not None:
+            for edit in file_result.edits:
+                click.echo(f"Fixed {file_result.filename}:{edit.line}: {edit.code} {edit.description}", err=True)
+
+
 def _print_findings(result, output_format: str, output_file: Optional[str], statistics: bool,
-                    to_stderr: bool = False) -> None:
+                    to_stderr: bool = False, **shown) -> None:
     from svcmod.outputs.formats import renderer
     if statistics:
         counts = Counter((f.code, f.name, f.fix_applicability == "safe") for f in result.findings)
@@ -147,11 +194,11 @@ def _print_findings(result, output_format: str, output_file: Optional[str], stat
                 stream.write(f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n")
         return
     if to_stderr:
-        renderer("text")(result, sys.stderr)
+        renderer("text")(result, sys.stderr, color=use_color(sys.stderr), **shown)
         return
-    color = output_file is None and output_format == "text" and sys.stdout.isatty()
+    color = output_file is None and output_format == "text" and use_color(sys.stdout)
     with output_stream(output_file) as stream:
-        renderer(output_format)(result, stream, color=color)
+        renderer(output_format)(result, stream, color=color, **shown)
 
 
 def _print_diffs(result) -> bool:
@@ -176,31 +223,33 @@ def _diff_lines(text: str) -> list:
     return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
-def _summary(result, fixing: bool) -> None:
+def _summary(result, fixing: bool, unsafe_fixes: bool = False) -> None:
     findings = result.findings
     fixed = sum(len(r.edits) for r in result.files if r.written or (r.fixed is not None))
     safe = sum(1 for f in findings if f.fix_applicability == "safe")
     unsafe = sum(1 for f in findings if f.fix_applicability == "unsafe")
     parts = []
     if fixing and fixed:
-        parts.append(f"Fixed {fixed} finding{'s' * (fixed != 1)} in "
-                     f"{sum(1 for r in result.files if r.edits)} file(s).")
+        parts.append(f"Fixed {plural(fixed, 'finding')} in {plural(sum(1 for r in result.files if r.edits), 'file')}.")
     if findings:
         hints = []
-        if safe:
-            hints.append(f"{safe} fixable with --fix")
-        if unsafe:
-            hints.append(f"{unsafe} {'more ' if safe else ''}with --unsafe-fixes")
+        if unsafe_fixes and safe + unsafe:  # --unsafe-fixes given: --fix alone applies both
+            hints.append(f"{safe + unsafe} fixable with --fix")
+        else:
+            if safe:
+                hints.append(f"{safe} fixable with --fix")
+            if unsafe:
+                hints.append(f"{unsafe} {'more ' if safe else ''}with --unsafe-fixes")
         extra = f" ({', '.join(hints)})" if hints else ""
-        parts.append(f"Found {len(findings)} finding{'s' * (len(findings) != 1)}{extra}.")
+        parts.append(f"Found {plural(len(findings), 'finding')}{extra}.")
     elif not (fixing and fixed):
-        parts.append(f"All checks passed ({len(result.files)} files).")
+        parts.append(f"All checks passed ({plural(len(result.files), 'file')}).")
     click.echo(" ".join(parts), err=True)
 
 
 def _summary_fixed(result, diff: bool) -> None:
     changed = sum(1 for r in result.files if r.fixed is not None)
     edits = sum(len(r.edits) for r in result.files)
-    click.echo(f"Would fix {edits} finding{'s' * (edits != 1)} in {changed} file{'s' * (changed != 1)}.", err=True)
+    click.echo(f"Would fix {plural(edits, 'finding')} in {plural(changed, 'file')}.", err=True)
 
 

@@ -1,19 +1,20 @@
 """``svcmod migrate NAME [PATHS]...`` and ``svcmod migrate --list``: options in, ``migrate()`` does the work."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import click
 
-from svcmod.cli.options import fail, progress_bar, require_paths
+from svcmod.cli.options import fail, progress_bar, require_paths, writable_directory, writable_file
 from svcmod.project.config import ConfigError
 
 
 @click.command("migrate")
 @click.argument("name", required=False)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--list", "list_migrations", is_flag=True, help="List the migrations and their steps.")
 @click.option("--diff", is_flag=True, help="Print the changes as a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the migration would change files.")
@@ -42,6 +43,12 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     if diff and check:
         raise fail("--diff and --check cannot be combined")
     require_paths(paths)
+    writable_file(report_json, "--report-json")
+    if report_md is not None and (report_md.endswith(("/", "\\")) or os.path.isdir(report_md)):
+        writable_directory(report_md, "--report-md")
+    else:
+        writable_file(report_md, "--report-md")
+    writable_directory(patch_dir, "--patch-dir")
     from svcmod.migrate import migration as migrations
     mode = "diff" if diff else "check" if check else "write"
     try:
@@ -66,7 +73,9 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     from svcmod.outputs.reports import terminal
     stream = sys.stderr if diff else sys.stdout
     terminal.render(outcome.projects, stream, mode=mode, color=stream.isatty())
-    sys.exit(1 if mode != "write" and outcome.pending else 0)
+    # files that could not be read, parsed or written are not migrated: the run did not do its job
+    errors = any(report.errors for report in outcome.projects)
+    sys.exit(1 if errors or (mode != "write" and outcome.pending) else 0)
 
 
 def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[str],
@@ -93,7 +102,10 @@ def _print_diff(outcome) -> None:
     out = sys.stdout.buffer
     for file_result in outcome.changed_files:
         name = file_result.filename
-        out.write(file_patch(FileChange(name, name, file_result.original, file_result.fixed), relative=False))
+        real = outcome.result.paths.get(name)
+        real_name = os.path.relpath(real) if real else ""
+        out.write(file_patch(FileChange(name, name, file_result.original, file_result.fixed, real_name),
+                             relative=False))
     for report in outcome.projects:  # the dependency manifests the migration edits
         for change in report.changes:
             if (report.directory / change.file) in outcome.manifests:

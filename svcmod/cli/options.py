@@ -5,7 +5,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, TextIO, Tuple
+from typing import Iterable, Iterator, Optional, Sequence, TextIO, Tuple, Union
 
 import click
 
@@ -13,6 +13,24 @@ import click
 def codes_option(value: Sequence[str]) -> Tuple[str, ...]:
     """``--select SVC1,SVC201 --select SVC3`` → ("SVC1", "SVC201", "SVC3")."""
     return tuple(code.strip().upper() for item in value for code in item.split(",") if code.strip())
+
+
+def plural(count: int, noun: str, many: str = "") -> str:
+    """``1 file``, ``2 files``; ``many`` for irregular nouns (entry, entries)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def use_color(stream: TextIO) -> bool:
+    """As the conventions say: NO_COLOR (no-color.org) turns colour off even on a terminal,
+    FORCE_COLOR (force-color.org) turns it on even in a pipe; else colour on terminals only."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def fail(message: str) -> "click.exceptions.Exit":
@@ -27,13 +45,65 @@ def require_paths(paths: Iterable[Path]) -> None:
             raise fail(f"{path}: no such file or directory")
 
 
+def writable_file(path: Optional[Union[str, Path]], option: str) -> None:
+    """Checked before any work: a report that cannot be written must not come after files were rewritten."""
+    if path is None:
+        return
+    text = str(path)
+    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+        raise fail(f"{text}: {option} names a directory, expected a file")
+    if os.path.exists(text):
+        if not os.access(text, os.W_OK):
+            raise fail(f"{text}: {option}: permission denied")
+        return
+    writable_directory(os.path.dirname(text) or ".", option, create=False, shown=text)
+
+
+def writable_directory(path: Optional[Union[str, Path]], option: str, create: bool = True,
+                       shown: Optional[str] = None) -> None:
+    """A directory that exists (or, with ``create``, can be made below an existing one) and is writable."""
+    if path is None:
+        return
+    text = os.path.abspath(str(path))
+    shown = shown or str(path)
+    while not os.path.exists(text):
+        if not create:
+            raise fail(f"{shown}: {option}: directory {os.path.dirname(shown) or '.'} does not exist")
+        text = os.path.dirname(text)
+    if not os.path.isdir(text):
+        raise fail(f"{shown}: {option}: {text} is not a directory")
+    if not os.access(text, os.W_OK | os.X_OK):
+        raise fail(f"{shown}: {option}: permission denied")
+
+
 @contextmanager
-def output_stream(path: Optional[str]) -> Iterator[TextIO]:
+def output_stream(path: Optional[Union[str, Path]]) -> Iterator[TextIO]:
+    """stdout, or ``path`` written whole or not at all (a temporary file beside it, then renamed)."""
     if path is None:
         yield sys.stdout
-    else:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
+        return
+    import tempfile
+    directory = os.path.dirname(os.path.abspath(str(path)))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".svcmod-", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise fail(f"{path}: cannot write: {error.strerror or error}")
+    try:
+        with open(handle, "w", encoding="utf-8", newline="\n") as stream:
+            yield stream
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, str(path))
+    except OSError as error:
+        raise fail(f"{path}: cannot write: {error.strerror or error}")
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager

@@ -1,13 +1,16 @@
-"""``svcmod report merge``: the JSON outputs of sharded lint jobs joined into one report."""
+"""``svcmod report merge``: the outputs of sharded lint or migrate jobs joined into one report."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Optional, Tuple
 
 import click
 
-from svcmod.run.sharding import merge_reports, read_report
+from svcmod.cli.options import fail, output_stream, plural, use_color, writable_file
+from svcmod.outputs.formats import FORMATS
 
 
 @click.group("report")
@@ -16,28 +19,58 @@ def report_command() -> None:
 
 
 @report_command.command("merge")
-@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--output", "-o", "output_file", type=click.Path(dir_okay=False), help="Write the merged report to FILE.")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, readable=False))
+@click.option("--format", "--output-format", "output_format", default="json", show_default=True,
+              type=click.Choice(list(FORMATS)), help="Format of the merged lint report.")
+@click.option("--output", "--output-file", "-o", "output_file", type=click.Path(dir_okay=False),
+              help="Write the merged report to FILE.")
+@click.option("--project-root", type=click.Path(file_okay=False, path_type=Path),
+              help="SARIF paths are relative to this directory (default: the git top level).")
+@click.option("--rule-docs-url", metavar="TEMPLATE", help="Rule documentation links (as `svcmod lint`).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when the merged report has findings.")
-def merge_command(reports: Tuple[str, ...], output_file: Optional[str], exit_zero: bool) -> None:
-    """Merge `svcmod lint --format json` outputs (one per shard) into one JSON report.
+def merge_command(reports: Tuple[str, ...], output_format: str, output_file: Optional[str],
+                  project_root: Optional[Path], rule_docs_url: Optional[str], exit_zero: bool) -> None:
+    """Merge the outputs of sharded jobs: `svcmod lint --shard K/N --format json` (into any --format),
+    or `svcmod migrate --shard K/N --report-json` (into one JSON report).
 
-    Exits 1 when the merged report holds findings (as `svcmod lint` would have), 2 on a bad input.
+    Refuses (exit 2, naming the shard) a missing, doubled or mismatched shard. Exits 1 when the
+    merged lint report holds findings or the merged migration has errors, as the unsharded run would.
     """
-    loaded = []
-    for path in reports:
-        try:
-            loaded.append(read_report(path))
-        except (OSError, ValueError) as error:
-            click.echo(f"svcmod: error: {path}: {error}", err=True)
-            raise click.exceptions.Exit(2)
-    merged = merge_reports(loaded)
-    text = json.dumps(merged, indent=2) + "\n"
-    if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
-    click.echo(f"Merged {len(reports)} report{'s' * (len(reports) != 1)}: {len(merged)} "
-               f"finding{'s' * (len(merged) != 1)}.", err=True)
-    sys.exit(1 if merged and not exit_zero else 0)
+    from svcmod.outputs.shards import ShardError, check_complete, merged_lint, merged_migrate, read_shard
+    writable_file(output_file, "--output")
+    try:
+        shards = [read_shard(path) for path in reports]
+        check_complete(shards)
+        if shards[0].kind == "migrate":
+            if output_format != "json":
+                raise ShardError(f"{shards[0].path}: migrate reports merge into JSON only (--format json)")
+            document = merged_migrate(shards)
+            with output_stream(output_file) as stream:
+                stream.write(json.dumps(document, indent=2) + "\n")
+            errors = (document.get("totals") or {}).get("errors", 0)
+            click.echo(f"Merged {plural(len(shards), 'shard')}: {plural(len(document['projects']), 'project')}, "
+                       f"{plural(errors, 'error')}.", err=True)
+            sys.exit(1 if errors and not exit_zero else 0)
+        result = merged_lint(shards)
+    except ShardError as error:
+        raise fail(str(error))
+    if output_format in ("text", "github"):
+        for file_result in result.files:  # people and annotations read paths relative to here
+            shown = _relative(file_result.filename)
+            for finding in file_result.findings:
+                finding.filename = shown
+            file_result.filename = shown
+    from svcmod.outputs.formats import renderer
+    color = output_file is None and output_format == "text" and use_color(sys.stdout)
+    with output_stream(output_file) as stream:
+        renderer(output_format)(result, stream, color=color, project_root=project_root, docs_url=rule_docs_url)
+    count = len(result.findings)
+    click.echo(f"Merged {plural(len(shards), 'shard')}: {plural(count, 'finding')}.", err=True)
+    sys.exit(1 if count and not exit_zero else 0)
+
+
+def _relative(filename: str) -> str:
+    if not os.path.isabs(filename):
+        return filename
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith("..") else relative.replace(os.sep, "/")

@@ -376,6 +376,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
         merged.files.extend(result.files)
         merged.problems.extend(result.problems)
         merged.projects.update(result.projects)
+        merged.paths.update(result.paths)
         merged.project_dirs.update(result.project_dirs)
     merged.files.sort(key=lambda r: r.filename)
     unique_plans = list({id(p): p for p, _ in groups.values()}.values())

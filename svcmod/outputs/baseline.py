@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from svcmod.outputs import json_input
 from svcmod.results import ENGINE_CODES, Finding
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,11 +102,11 @@ class Baseline:
     @classmethod
     def load(cls, path: Path) -> "Baseline":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json_input.load(path)
         except OSError as error:
             raise BaselineError(f"{path}: cannot read baseline: {error.strerror or error}") from None
-        except (ValueError, UnicodeDecodeError) as error:
-            raise BaselineError(f"{path}: not a baseline file (invalid JSON: {error})") from None
+        except json_input.JSONInputError as error:
+            raise BaselineError(f"{path}: not a baseline file ({error})") from None
         if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
             raise BaselineError(f"{path}: not a baseline file (expected an object with a 'findings' list)")
         if data.get("version") != FORMAT_VERSION:
@@ -113,21 +114,27 @@ class Baseline:
                                 f"(expected {FORMAT_VERSION}); make it again with `svcmod baseline`")
         entries = []
         for index, item in enumerate(data["findings"]):
+            if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
+                raise BaselineError(f"{path}: findings[{index}] has no valid 'fingerprint'")
             try:
-                entries.append(Entry(str(item["fingerprint"]), str(item.get("code", "")), str(item.get("file", "")),
-                                     int(item.get("line", 0)), str(item.get("text", ""))))
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise BaselineError(f"{path}: findings[{index}] has no valid 'fingerprint'") from None
+                line = json_input.number(item.get("line", 0), f"findings[{index}].line")
+            except json_input.JSONInputError as error:
+                raise BaselineError(f"{path}: {error}") from None
+            entries.append(Entry(item["fingerprint"], str(item.get("code", "")), str(item.get("file", "")),
+                                 line, str(item.get("text", ""))))
         return cls(entries, path)
 
-    def save(self, path: Optional[Path] = None) -> None:
-        """Written sorted and indented, so that a baseline under review diffs line by line."""
-        path = path or self.path
-        assert path is not None
+    def text(self) -> str:
+        """Sorted and indented, so that a baseline under review diffs line by line."""
         entries = sorted(self.entries, key=lambda e: (e.file, e.line, e.code, e.fingerprint))
         data = {"version": FORMAT_VERSION, "tool": "svcmod",
                 "findings": [e.to_dict() for e in entries]}
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return json.dumps(data, indent=2) + "\n"
+
+    def save(self, path: Optional[Path] = None) -> None:
+        path = path or self.path
+        assert path is not None
+        path.write_text(self.text(), encoding="utf-8")
 
     def split(self, findings: Sequence[Finding]) -> Tuple[List[Finding], List[Finding], List[Entry]]:
         """(new findings, findings already in the baseline, baseline entries no longer found)."""

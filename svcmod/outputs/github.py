@@ -1,6 +1,7 @@
 """``--format github``: workflow commands that GitHub Actions turns into annotations on the diff."""
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from svcmod.results import Finding, RunResult
@@ -16,9 +17,9 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(finding: Finding) -> str:
+def command(finding: Finding, file: str = "") -> str:
     properties = {
-        "file": finding.filename,
+        "file": file or finding.filename,
         "line": finding.line,
         "col": finding.column,
         "endLine": max(finding.end_line, finding.line),
@@ -31,4 +32,17 @@ def command(finding: Finding) -> str:
 
 def render(result: RunResult, stream: TextIO, **_: object) -> None:
     for finding in result.findings:
-        stream.write(command(finding) + "\n")
+        stream.write(command(finding, _real_name(result, finding.filename)) + "\n")
+
+
+def _real_name(result: RunResult, filename: str) -> str:
+    """The name with its control characters (escaped here as GitHub escapes them), when it is UTF-8."""
+    real = result.paths.get(filename)
+    if real is None:
+        return filename
+    relative = os.path.relpath(real).replace(os.sep, "/")
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 cannot be named in a UTF-8 log: shown escaped
+        return filename
+    return relative

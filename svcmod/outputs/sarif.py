@@ -1,14 +1,21 @@
-"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers."""
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+Paths are relative to the repository root (the git top level above the working directory, or
+``--project-root``), named by ``originalUriBaseIds`` as ``%SRCROOT%``: code scanning places them
+whatever directory svcmod ran in. Every rule has a ``helpUri`` (``--rule-docs-url`` for in-house docs).
+"""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO, Type
 from urllib.parse import quote
 
 from svcmod import __version__
-from svcmod.outputs.baseline import fingerprints, relative_file
+from svcmod.outputs.baseline import fingerprints
+from svcmod.outputs.rule_docs import rule_url
 from svcmod.registry.rules import builtin_rules
 from svcmod.results import ENGINE_CODES, Finding, RunResult
 from svcmod.rule import Rule
@@ -28,7 +35,7 @@ def help_uri(rule: Type[Rule]) -> Optional[str]:
     return match.group(0).rstrip(".,") if match else None
 
 
-def rule_descriptor(code: str, example: Finding) -> Dict[str, Any]:
+def rule_descriptor(code: str, example: Finding, docs_url: Optional[str] = None) -> Dict[str, Any]:
     known = {r.code: r for r in builtin_rules()}
     rule = known.get(code)
     descriptor: Dict[str, Any] = {"id": code}
@@ -41,9 +48,6 @@ def rule_descriptor(code: str, example: Finding) -> Dict[str, Any]:
             fullDescription={"text": summary},
             help={"text": documentation, "markdown": documentation},
         )
-        uri = help_uri(rule)
-        if uri:
-            descriptor["helpUri"] = uri
     else:
         # engine codes and rules declared in a project's config
         name, description = ENGINE_CODES.get(code, (example.name, example.message))
@@ -53,6 +57,7 @@ def rule_descriptor(code: str, example: Finding) -> Dict[str, Any]:
             fullDescription={"text": description},
             help={"text": f"{code} {name}: {description}", "markdown": f"**{code}** `{name}`: {description}"},
         )
+    descriptor["helpUri"] = rule_url(code, descriptor["name"], docs_url)
     descriptor["defaultConfiguration"] = {"level": "error"}
     family = FAMILIES.get(code[:4])
     if family:
@@ -60,20 +65,33 @@ def rule_descriptor(code: str, example: Finding) -> Dict[str, Any]:
     return descriptor
 
 
-def artifact_uri(filename: str) -> Dict[str, str]:
-    """Relative to the working directory (the repository root in CI), as code scanning expects."""
-    relative = relative_file(filename, Path.cwd())
-    if relative.startswith("../"):
-        return {"uri": Path(filename).absolute().as_uri()}
-    return {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
+def repository_root(start: Optional[Path] = None) -> Path:
+    """The git top level above ``start`` (the working directory), else ``start`` itself."""
+    here = Path(os.path.abspath(start or Path.cwd()))
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
 
 
-def sarif_log(result: RunResult) -> Dict[str, Any]:
+def artifact_uri(path: str, root: Path) -> Dict[str, str]:
+    """``path`` (its real bytes, percent-encoded) relative to ``root``; a file outside it by absolute URI."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, root)
+    if relative.startswith(".."):  # the root may be reached through a symbolic link
+        relative = os.path.relpath(os.path.realpath(absolute), os.path.realpath(root))
+    if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
+        return {"uri": "file://" + quote(os.fsencode(absolute).replace(os.sep.encode(), b"/"))}
+    return {"uri": quote(os.fsencode(relative).replace(os.sep.encode(), b"/")), "uriBaseId": "%SRCROOT%"}
+
+
+def sarif_log(result: RunResult, root: Optional[Path] = None, docs_url: Optional[str] = None) -> Dict[str, Any]:
+    root = Path(os.path.abspath(root)) if root is not None else repository_root()
     findings = result.findings
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
     example = {f.code: f for f in findings}
-    prints = fingerprints(findings, Path.cwd())
+    prints = fingerprints(findings, root)
     results: List[Dict[str, Any]] = []
     for finding in findings:
         region = {"startLine": finding.line, "startColumn": finding.column,
@@ -83,7 +101,8 @@ def sarif_log(result: RunResult) -> Dict[str, Any]:
             "ruleIndex": index[finding.code],
             "level": "error",
             "message": {"text": finding.message},
-            "locations": [{"physicalLocation": {"artifactLocation": artifact_uri(finding.filename),
+            "locations": [{"physicalLocation": {"artifactLocation": artifact_uri(
+                result.paths.get(finding.filename, finding.filename), root),
                                                 "region": region}}],
             "partialFingerprints": {FINGERPRINT_KEY: prints[id(finding)]},
         }
@@ -96,13 +115,15 @@ def sarif_log(result: RunResult) -> Dict[str, Any]:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "svcmod", "version": __version__, "semanticVersion": __version__,
-                                "rules": [rule_descriptor(code, example[code]) for code in codes]}},
+                                "rules": [rule_descriptor(code, example[code], docs_url) for code in codes]}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri().rstrip("/") + "/"}},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
 
 
-def render(result: RunResult, stream: TextIO, **_: object) -> None:
-    json.dump(sarif_log(result), stream, indent=2)
+def render(result: RunResult, stream: TextIO, project_root: Optional[Path] = None, docs_url: Optional[str] = None,
+           **_: object) -> None:
+    json.dump(sarif_log(result, project_root, docs_url), stream, indent=2)
     stream.write("\n")

@@ -8,11 +8,13 @@ import click
 from svcmod.results import RunResult
 
 
-def render(result: RunResult, stream: TextIO, color: bool = False, **_: object) -> None:
+def render(result: RunResult, stream: TextIO, color: bool = False, unsafe: bool = False, **_: object) -> None:
+    """``unsafe`` (--unsafe-fixes): findings with an unsafe fix are marked fixable too, as ruff marks them."""
+    fixable = ("safe", "unsafe") if unsafe else ("safe",)
     for finding in result.findings:
         location = f"{finding.filename}:{finding.line}:{finding.column}:"
         code = finding.code
-        marker = " [*]" if finding.fix_applicability == "safe" else ""
+        marker = " [*]" if finding.fix_applicability in fixable else ""
         if color:
             location = click.style(location, bold=True)
             code = click.style(code, fg="red", bold=True)

@@ -74,17 +74,19 @@ class Discovery:
             root = self._real_roots[id(config)] = config.root.resolve()
         return root
 
-    def _gitignore_of(self, directory: Path) -> Optional[pathspec.PathSpec]:
-        if directory not in self._gitignores:
+    def _gitignore_of(self, directory: Path, ignore: Optional[Path] = None) -> Optional[pathspec.PathSpec]:
+        """The patterns of ``directory``'s .gitignore (or of ``ignore``: .git/info/exclude, which
+        applies from the repository's top as a .gitignore there would)."""
+        ignore = ignore or directory / ".gitignore"
+        if ignore not in self._gitignores:
             spec = None
-            ignore = directory / ".gitignore"
             if ignore.is_file():
                 try:
                     spec = pathspec.GitIgnoreSpec.from_lines(ignore.read_text(encoding="utf-8", errors="replace").splitlines())
                 except Exception as error:  # a malformed pattern must not stop the run
-                    self.problems.append(Problem(str(ignore), f"ignored malformed .gitignore: {error}"))
-            self._gitignores[directory] = spec
-        return self._gitignores[directory]
+                    self.problems.append(Problem(str(ignore), f"ignored malformed {ignore.name}: {error}"))
+            self._gitignores[ignore] = spec
+        return self._gitignores[ignore]
 
     def _gitignored(self, path: Path, is_dir: bool) -> bool:
         absolute = os.path.abspath(path)
@@ -104,7 +106,12 @@ class Discovery:
             if spec is not None:
                 chain.append((directory, spec))
             parent = os.path.dirname(directory)
-            if not os.path.exists(os.path.join(directory, ".git")) and parent != directory:
+            git = os.path.join(directory, ".git")
+            if os.path.isdir(git):
+                exclude = self._gitignore_of(Path(directory), Path(git, "info", "exclude"))
+                if exclude is not None:
+                    chain.append((directory, exclude))
+            if not os.path.exists(git) and parent != directory:
                 chain.extend(self._gitignore_chain(parent))
             self._chains[directory] = chain
         return chain

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -147,7 +148,13 @@ def display_name(path: Path, cwd: Optional[str] = None) -> str:
         # bytes that are not UTF-8 (``caf\xe9.py`` on disk) come as surrogates that no UTF-8
         # stream or report file accepts: shown as \xe9 instead (I/O uses the real path)
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _CONTROL.search(text):
+        # a newline in a name would split a line of text output into two findings
+        text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _below_cwd(path: Path) -> bool:
@@ -170,6 +177,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     else:
         files = discovery.files(real_paths)
     result.problems.extend(discovery.problems)
+    whole = files
     if options.shard is not None:
         from svcmod.run.sharding import select_shard
         files = select_shard(files, real_paths, *options.shard)
@@ -209,7 +217,10 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             ignored = expand_ignored(per_file_ignored(path, config, specs), codes)
         else:
             ignored = ()
-        tasks.append(_Task(str(path), display_name(path, cwd), index, ignored, os.path.abspath(path) in named))
+        shown = display_name(path, cwd)
+        if "\\" in shown:  # escaped for display: outputs that can carry the real bytes need the real path
+            result.paths[shown] = os.path.abspath(path)
+        tasks.append(_Task(str(path), shown, index, ignored, os.path.abspath(path) in named))
     stdin_task = None
     if options.stdin is not None:
         name, data = options.stdin
@@ -220,6 +231,8 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         stdin_task = (_Task("-", name, index, ignored, named=True), data)
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
+    if options.shard is not None:
+        result.shard = _identity(options.shard, files, whole, real_paths, configs)
 
     # the reference neither reads nor writes results the fast path made (nor the other way round)
     use_cache = options.cache and options.fast_path
@@ -281,6 +294,14 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             finding.project = name
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _identity(shard: Tuple[int, int], files: Sequence[Path], whole: Sequence[Path], given: Sequence[Path],
+              configs: Sequence[Config]) -> Dict[str, object]:
+    from svcmod.run.sharding import config_digest, given_roots, relative_name, shard_identity
+    roots = given_roots(given)
+    return shard_identity(*shard, [relative_name(f, roots) for f in files], [relative_name(f, roots) for f in whole],
+                          config_digest([c.fingerprint() for c in configs]))
 
 
 def _unparsable(result: FileResult) -> bool:

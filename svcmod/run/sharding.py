@@ -1,15 +1,15 @@
-"""Spreading one lint over several machines: ``--shard K/N`` picks a part, ``report merge`` joins them.
+"""Spreading one run over several machines: ``--shard K/N`` picks a part and says which it is.
 
 A file belongs to shard ``1 + hash(path) mod N``, with the path taken relative to the path given on
 the command line that holds it (so every CI job, whatever its checkout directory, makes the same
 split) and a stable hash (not Python's ``hash``, which is salted per process). Every file is in
-exactly one shard, so the ``--format json`` outputs of the N jobs, merged, hold exactly the findings
-of one unsharded run, in the same order.
+exactly one shard, so the ``--format json`` outputs of the N jobs, merged (``svcmod.outputs.shards``),
+hold exactly the findings of one unsharded run, in the same order. Each output carries its shard's
+identity, so that a missing, doubled or foreign shard is refused rather than merged.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -46,22 +46,32 @@ def relative_name(path: Path, roots: Sequence[str]) -> str:
 
 def select_shard(files: Sequence[Path], given: Sequence[Path], k: int, n: int) -> List[Path]:
     """The files of shard ``k`` of ``n``."""
-    roots = [os.path.join(os.path.abspath(p), "") for p in given if os.path.isdir(p)]
+    roots = given_roots(given)
     return [f for f in files if shard_of(relative_name(f, roots), n) == k]
 
 
-# -- merging reports ------------------------------------------------------------------------------
-def merge_reports(reports: Sequence[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
-    """The findings of several ``--format json`` outputs as one unsharded run would list them:
-    ordered by file (the order of one run), each file's findings in their own order."""
-    findings = [finding for report in reports for finding in report]
-    # sorted() is stable: a file's findings stay as its shard listed them
-    return sorted(findings, key=lambda f: str(f.get("filename", "")))
+def given_roots(given: Sequence[Path]) -> List[str]:
+    return [os.path.join(os.path.abspath(p), "") for p in given if os.path.isdir(p)]
 
 
-def read_report(path: str) -> List[Dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise ValueError("not a svcmod --format json report (expected a JSON array of findings)")
-    return data
+# -- a shard's identity ---------------------------------------------------------------------------
+def names_digest(names: Sequence[str]) -> str:
+    joined = "\n".join(sorted(names)).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(joined).hexdigest()[:16]
+
+
+def shard_identity(k: int, n: int, shard_names: Sequence[str], all_names: Sequence[str],
+                   config_digest: str) -> Dict[str, Any]:
+    """What ``report merge`` checks before joining shards: which part of which whole this is.
+
+    ``shard_names`` and ``all_names`` are relative to the given paths (as the split is), so jobs that
+    check out in different directories agree; the whole's digest tells two checkouts apart.
+    """
+    from svcmod import __version__
+    return {"k": k, "n": n, "files": len(shard_names), "files_digest": names_digest(shard_names),
+            "all_files": len(all_names), "all_files_digest": names_digest(all_names),
+            "svcmod": __version__, "config_digest": config_digest}
+
+
+def config_digest(fingerprints: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(set(fingerprints))).encode()).hexdigest()[:16]

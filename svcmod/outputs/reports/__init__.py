@@ -52,6 +52,7 @@ class FileChange:
     filename: str  # as the run showed it
     original: bytes
     fixed: bytes
+    real_file: str = ""  # ``file`` with its real bytes (surrogates), when ``file`` shows them escaped
 
 
 @dataclass
@@ -119,8 +120,9 @@ def build_reports(result) -> List[ProjectReport]:
         changed = (file_result.fixed is not None and file_result.original is not None
                    and file_result.fixed != file_result.original)
         if changed:
+            real = result.paths.get(file_result.filename)
             report.changes.append(FileChange(relative, file_result.filename, file_result.original,
-                                             file_result.fixed))
+                                             file_result.fixed, relative_to_project(real, directory) if real else ""))
             for edit in file_result.edits:
                 report.edits.append(AppliedEdit(edit.code, edit.name, relative, edit.line, edit.description,
                                                 edit.safety == UNSAFE))

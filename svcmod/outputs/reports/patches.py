@@ -50,10 +50,11 @@ def _lines(data: bytes) -> List[bytes]:
 
 def file_patch(change: FileChange, context: int = 3, relative: bool = True) -> bytes:
     """The ``diff --git`` section for one changed file (``relative``: refuse paths leaving the project)."""
+    file = change.real_file or change.file  # git names the file by its bytes, as they are on disk
     if relative:
-        _check_relative(change.file)
-    old = quote_path("a/" + change.file)
-    new = quote_path("b/" + change.file)
+        _check_relative(file)
+    old = quote_path("a/" + file)
+    new = quote_path("b/" + file)
     out = [b"diff --git " + old + b" " + new + b"\n"]
     # as git: a name with a space gets a tab after it on the ---/+++ lines (GNU patch reads it so)
     tab = b"\t" if b" " in old else b""
