@@ -62,3 +62,29 @@ def test_rules_write_puts_the_table_between_the_markers_and_leaves_the_rest(tmp_
     refused = CliRunner().invoke(main, ["rules", "--format", "markdown", "--write", str(elsewhere)])
     assert refused.exit_code == 2 and elsewhere.read_text() == "no markers here\n"
     assert refused.stderr.startswith(f"svcmod: error: {elsewhere}: no '<!-- rules:begin")
+
+
+def test_metadata_as_current_setuptools_expects():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"  # an SPDX expression, not the deprecated table
+    assert "MIT License" in (REPO / "LICENSE").read_text()
+    assert "version" in project["dynamic"] and "version" not in project  # one place: svcmod.__version__
+    assert any(c.startswith("Programming Language :: Python :: 3") for c in project["classifiers"])
+    assert project["urls"]["Homepage"].startswith("https://")
+    assert (REPO / "svcmod" / "py.typed").exists()
+
+
+def test_the_wheel_builds_without_warnings_and_ships_its_license_and_types(tmp_path):
+    import subprocess
+    import zipfile
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), str(REPO)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "SetuptoolsDeprecationWarning" not in built.stdout + built.stderr
+    (wheel,) = tmp_path.glob("svcmod-*.whl")
+    from svcmod import __version__
+    assert wheel.name.startswith(f"svcmod-{__version__}-")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "svcmod/py.typed" in names
+    assert any(name.endswith("licenses/LICENSE") for name in names)
