@@ -232,7 +232,13 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
     if options.shard is not None:
-        result.shard = _identity(options.shard, files, whole, real_paths, configs)
+        # the configuration of the whole run (every shard's files have their own part of it)
+        everyone: Dict[int, Config] = {}
+        for directory in {os.path.dirname(str(path)) for path in whole}:
+            config = finder.for_path(Path(directory) / "__init__.py")
+            everyone.setdefault(id(config), config)
+        run_configs = [c.with_cli(options.select, options.extend_select, options.ignore) for c in everyone.values()]
+        result.shard = _identity(options.shard, files, whole, real_paths, run_configs or configs)
 
     # the reference neither reads nor writes results the fast path made (nor the other way round)
     use_cache = options.cache and options.fast_path
