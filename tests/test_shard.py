@@ -129,3 +129,27 @@ def test_merged_shards_give_text_sarif_and_github(svcmod, tmp_path):
     assert len(log["runs"][0]["results"]) == len(whole.stdout.splitlines())
     github = svcmod("report", "merge", "--format", "github", *shards, cwd=root)
     assert github.stdout.count("::error file=services/") == len(whole.stdout.splitlines())
+
+
+def test_a_migration_split_by_project_merges_into_the_unsharded_report(svcmod, tmp_path):
+    root = monorepo(tmp_path / "repo")
+    reports, patches = [], tmp_path / "patches"
+    for k in (1, 2, 3):
+        report = tmp_path / f"migrate-{k}.json"
+        result = run_in_process(["migrate", "v2", ".", "--check", "--shard", f"{k}/3", "--report-json", str(report),
+                                 "--patch-dir", str(patches)], root)
+        assert result.exit_code in (0, 1), result
+        reports.append(str(report))
+    merged = svcmod("report", "merge", *reports, "--output", str(tmp_path / "merged.json"), cwd=tmp_path)
+    assert merged.exit_code == 1, merged  # changes pending with --check, as the unsharded run says
+    whole = run_in_process(["migrate", "v2", ".", "--check", "--report-json", str(tmp_path / "whole.json")], root)
+    assert whole.exit_code == 1
+
+    def projects(path):
+        return [{k: v for k, v in p.items() if k not in ("seconds", "patch", "apply")}
+                for p in json.loads(Path(path).read_text())["projects"]]
+
+    assert projects(tmp_path / "merged.json") == projects(tmp_path / "whole.json")
+    assert len(list(patches.iterdir())) == 3  # one patch per project, each from the one job that had it
+    missing = svcmod("report", "merge", reports[0], reports[2], cwd=tmp_path)
+    assert missing.exit_code == 2 and "shard 2/3 missing" in missing.stderr

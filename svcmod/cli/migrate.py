@@ -24,12 +24,14 @@ from svcmod.project.config import ConfigError
               help="Write a pull-request body per project (a directory: one FILE per project).")
 @click.option("--patch-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write one git-apply-able patch per project into DIR.")
+@click.option("--shard", metavar="K/N", help="Migrate only the projects of the K-th of N parts (split by project; "
+              "merge the --report-json outputs with `svcmod report merge`).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Use this configuration file for every file.")
 def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool, diff: bool, check: bool,
                     report_json: Optional[Path], report_md: Optional[str], patch_dir: Optional[Path],
-                    jobs: Optional[int], config_file: Optional[Path]) -> None:
+                    jobs: Optional[int], config_file: Optional[Path], shard: Optional[str] = None) -> None:
     """Apply migration NAME to PATHS (default: the current directory; several paths: several repos).
 
     Fixes are applied as the migration names them (behaviour-changing ones included: running the
@@ -43,6 +45,13 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     if diff and check:
         raise fail("--diff and --check cannot be combined")
     require_paths(paths)
+    shard_part = None
+    if shard is not None:
+        from svcmod.run.sharding import parse_shard
+        try:
+            shard_part = parse_shard(shard)
+        except ValueError as error:
+            raise fail(f"--shard: {error}")
     writable_file(report_json, "--report-json")
     if report_md is not None and (report_md.endswith(("/", "\\")) or os.path.isdir(report_md)):
         writable_directory(report_md, "--report-md")
@@ -54,7 +63,8 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     try:
         with progress_bar(True, f"Migrating ({name})") as progress:
             outcome = migrations.migrate(name, list(paths) or [Path(".")], mode=mode, jobs=jobs,
-                                         config_file=config_file, progress=progress)  # type: ignore[arg-type]
+                                         config_file=config_file, progress=progress,  # type: ignore[arg-type]
+                                         shard=shard_part)
     except ConfigError as error:
         raise fail(str(error))
     except Exception as error:  # exit 1 means "changes pending": a crash must not look like that
@@ -88,7 +98,7 @@ def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[str
         if report_json is not None:
             report_json.write_text(json_report.render(outcome.projects, migration=outcome.name, mode=outcome.mode,
                                                       elapsed=outcome.result.elapsed, plans=outcome.plans,
-                                                      patches=written), encoding="utf-8")
+                                                      patches=written, shard=outcome.result.shard), encoding="utf-8")
         if report_md is not None:
             markdown.write(outcome.projects, report_md, migration=outcome.name, mode=outcome.mode, patches=written)
     except OSError as error:

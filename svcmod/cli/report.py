@@ -47,10 +47,13 @@ def merge_command(reports: Tuple[str, ...], output_format: str, output_file: Opt
             document = merged_migrate(shards)
             with output_stream(output_file) as stream:
                 stream.write(json.dumps(document, indent=2) + "\n")
-            errors = (document.get("totals") or {}).get("errors", 0)
+            totals = document.get("totals") or {}
+            errors = totals.get("errors", 0)
+            pending = document.get("mode") in ("check", "diff") and totals.get("files_changed", 0)
             click.echo(f"Merged {plural(len(shards), 'shard')}: {plural(len(document['projects']), 'project')}, "
                        f"{plural(errors, 'error')}.", err=True)
-            sys.exit(1 if errors and not exit_zero else 0)
+            # as the unsharded migrate: 1 for errors, or for changes pending with --check/--diff
+            sys.exit(1 if (errors or pending) and not exit_zero else 0)
         result = merged_lint(shards)
     except ShardError as error:
         raise fail(str(error))

@@ -8,6 +8,7 @@ the ``svcmod.migrations`` entry-point group, and every declared deprecation
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -320,7 +321,8 @@ class MigrationOutcome:
 
 def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "write",
             jobs: Optional[int] = None, config_file: Optional[Path] = None,
-            progress: Optional[Callable[[int, int], None]] = None) -> MigrationOutcome:
+            progress: Optional[Callable[[int, int], None]] = None,
+            shard: Optional[Tuple[int, int]] = None) -> MigrationOutcome:
     """Apply migration ``name`` to ``paths`` (several paths: several repositories).
 
     ``mode`` is ``"write"`` (rewrite the files), ``"check"`` or ``"diff"`` (write nothing). Each file
@@ -340,6 +342,9 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     finder = ConfigFinder(config_file)
     discovery = Discovery(finder)
     files = discovery.files(paths)
+    identity = None
+    if shard is not None:
+        files, identity = _shard_by_project(files, paths, finder, *shard)
 
     # files whose configurations give the same plan run together (usually: all of them)
     shipped = installed()  # entry points read once, not once per configuration
@@ -357,7 +362,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
         plan = resolve(name, finder.for_path(here.absolute() / "x.py"), shipped)
         groups[(plan.fix_codes, plan.codes)] = (plan, [])
 
-    merged = RunResult(problems=list(discovery.problems))
+    merged = RunResult(problems=list(discovery.problems), shard=identity)
     finished = 0
     for plan, group_files in groups.values():
         if not group_files:
@@ -395,3 +400,32 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     for project in outcome.projects:
         project.seconds = merged.elapsed * project.seconds / busy if busy else 0.0
     return outcome
+
+
+def _shard_by_project(files: Sequence[Path], paths: Sequence[Path], finder: ConfigFinder, k: int, n: int):
+    """The files of the projects in shard ``k`` of ``n``, and the shard's identity.
+
+    A migration is split by project, not by file: a project's dependency manifests, patch and
+    pull-request body then come whole from one job, and merging is putting projects side by side.
+    """
+    from svcmod.project.projects import ProjectFinder
+    from svcmod.run.sharding import config_digest, given_roots, relative_name, shard_identity, shard_of
+    projects = ProjectFinder(list(paths))
+    roots = given_roots(paths)
+    chosen: List[Path] = []
+    project_of_dir: Dict[str, str] = {}
+    configs: Dict[int, Config] = {}
+    for file in files:
+        directory = os.path.dirname(os.path.abspath(file))
+        config = finder.for_path(file)
+        configs.setdefault(id(config), config)
+        name = project_of_dir.get(directory)
+        if name is None:
+            project = projects.project_of(Path(os.path.abspath(file)), config)
+            name = project_of_dir[directory] = projects.name_of(project)  # as reports name it
+        if shard_of(name, n) == k:
+            chosen.append(file)
+    identity = shard_identity(k, n, [relative_name(f, roots) for f in chosen], [relative_name(f, roots) for f in files],
+                              config_digest([c.fingerprint() for c in configs.values()]))
+    return chosen, identity
+

@@ -52,7 +52,8 @@ def _apply(report: ProjectReport, patch: Optional[str]) -> Optional[Dict[str, st
 
 
 def render(reports: List[ProjectReport], *, migration: str, mode: str, elapsed: float,
-           plans: List[Any] = (), patches: Optional[Dict[str, str]] = None) -> str:
+           plans: List[Any] = (), patches: Optional[Dict[str, str]] = None,
+           shard: Optional[Dict[str, Any]] = None) -> str:
     patches = patches or {}
     data = {
         "svcmod": __version__,
@@ -72,4 +73,6 @@ def render(reports: List[ProjectReport], *, migration: str, mode: str, elapsed: 
             "seconds": round(elapsed, 3),
         },
     }
+    if shard is not None:  # for `svcmod report merge` (svcmod/outputs/shards.py)
+        data["shard"] = shard
     return json.dumps(data, indent=2) + "\n"
