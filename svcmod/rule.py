@@ -20,7 +20,7 @@ from typing import (
 
 import libcst as cst
 
-from svcmod.settings import SETTINGS, Setting  # rules import them from here
+from svcmod.settings import FALLBACKS, SETTINGS, Setting  # rules import them from here
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.names import Names
@@ -278,7 +278,12 @@ class Rule:
             if key in options:
                 resolved[key] = options[key]
             elif isinstance(default, Setting):
-                resolved[key] = settings.get(default.key, SETTINGS[default.key])
+                setting = default.key
+                value = settings.get(setting, SETTINGS[setting])
+                while value is None and setting in FALLBACKS:  # connect-timeout unset: default-timeout
+                    setting = FALLBACKS[setting]
+                    value = settings.get(setting, SETTINGS[setting])
+                resolved[key] = value
             else:
                 resolved[key] = default
         return resolved
@@ -320,6 +325,9 @@ class Rule:
         if given is not None and not is_none(given.value):
             return
         timeout = self.config["timeout"]
+        if timeout is None:  # no deadline configured for this family: the finding alone
+            self.report(call, message)
+            return
         fixed = with_argument(call, "timeout", repr(timeout), slot)
         self.report(call, message, Fix.replace(call, fixed, safety=UNSAFE, description=f"add timeout={timeout!r}"))
 

@@ -14,9 +14,16 @@ class Setting:
 
 
 #: Project-wide settings and their built-in defaults; rules refer to them with ``Setting(key)``.
+#: Deadlines come per family: network calls (``default-timeout``), database connects
+#: (``connect-timeout``, else ``default-timeout``) and subprocesses (``subprocess-timeout``: no
+#: default, as no network default suits a process; SVC106 offers no fix until it is set).
 SETTINGS: Dict[str, Any] = {
     "default-timeout": 10,
+    "connect-timeout": None,
+    "subprocess-timeout": None,
     "max-attempts": 5,
     "backoff-max": 30,
     "jitter": 1,
 }
+#: A setting left unset (None) takes the value of another one.
+FALLBACKS: Dict[str, str] = {"connect-timeout": "default-timeout"}

@@ -60,6 +60,7 @@ def test_fix_writes_rule_timeout_and_default_timeout_from_pyproject(tmp_path, ru
         "pyproject.toml": """
             [tool.svcmod]
             default-timeout = 7
+            subprocess-timeout = 600
 
             [tool.svcmod.rules.SVC105]
             timeout = 2
@@ -70,7 +71,7 @@ def test_fix_writes_rule_timeout_and_default_timeout_from_pyproject(tmp_path, ru
     assert result.exit_code == 0, result
     text = (tmp_path / "service.py").read_text()
     assert "stub.GetUser(user_id, timeout=2)" in text  # the rule's own option wins
-    assert 'subprocess.run(["make"], check=True, timeout=7)' in text  # the project-wide default
+    assert 'subprocess.run(["make"], check=True, timeout=600)' in text  # the project's subprocess deadline
 
 
 def test_each_project_of_a_monorepo_gets_its_own_timeout(tmp_path):
@@ -165,7 +166,7 @@ def test_client_timeout_already_imported_is_not_imported_again():
 
 
 def test_all_deadline_fixes_in_one_file_settle_in_one_run(tmp_path):
-    write(tmp_path, {"app.py": """
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\nsubprocess-timeout = 60\n", "app.py": """
         import subprocess
         import urllib.request
 
@@ -183,7 +184,7 @@ def test_all_deadline_fixes_in_one_file_settle_in_one_run(tmp_path):
     assert result.exit_code == 0, result
     text = (tmp_path / "app.py").read_text()
     assert "urlopen(url, timeout=10)" in text
-    assert 'check_output(["ls"], timeout=10)' in text
+    assert 'check_output(["ls"], timeout=60)' in text
     assert "redis.Redis(socket_timeout=10, socket_connect_timeout=10)" in text
     assert "aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))" in text
     assert text.count("import aiohttp") == 1
@@ -594,3 +595,24 @@ def test_wait_after_communicate_or_kill_returns_at_once_and_until_none_is_the_ca
     """
     assert codes("SVC106", source) == []
     assert codes("SVC109", source) == []
+
+
+def test_subprocess_calls_get_no_network_default_only_the_configured_subprocess_deadline(tmp_path, svcmod):
+    write(tmp_path, {
+        "pyproject.toml": "[tool.svcmod]\ndefault-timeout = 10\n",
+        "report.py": """
+            import subprocess
+
+
+            def render(script):
+                return subprocess.check_output(script, shell=True)
+        """,
+    })
+    result = svcmod("lint", "--fix", "--unsafe-fixes", "--no-cache", ".", cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "set subprocess-timeout in [tool.svcmod]" in result.stdout
+    assert "timeout=" not in (tmp_path / "report.py").read_text()  # no 10 s network default on a process
+    (tmp_path / "pyproject.toml").write_text("[tool.svcmod]\ndefault-timeout = 10\nsubprocess-timeout = 900\n")
+    result = svcmod("lint", "--fix", "--unsafe-fixes", "--no-cache", ".", cwd=tmp_path)
+    assert result.exit_code == 0, result
+    assert "subprocess.check_output(script, shell=True, timeout=900)" in (tmp_path / "report.py").read_text()

@@ -50,11 +50,17 @@ class DbConnectWithoutTimeout(Rule):
     the timeout counts (`"dbname=app connect_timeout=5"`, `"mongodb://db/?socketTimeoutMS=5000"`);
     calls passing `**kwargs` are skipped. An explicit `None` is reported.
 
+    An asynchronous psycopg2 connection (`async_=True`) is reported without a fix: libpq ignores
+    `connect_timeout` while a connection is polled, so adding it would change nothing. What works
+    is a deadline in the poll loop (`select` with a timeout around `conn.poll()`, closing the
+    connection when it passes), or psycopg 3's `AsyncConnection.connect(..., connect_timeout=…)`,
+    which enforces it itself.
+
     ## Fix safety
     The fix adds `connect_timeout=<timeout>` (whole seconds, rounded up) or
     `socketTimeoutMS=<timeout × 1000>` (understood by every pymongo version), with `<timeout>`
-    the project's `default-timeout` (10 s). It is unsafe: a connection or operation that used to
-    take longer now fails.
+    the project's `connect-timeout` (when unset: `default-timeout`, 10 s). It is unsafe: a
+    connection or operation that used to take longer now fails.
 
     ## References
     - https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
@@ -75,7 +81,7 @@ class DbConnectWithoutTimeout(Rule):
         sketch=True,
     )
     in_migrations = (FixStep("v2", "deadlines"),)
-    options = {"timeout": Setting("default-timeout")}
+    options = {"timeout": Setting("connect-timeout")}
     examples = (
         Invalid("import psycopg2\nconn = psycopg2.connect(dbname='app', host=host)\n",
                 fixed="import psycopg2\nconn = psycopg2.connect(dbname='app', host=host, connect_timeout=10)\n"),
@@ -98,6 +104,8 @@ class DbConnectWithoutTimeout(Rule):
         Invalid("from motor.motor_asyncio import AsyncIOMotorClient\nclient = AsyncIOMotorClient(uri)\n",
                 fixed="from motor.motor_asyncio import AsyncIOMotorClient\n"
                 "client = AsyncIOMotorClient(uri, socketTimeoutMS=10000)\n"),
+        # libpq ignores connect_timeout on asynchronous connections: reported, and no fix that does nothing
+        Invalid("import psycopg2\nconn = psycopg2.connect(dsn, async_=True)\n"),
         Valid("import psycopg2\npsycopg2.connect(dsn, connect_timeout=5)\n"),
         Valid("import psycopg2\npsycopg2.connect('dbname=app connect_timeout=5')\n"),
         Valid("import pymongo\npymongo.MongoClient(uri, timeoutMS=2000)\n"),
@@ -121,6 +129,9 @@ class DbConnectWithoutTimeout(Rule):
         given = keyword(node, "connect_timeout")
         if given is not None and not is_none(given.value):
             return
+        if _asynchronous(node):
+            self.report(node, message=ASYNC_ADVICE)
+            return
         seconds = max(1, math.ceil(self.config["timeout"]))  # libpq reads a whole number; 0 means wait forever
         self.report(node, message="database connection without connect_timeout waits as long as the OS lets it",
                     fix=Fix.replace(node, with_keyword(node, "connect_timeout", str(seconds)), safety=UNSAFE,
@@ -137,6 +148,21 @@ class DbConnectWithoutTimeout(Rule):
         self.report(node, message="MongoClient without timeoutMS or socketTimeoutMS can block forever",
                     fix=Fix.replace(node, with_keyword(node, keyword_name, str(millis)), safety=UNSAFE,
                                     description=f"add {keyword_name}={millis}"))
+
+
+ASYNC_ADVICE = ("asynchronous psycopg2 connection without a deadline: libpq ignores connect_timeout while "
+                "it is polled; bound the poll loop (select with a timeout around conn.poll()) or use psycopg 3's "
+                "AsyncConnection.connect(..., connect_timeout=...)")
+
+
+def _asynchronous(call: cst.Call) -> bool:
+    """True for ``psycopg2.connect(..., async_=True)`` (``async=`` before Python 3.7)."""
+    for name in ("async_", "async"):
+        given = keyword(call, name)
+        if given is not None and not (isinstance(given.value, cst.Name) and given.value.value in ("False", "None")) \
+                and not (isinstance(given.value, cst.Integer) and given.value.value == "0"):
+            return True
+    return False
 
 
 def _literal_mentions(call: cst.Call, option: str) -> bool:

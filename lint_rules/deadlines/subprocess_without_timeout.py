@@ -15,6 +15,9 @@ POPEN = ("subprocess.Popen",)
 #: Popen methods → the positional slot of ``timeout``: ``communicate(input=None, timeout=None)``,
 #: ``wait(timeout=None)``.
 POPEN_METHODS = {"communicate": 1, "wait": 0}
+ADVICE = ("waiting on a subprocess without a timeout can block forever: pass the longest it may run as "
+          "timeout= (set subprocess-timeout in [tool.svcmod] for svcmod to add one; a network default "
+          "is wrong for processes)")
 
 
 class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
@@ -34,9 +37,12 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
     timeout is None (`if timeout is None: proc.wait()`).
 
     ## Fix safety
-    The fix adds `timeout=<timeout>` (default: the project's `default-timeout`, 10 s). It is
+    How long a child may run has nothing to do with how long a network call may wait (a build, a
+    report, a user's script can take minutes), so the network `default-timeout` is not used: the
+    fix is offered only once the project sets `subprocess-timeout` (or this rule's `timeout`), and
+    adds `timeout=<that>`. Until then the finding comes with that advice and no fix. The fix is
     unsafe: a child that used to run longer is now killed or makes the call raise
-    `subprocess.TimeoutExpired`. Long-running commands need a larger value.
+    `subprocess.TimeoutExpired`.
 
     ## References
     - https://docs.python.org/3/library/subprocess.html#subprocess.run
@@ -52,18 +58,22 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
         sketch=True,
     )
     in_migrations = (FixStep("v2", "deadlines"),)
-    options = {"timeout": Setting("default-timeout")}
+    options = {"timeout": Setting("subprocess-timeout")}
     examples = (
+        # no subprocess-timeout configured: reported, with advice, and no fix
+        Invalid("import subprocess\nsubprocess.run(['git', 'fetch'], check=True)\n"),
         Invalid("import subprocess\nsubprocess.run(['git', 'fetch'], check=True)\n",
-                fixed="import subprocess\nsubprocess.run(['git', 'fetch'], check=True, timeout=10)\n"),
+                fixed="import subprocess\nsubprocess.run(['git', 'fetch'], check=True, timeout=300)\n",
+                options={"timeout": 300}),
         Invalid("import subprocess as sp\nout = sp.check_output(cmd, timeout=None)\n",
                 fixed="import subprocess as sp\nout = sp.check_output(cmd, timeout=60)\n",
                 options={"timeout": 60}),
         Invalid("from subprocess import Popen, PIPE\nproc = Popen(cmd, stdout=PIPE)\nout, err = proc.communicate(data)\n",
                 fixed="from subprocess import Popen, PIPE\nproc = Popen(cmd, stdout=PIPE)\n"
-                "out, err = proc.communicate(data, timeout=10)\n"),
+                "out, err = proc.communicate(data, timeout=10)\n", options={"timeout": 10}),
         Invalid("import subprocess\nwith subprocess.Popen(cmd) as child:\n    child.wait()\n",
-                fixed="import subprocess\nwith subprocess.Popen(cmd) as child:\n    child.wait(timeout=10)\n"),
+                fixed="import subprocess\nwith subprocess.Popen(cmd) as child:\n    child.wait(timeout=10)\n",
+                options={"timeout": 10}),
         Invalid(
             "import subprocess\n\n"
             "class Worker:\n"
@@ -78,10 +88,10 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
             "        self.process = subprocess.Popen(self.command)\n\n"
             "    def stop(self):\n"
             "        self.process.terminate()\n"
-            "        self.process.wait(timeout=10)\n"),
+            "        self.process.wait(timeout=10)\n", options={"timeout": 10}),
         Invalid("import subprocess\nsubprocess.call('make')\nsubprocess.check_call(['make', 'install'])\n",
                 fixed="import subprocess\nsubprocess.call('make', timeout=10)\n"
-                "subprocess.check_call(['make', 'install'], timeout=10)\n", count=2),
+                "subprocess.check_call(['make', 'install'], timeout=10)\n", count=2, options={"timeout": 10}),
         Valid("import subprocess\nsubprocess.run(cmd, timeout=30)\n"),
         Valid("import subprocess\nproc = subprocess.Popen(cmd)\nproc.communicate(None, 5)\nproc.wait(5)\n"),
         Valid("import subprocess\nsubprocess.run(cmd, **options)\n"),
@@ -138,7 +148,7 @@ class SubprocessWithoutTimeout(CallerChoseNoTimeout, Rule):
             if method == "wait" and self._ended_just_before(node.func):
                 return
         if not self.caller_chose_no_timeout:
-            self.report_missing_timeout(node, slot)
+            self.report_missing_timeout(node, slot, None if self.config["timeout"] is not None else ADVICE)
 
     def _ended_just_before(self, func: cst.CSTNode) -> bool:
         """True when the statement right before the one holding ``p.wait()`` calls ``p.kill()`` or

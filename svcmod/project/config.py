@@ -43,6 +43,8 @@ _KEYS: Dict[str, Tuple[tuple, str]] = {
     "max-attempts": ((int,), "a whole number of attempts"),
     "backoff-max": ((int, float), "a number of seconds"),
     "jitter": ((int, float), "a number of seconds"),
+    "connect-timeout": ((int, float), "a number of seconds"),
+    "subprocess-timeout": ((int, float), "a number of seconds"),
     "max-file-size": ((int,), "a size in bytes"),
     "check-generated": ((bool,), "true or false"),
     "respect-gitignore": ((bool,), "true or false"),

@@ -1,0 +1,13 @@
+"""Runs the analysts' report scripts; some take many minutes."""
+
+import subprocess
+
+
+def run_report(script: str) -> bytes:
+    return subprocess.check_output(script, shell=True)
+
+
+def git_revision() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout
