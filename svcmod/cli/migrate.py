@@ -8,7 +8,7 @@ from typing import Dict, Optional, Tuple
 
 import click
 
-from svcmod.cli.options import fail, progress_bar, require_paths, writable_directory, writable_file
+from svcmod.cli.options import fail, progress_bar, require_paths, use_color, writable_directory, writable_file
 from svcmod.project.config import ConfigError
 
 
@@ -82,7 +82,7 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
     _write_reports(outcome, report_json, report_md, patch_dir)
     from svcmod.outputs.reports import terminal
     stream = sys.stderr if diff else sys.stdout
-    terminal.render(outcome.projects, stream, mode=mode, color=stream.isatty())
+    terminal.render(outcome.projects, stream, mode=mode, color=use_color(stream))
     # files that could not be read, parsed or written are not migrated: the run did not do its job
     errors = any(report.errors for report in outcome.projects)
     sys.exit(1 if errors or (mode != "write" and outcome.pending) else 0)
