@@ -57,3 +57,42 @@ def test_readme_demo_command_is_safe_to_run_twice(tmp_path):
         subprocess.run(script, shell=True, check=True, cwd=tmp_path)
     assert not (demo / "monorepo").exists()  # `cp -r` into an existing directory nests the copy
     assert sorted(p.name for p in demo.iterdir()) == sorted(p.name for p in (REPO / "fixtures/monorepo").iterdir())
+
+
+def test_baseline_reads_the_lint_cache_and_draws_progress_on_a_terminal(tmp_path, monkeypatch):
+    import os
+    import pty
+
+    from conftest import run_in_process, svcmod_executable
+
+    from svcmod.check.checker import Checker
+
+    root = demo_copy(tmp_path)
+    assert run_in_process(["lint", "--exit-zero", "-q", "."], root).exit_code == 0
+    seen = []
+    original = Checker.check
+    monkeypatch.setattr(Checker, "check", lambda self, name, *a, **k: seen.append(name) or original(self, name, *a, **k))
+    written = run_in_process(["baseline", ".", "-o", "base.json", "--jobs", "1"], root)
+    assert written.exit_code == 0, written
+    assert seen == []  # every file's result came from the cache lint wrote
+    assert "findings from 46 files to base.json" in written.stderr, written
+
+    controller, terminal_end = pty.openpty()
+    try:
+        process = subprocess.Popen([svcmod_executable(), "baseline", "--no-cache", ".", "-o", "again.json"], cwd=root,
+                                   stdout=subprocess.DEVNULL, stderr=terminal_end,
+                                   env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+        os.close(terminal_end)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.wait(timeout=120) == 0
+    finally:
+        os.close(controller)
+    assert b"Checking" in drawn and b"/46" in drawn, drawn[-500:]
