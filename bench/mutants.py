@@ -15,7 +15,7 @@ import ast
 import random
 import re
 import warnings
-from typing import Callable, Iterator, List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 Rewrite = Callable[[str, random.Random], Optional[str]]
 
@@ -127,7 +127,7 @@ def _clause(text: str) -> bool:
 
 
 def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
-    """Tabs and runs of spaces between the words of imports and around the dots and brackets of calls."""
+    """Tabs and runs of spaces between the words of imports."""
     tree = _tree(text)
     if tree is None:
         return None
@@ -144,15 +144,36 @@ def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             new = re.sub(r"\bfrom ", "from" + rng.choice(["\t", "  "]), line, count=1)
             new = re.sub(r" import ", rng.choice(["\timport\t", "  import  "]), new, count=1)
-        elif isinstance(node, (ast.Expr, ast.Assign, ast.Return)) and "(" in line and '"' not in line \
-                and "'" not in line and "#" not in line:
-            new = re.sub(r"(\w)\(", r"\1 (", line, count=1)
-            new = re.sub(r"(\w)\.(\w)", r"\1 . \2", new, count=1)
         else:
             continue
         if new != line:
             lines[node.lineno - 1] = new
             changed = True
+    return "\n".join(lines) if changed else None
+
+
+def call_spacing(text: str, rng: random.Random) -> Optional[str]:
+    """Spaces around the dots and before the brackets of calls (``pool . apply (f)``).
+
+    NOT YET SOUND: the rules' tokens (``.get(``) and the excerpts' call patterns are matched on
+    the text as written, so the fast path misses findings here. Left out of ``REWRITES`` until
+    they are; ``bench/differential.py --call-spacing`` counts what it misses."""
+    tree = _tree(text)
+    if tree is None:
+        return None
+    lines = _lines(text)
+    changed = False
+    for node in _statements(tree):
+        if not _one_line(node, lines) or not _ascii_columns(lines, node):
+            continue
+        line = lines[node.lineno - 1]
+        if isinstance(node, (ast.Expr, ast.Assign, ast.Return)) and "(" in line and '"' not in line \
+                and "'" not in line and "#" not in line:
+            new = re.sub(r"(\w)\(", r"\1 (", line, count=1)
+            new = re.sub(r"(\w)\.(\w)", r"\1 . \2", new, count=1)
+            if new != line:
+                lines[node.lineno - 1] = new
+                changed = True
     return "\n".join(lines) if changed else None
 
 
@@ -173,14 +194,14 @@ def continuations(text: str, rng: random.Random) -> Optional[str]:
                 else line.replace(", ", ", \\\n" + indent + "    ", 1)
         elif isinstance(node, ast.ImportFrom):
             new = line.replace(" import ", " \\\n" + indent + "    import ", 1)
-        elif isinstance(node, (ast.Assign, ast.Return, ast.Expr)) and "#" not in line and '"' not in line \
-                and "'" not in line:
-            cut = line.find("(")
-            if cut <= node.col_offset:
+        elif isinstance(node, (ast.Assign, ast.Return)) and "#" not in line and '"' not in line \
+                and "'" not in line and "(" in line:
+            # after the first word (``return \`` + ``f(x)``, ``x = \`` + ``f(x)``), not before a
+            # bracket (``f \`` + ``(x)`` is ``call_spacing``'s)
+            cut = line.find("=") + 1 if isinstance(node, ast.Assign) else node.col_offset + len("return")
+            if cut <= node.col_offset or "(" in line[:cut]:
                 continue
-            new = line[:cut] + " \\\n" + indent + "        " + line[cut:]
-            if isinstance(node, ast.Expr):  # `f \` + `(x)`: fine; keep the callee on the first line
-                pass
+            new = line[:cut] + " \\\n" + indent + "        " + line[cut:].lstrip()
         else:
             continue
         if rng.random() < .7:
@@ -503,27 +524,35 @@ REWRITES: Sequence[Rewrite] = (
 _LAST = (crlf, bom)
 
 
-def mutant(text: str, rng: random.Random, most: int = 3) -> Optional[str]:
-    """``text`` rewritten by 1 to ``most`` rewrites chosen by ``rng``; None if none applies."""
-    chosen = rng.sample([r for r in REWRITES if r not in _LAST], rng.randint(1, most))
-    done = text
+def mutant(text: str, rng: random.Random, most: int = 3,
+           rewrites: Sequence[Rewrite] = REWRITES) -> Tuple[Optional[str], List[str]]:
+    """``text`` rewritten by 1 to ``most`` of ``rewrites`` chosen by ``rng`` (None if none
+    applies), and the names of those applied."""
+    chosen = rng.sample([r for r in rewrites if r not in _LAST], rng.randint(1, most))
+    done, applied = text, []
     for rewrite in chosen:
         new = rewrite(done, rng)
         if new is not None and compiles(new):
             done = new
+            applied.append(rewrite.__name__)
     for rewrite in _LAST:
         if rng.random() < .15:
-            done = rewrite(done, rng) or done
-    return done if done != text else None
+            new = rewrite(done, rng)
+            if new is not None:
+                done = new
+                applied.append(rewrite.__name__)
+    return (done if done != text else None), applied
 
 
-def mutants(texts: Sequence[str], count: int, seed: int) -> Iterator[str]:
-    """``count`` mutants of ``texts`` (taken in turn), the same ones for the same seed."""
+def mutants(texts: Sequence[str], count: int, seed: int,
+            rewrites: Sequence[Rewrite] = REWRITES) -> Iterator[Tuple[str, List[str]]]:
+    """``count`` mutants of ``texts`` (taken in turn) with the rewrites applied to each: the same
+    ones for the same seed."""
     rng = random.Random(seed)
     made = attempts = 0
     while made < count and attempts < count * 4:
         attempts += 1
-        made_one = mutant(texts[attempts % len(texts)], rng)
+        made_one, applied = mutant(texts[attempts % len(texts)], rng, rewrites=rewrites)
         if made_one is not None:
             made += 1
-            yield made_one
+            yield made_one, applied

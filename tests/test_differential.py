@@ -45,3 +45,141 @@ def test_no_fast_path_reports_the_same_in_every_format_and_keeps_no_cache(svcmod
     codes = sorted(finding["code"] for finding in json.loads(reference.stdout))
     assert codes == ["SVC101", "SVC106", "SVC202", "SVC206"]
     assert not (tmp_path / ".svcmod_cache").exists()  # the reference neither reads nor writes results
+
+
+# -- what the fast path missed, each found by a mutant and minimised -------------------------------
+import pytest  # noqa: E402
+
+from svcmod.check.checker import Checker  # noqa: E402
+from svcmod.check.policy import FixPolicy  # noqa: E402
+from svcmod.project.config import Config  # noqa: E402
+
+FAST = Checker(Config())
+REFERENCE = Checker(Config(), fast_path=False)
+
+COLUMN_ZERO_QUERY_IN_LOOP = '''
+import requests
+
+
+def fetch(url):
+    {loop}
+        try:
+            query = """
+SELECT id
+FROM jobs
+"""
+            return requests.get(url, timeout=5, params={{"q": query}})
+        except requests.ConnectionError:
+            pass
+'''
+
+MISSES = {
+    "one-line try import": (b"try: import requests\nexcept ImportError: pass\n\nrequests.get(url)\n", "SVC101"),
+    "import continued by a backslash": (b"import os, \\\n    requests\n\nrequests.get(url)\n", "SVC101"),
+    "import and a tab": (b"import\trequests\n\nrequests.get(url)\n", "SVC101"),
+    "one-line if import": (b"if True: from aiohttp import ClientSession\nsession = ClientSession()\n", "SVC104"),
+    "import after a comment ending in a backslash": (b"x = 1  # see \\\nimport requests\nrequests.get(u)\n",
+                                                      "SVC101"),
+    "import continued after from": (b"from requests \\\n    import get\nget(url)\n", "SVC101"),
+    "import with CRLF continuation": (b"import os, \\\r\n    requests\r\nrequests.get(url)\r\n", "SVC101"),
+    "while True with a column-0 query": (COLUMN_ZERO_QUERY_IN_LOOP.format(loop="while True:").encode(), "SVC206"),
+    "for range with a column-0 query": (COLUMN_ZERO_QUERY_IN_LOOP.format(loop="for _ in range(3):").encode(),
+                                        "SVC202"),
+    "form feeds before top-level lines": (b"\x0c\nfrom psycopg2 import connect as pg_connect\n\x0cconn = pg_connect(dsn)\n",
+                                          "SVC108"),
+}
+
+
+def keys(result) -> list:
+    return sorted((f.code, f.line, f.column, f.end_line, f.end_column, f.message, f.fix_applicability,
+                   f.fix_message) for f in result.findings)
+
+
+@pytest.mark.parametrize("case", sorted(MISSES))
+def test_the_fast_path_finds_what_the_reference_finds(case):
+    source, code = MISSES[case]
+    reference = REFERENCE.check("case.py", source)
+    assert code in [f.code for f in reference.findings], reference.findings
+    assert keys(FAST.check("case.py", source)) == keys(reference)
+
+
+def test_a_retry_loop_with_a_column_0_query_loses_neither_finding():
+    source = COLUMN_ZERO_QUERY_IN_LOOP.format(loop="while True:").encode()
+    assert {"SVC202", "SVC206"} <= {f.code for f in FAST.check("case.py", source).findings}
+
+
+# -- the fixed-seed slice of bench/differential.py -------------------------------------------------
+import differential  # noqa: E402  (bench/differential.py)
+
+#: Lines of the standard library compared here (the long mode compares all of it).
+STDLIB_LINES = 15_000
+MUTANTS = 150
+SEED = 15
+
+
+def assert_same(tallies) -> None:
+    differences = [d for tally in tallies for d in tally.differences]
+    assert not differences, "\n".join(map(str, differences[:10]))
+
+
+def test_every_rule_example_with_and_without_fixes():
+    lint, fixing = differential.Comparison(), differential.Comparison(fix=True)
+    texts = differential.example_texts()
+    tallies = [comparison.compare(f"example-{n}.py", text.encode())
+               for n, text in enumerate(texts) for comparison in (lint, fixing)]
+    assert_same(tallies)
+    assert sum(t.findings for t in tallies) >= 100  # the examples do hold findings
+
+
+def test_a_sample_of_the_standard_library():
+    import random
+    files = differential.python_files(differential.stdlib_root())
+    random.Random(SEED).shuffle(files)
+    comparison, tallies, lines = differential.Comparison(), [], 0
+    for path in files:
+        if lines >= STDLIB_LINES:
+            break
+        tally = comparison.compare(str(path), path.read_bytes())
+        tallies.append(tally)
+        lines += tally.lines
+    assert_same(tallies)
+    assert lines >= STDLIB_LINES
+
+
+def test_small_pinned_wheels():
+    import subprocess
+    try:
+        trees = differential.wheel_trees(differential.SMALL_WHEELS)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        pytest.skip(f"pinned wheels {', '.join(differential.SMALL_WHEELS)} neither cached in bench/.corpus "
+                    f"nor downloadable (offline?): {error}; the wheel part of the differential check did not run")
+    comparison = differential.Comparison()
+    tallies = [comparison.compare(str(path), path.read_bytes())
+               for tree in trees for path in differential.python_files(tree)]
+    assert_same(tallies)
+    assert sum(t.findings for t in tallies) > 0 and sum(t.lines for t in tallies) > 5_000
+
+
+def test_mutants_of_the_examples_and_fixtures():
+    differential._init(differential.example_texts() + differential.fixture_texts())
+    tally = differential._compare_mutants((SEED, 0, MUTANTS))
+    assert_same([tally])
+    assert tally.files == MUTANTS and tally.findings > 100
+
+
+def test_generated_modules_with_rule_examples_spliced_in():
+    import hypothesmith
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    comparison = differential.Comparison()
+    examples = differential.invalid_example_texts()
+
+    @settings(max_examples=15, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(hypothesmith.from_grammar(), st.sampled_from(examples), st.booleans())
+    def check(generated, example, before):
+        code = example + "\n" + generated if before else generated + "\n" + example
+        assert_same([comparison.compare("generated.py", code.encode("utf-8", "surrogatepass"))])
+
+    check()

@@ -199,9 +199,10 @@ class Checker:
 
     def _locate_sketched(self, screening: "Screening", source: bytes) -> Optional[List[Tuple[Report, Any]]]:
         """Positions of what the rules reported on a sketch, from the places Python's parser gave
-        the nodes it was built from (None when a reported node has no such place, or in a file
-        starting with a byte-order mark, which Python's columns leave out)."""
-        if source.startswith(codecs.BOM_UTF8):
+        the nodes it was built from (None when a reported node has no such place, in a file
+        starting with a byte-order mark, which Python's columns leave out, or holding a form feed,
+        which LibCST's columns leave out at the start of a top-level line)."""
+        if source.startswith(codecs.BOM_UTF8) or b"\f" in source:
             return None
         where = screening.sketcher.where  # type: ignore[union-attr]
         lines = source.split(b"\n")

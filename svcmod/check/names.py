@@ -601,33 +601,56 @@ def imported_modules(source: bytes) -> frozenset:
     """Modules a source imports, read from its text without parsing (for the prefilter).
 
     Every dotted prefix is included (``import urllib.request`` gives ``urllib`` and
-    ``urllib.request``). Imports in strings may be counted too: harmless, the file is just parsed.
+    ``urllib.request``). It must never miss an import Python would run, so it reads more than
+    imports: any ``import``/``from`` that starts a line or follows ``;``, ``:`` or ``#`` (``try:
+    import x``, ``else: from y import z``), with any whitespace between the words (tabs, form
+    feeds), over ``\\`` continuations (``import os, \\`` + ``requests``). Imports in strings and
+    comments are counted too: harmless, the file is just parsed.
     """
-    found = set()
+    found: set = set()
     start = 0
     find = source.find
     while True:
         at = find(b"import", start)
         if at < 0:
             break
-        start = at + 6
-        line_start = source.rfind(b"\n", 0, at) + 1
-        line_end = source.find(b"\n", at)
+        line_start = physical_start = source.rfind(b"\n", 0, at) + 1
+        # a line continued from the one above (``from x \\`` + ``import y``) starts there
+        while line_start and _continued(source, line_start - 1):
+            line_start = source.rfind(b"\n", 0, line_start - 1) + 1
+        line_end = find(b"\n", at)
+        while line_end >= 0 and _continued(source, line_end):
+            line_end = find(b"\n", line_end + 1)
         if line_end < 0:
             line_end = len(source)
-        for statement in source[line_start:line_end].split(b"#")[0].split(b";"):
-            statement = statement.strip().lstrip(b"\xef\xbb\xbf")
-            if statement.startswith(b"from "):
-                parts = statement.split()
-                if len(parts) >= 2:
-                    _add_dotted(found, parts[1])
-            elif statement.startswith(b"import "):
-                for piece in statement[7:].split(b","):
-                    words = piece.split()
-                    if words:
-                        _add_dotted(found, words[0].strip(b"()\\"))
-        start = max(start, line_end)
+        logical = source[line_start:line_end]
+        if b"\\" in logical:
+            logical = logical.replace(b"\\\r\n", b" ").replace(b"\\\n", b" ").replace(b"\\\r", b" ")
+            if physical_start != line_start:  # the backslash above may end a comment: no continuation
+                logical += b";" + source[physical_start:line_end]
+        # (a lone CR ends a line too)
+        for statement in logical.replace(b":", b";").replace(b"#", b";").replace(b"\r", b";").split(b";"):
+            words = statement.lstrip(b"\xef\xbb\xbf \t\f\v\r").split()
+            if len(words) < 2:
+                continue
+            if words[0] == b"from":
+                _add_dotted(found, b"".join(words[1:words.index(b"import")] if b"import" in words else words[1:2]))
+            elif words[0] == b"import":
+                for piece in b" ".join(words[1:]).split(b","):
+                    name = piece.split()
+                    if name:
+                        _add_dotted(found, b"".join(name[:name.index(b"as")] if b"as" in name else name)
+                                    .strip(b"()\\"))
+        start = max(at + 6, line_end)
     return frozenset(found)
+
+
+def _continued(source: bytes, line_end: int) -> bool:
+    """The line ending at ``line_end`` (its LF) ends with a backslash: the next line continues it."""
+    before = source[line_end - 1:line_end]
+    if before == b"\r":
+        before = source[line_end - 2:line_end - 1]
+    return before == b"\\"
 
 
 def _add_dotted(found: set, name: bytes) -> None:
