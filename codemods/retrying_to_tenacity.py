@@ -175,17 +175,19 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
         checked_type = _isinstance_check(on_exception)
         # retrying only catches Exception: its predicate never sees KeyboardInterrupt or SystemExit,
         # tenacity's would, so the predicate is guarded by tenacity's own Exception check
-        guarded = f"{spell('retry_if_exception_type')}() & {spell('retry_if_exception')}({value})"
+        # (spelled only when used: spelling a name records its import, and an unused one is F401)
+        def guarded() -> str:
+            return f"{spell('retry_if_exception_type')}() & {spell('retry_if_exception')}({value})"
         if kind == "types":
             conditions.append(f"{spell('retry_if_exception_type')}({value})")
         elif checked_type is not None:
             conditions.append(f"{spell('retry_if_exception_type')}({source_of(checked_type)})")
         elif kind == "predicate":
-            conditions.append(f"({guarded})" if on_result is not None else guarded)
+            conditions.append(f"({guarded()})" if on_result is not None else guarded())
         elif isinstance(on_exception, (cst.Name, cst.Attribute)):
             # retrying itself checks isinstance(value, tuple) when the Retrying object is made
             conditions.append(f"({spell('retry_if_exception_type')}({value}) if isinstance({value}, tuple) "
-                              f"else {guarded})")
+                              f"else {guarded()})")
         else:
             raise CannotMigrate("cannot tell whether retry_on_exception is a predicate or a tuple of "
                                 "exception types without evaluating it twice")

@@ -285,3 +285,32 @@ def test_comments_among_the_arguments_are_kept():
     """)
     assert ("    @retry(\n        # agreed with SRE\n        # attempts\n"
             "        stop=stop_after_attempt(4),\n        wait=wait_fixed(0.25),\n        reraise=True  # ms\n    )\n") in text
+
+
+@pytest.mark.parametrize("condition", ["(IOError, TimeoutError)", "IOError", "is_transient"])
+def test_a_migrated_file_has_no_new_unused_import(condition, tmp_path):
+    """pyflakes (F401) on the migrated file: a tuple retry_on_exception needs no retry_if_exception."""
+    source = textwrap.dedent(f"""
+        from retrying import retry
+
+
+        def is_transient(error):
+            return isinstance(error, IOError)
+
+
+        @retry(retry_on_exception={condition}, stop_max_attempt_number=3)
+        def fetch():
+            return 1
+    """)
+    text = migrated(source)
+    path = tmp_path / "service.py"
+    path.write_text(text)
+    report = subprocess.run([sys.executable, "-m", "pyflakes", str(path)], capture_output=True, text=True)
+    assert "imported but unused" not in report.stdout, text + report.stdout
+
+
+def test_verification_counts_the_unused_imports_a_fix_would_leave():
+    from svcmod.check.checker import unused_imports
+    source = b"import os\nfrom tenacity import retry, retry_if_exception\nimport json as j\n" \
+             b"__all__ = ['j']\n\n@retry\ndef f(): return os.sep\n"
+    assert unused_imports(source) == {"retry_if_exception"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Parts, Rule, Valid, dotted
+from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Parts, RemoveImport, Rule, Valid, dotted
 
 OLD = "sqlalchemy.ext.declarative"
 #: Names that moved from ``sqlalchemy.ext.declarative`` to ``sqlalchemy.orm`` in SQLAlchemy 1.4.
@@ -57,7 +57,7 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
         Invalid("import sqlalchemy as sa\nimport sqlalchemy.ext.declarative\nBase = sa.ext.declarative.declarative_base()\n",
                 fixed="import sqlalchemy as sa\nimport sqlalchemy.ext.declarative\nBase = sa.orm.declarative_base()\n"),
         Invalid("from sqlalchemy.ext import declarative\nBase = declarative.declarative_base(metadata=meta)\n",
-                fixed="from sqlalchemy.ext import declarative\nfrom sqlalchemy.orm import declarative_base\n\n"
+                fixed="from sqlalchemy.orm import declarative_base\n\n"
                 "Base = declarative_base(metadata=meta)\n"),
         Valid("from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"),
         Valid("try:\n    from sqlalchemy.orm import declarative_base\nexcept ImportError:  # SQLAlchemy < 1.4\n"
@@ -113,5 +113,11 @@ class SqlalchemyDeclarativeBaseMoved(Rule):
             self.report(node)
             return
         text, imports = found
+        # `declarative.declarative_base` was the last use of `from sqlalchemy.ext import declarative`?
+        # then that import goes too (it is removed only if nothing else uses it)
+        removed = ()
+        if isinstance(prefix, cst.Name):
+            removed = (RemoveImport("sqlalchemy.ext", "declarative",
+                                    prefix.value if prefix.value != "declarative" else None),)
         self.report(node, fix=Fix.replace(node, cst.parse_expression(text), safety=SAFE, add_imports=imports,
-                                          description="use `sqlalchemy.orm`"))
+                                          remove_imports=removed, description="use `sqlalchemy.orm`"))
