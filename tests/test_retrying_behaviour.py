@@ -1,7 +1,7 @@
 """SVC301 keeps behaviour: each retrying function and its tenacity migration, run on a fake clock, make
 the same attempts, sleep the same durations and end with the same value or error.
 
-The migrated source is what the real checker writes (``svcmod lint --fix --select SVC301``), imported
+The migrated source is what the real checker writes (``svcmod lint --fix --unsafe-fixes --select SVC301``), imported
 and run; nothing here compares text.
 """
 from __future__ import annotations
@@ -211,8 +211,8 @@ CASES = [
 
 
 def migrate(path: Path) -> str:
-    """What ``svcmod lint --fix --select SVC301`` writes for ``path`` (the checker it runs)."""
-    checker = Checker(Config(select=("SVC301",)), FixPolicy(apply=True))
+    """What ``svcmod lint --fix --unsafe-fixes --select SVC301`` writes for ``path`` (the checker it runs)."""
+    checker = Checker(Config(select=("SVC301",)), FixPolicy(apply=True, unsafe=True))
     result = checker.check(str(path), path.read_bytes())
     assert result.fixed is not None, f"SVC301 did not migrate:\n{path.read_text()}\n{result.findings}"
     assert [f.code for f in result.findings] == [], result.findings

@@ -13,7 +13,7 @@ from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config
 
 
-def check(code: str, fix: bool = True, select=("SVC301",), unsafe: bool = False):
+def check(code: str, fix: bool = True, select=("SVC301",), unsafe: bool = True):
     checker = Checker(Config(select=tuple(select)), FixPolicy(apply=fix, unsafe=unsafe))
     return checker.check("service.py", textwrap.dedent(code).encode())
 
@@ -231,7 +231,7 @@ def test_each_use_is_a_finding_of_one_atomic_fix():
         return retryer.call(a)
     """
     findings = check(code, fix=False).findings
-    assert [(f.code, f.line, f.fix_applicability) for f in findings] == [("SVC301", 3, "safe"), ("SVC301", 7, "safe")]
+    assert [(f.code, f.line, f.fix_applicability) for f in findings] == [("SVC301", 3, "unsafe"), ("SVC301", 7, "unsafe")]
     result = check(code)
     assert [e.code for e in result.edits] == ["SVC301", "SVC301"]
     assert "return retryer(a)" in result.fixed.decode()
@@ -256,7 +256,7 @@ def test_svcmod_lint_fix_migrates_a_file_and_a_second_run_changes_nothing(tmp_pa
     service = tmp_path / "service.py"
     service.write_text("import retrying\n\n@retrying.retry(stop_max_attempt_number=3, wait_exponential_multiplier=500)\n"
                        "def fetch():\n    return 1\n")
-    command = [sys.executable, "-m", "svcmod", "lint", "--fix", "--select", "SVC301", str(service)]
+    command = [sys.executable, "-m", "svcmod", "lint", "--fix", "--unsafe-fixes", "--select", "SVC301", str(service)]
     first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert service.read_text() == ("import tenacity\n\n@tenacity.retry(\n    stop=tenacity.stop_after_attempt(3),\n"

@@ -25,7 +25,7 @@ from svcmod.codemods.retrying_to_tenacity import (
     translate,
     with_arguments,
 )
-from svcmod.rule import SAFE, AddImport, FastPath, Fix, FixStep, Invalid, Requires, Rule, Valid, dotted
+from svcmod.rule import UNSAFE, AddImport, FastPath, Fix, FixStep, Invalid, Requires, Rule, Valid, dotted
 
 RETRYING_CLASS = "retrying.Retrying"
 
@@ -68,7 +68,7 @@ class RetryingLibrary(Rule):
     (tenacity: `Retrying(...)(fn, ...)`), `RetryError` and the imports (aliases kept). Milliseconds
     become seconds; `wait_exponential_multiplier=m` becomes `wait_exponential(multiplier=2*m/1000)`
     (retrying waits m·2ⁿ ms after attempt n, tenacity multiplier·2ⁿ⁻¹ s); `retry_on_exception` →
-    `retry_if_exception_type() & retry_if_exception(...)` (retrying's predicate never sees a
+    `retry_if_exception_type() & retry_if_exception(...)` (retrying 1.4's predicate never sees a
     `KeyboardInterrupt`), `retry_on_result` → `retry_if_exception_type() | retry_if_result(...)`
     (retrying still retries exceptions then); `reraise=True` unless `wrap_exception=True`.
 
@@ -80,8 +80,13 @@ class RetryingLibrary(Rule):
     module. A file where `RetryError` is caught is migrated whole or not at all.
 
     ## Fix safety
-    Safe: attempts, sleeps, the error raised and the value returned are the same (random waits stay
-    within the same bounds; retrying draws whole milliseconds). What a file cannot see stays a risk:
+    Unsafe. Against retrying 1.4 (and later) the behaviour is kept: attempts, sleeps, the error
+    raised and the value returned are the same (random waits stay within the same bounds; retrying
+    draws whole milliseconds). Against retrying 1.3.x it is not: 1.3 caught every exception with a
+    bare `except:`, so it also retried `KeyboardInterrupt`, `SystemExit` and `GeneratorExit` (and its
+    `retry_on_exception` predicate saw them), while tenacity, like retrying 1.4, retries only
+    `Exception` subclasses: a Ctrl-C or `sys.exit()` inside the retried function now stops at once
+    instead of being retried, which is almost always what was meant. What a file cannot see stays a risk:
     another module calling `.call(...)` on a `Retrying` object this file exports, or catching
     `retrying.RetryError` from a function migrated here, must be migrated with it.
 
@@ -93,7 +98,7 @@ class RetryingLibrary(Rule):
     code = "SVC301"
     name = "retrying-library"
     message = "`retrying` is unmaintained: migrate to tenacity"
-    fix_safety = SAFE
+    fix_safety = UNSAFE  # retrying before 1.4 also retried KeyboardInterrupt and SystemExit
     fast_path = FastPath(
         imports=(RETRYING,),
         sketch=True,
@@ -406,7 +411,7 @@ class RetryingLibrary(Rule):
                 replacements[statement] = retarget_import_from(statement, sorted(joined) if statement is host else ())
         if not replacements:
             return None
-        return Fix(replacements, SAFE, "migrate retrying to tenacity (behaviour kept)",
+        return Fix(replacements, UNSAFE, "migrate retrying to tenacity (behaviour of retrying 1.4 kept)",
                    tuple(dict.fromkeys(additions)))
 
 
