@@ -35,7 +35,7 @@ def test_bare_retry_is_fixed_by_svc201_and_svc202_together(tmp_path):
     assert result.exit_code == 0, result
     assert (tmp_path / "service.py").read_text() == (
         "from tenacity import retry, stop_after_attempt, wait_random_exponential\n\n\n"
-        "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=1, max=30))\n"
+        "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=0.5, max=2))\n"
         "def fetch():\n    return call()\n")
     again = run_subprocess(["lint", "--select", "SVC2", "service.py"], tmp_path)
     assert again.exit_code == 0, again
@@ -50,6 +50,9 @@ def test_project_settings_and_per_rule_overrides_reach_the_fixes(tmp_path):
 
         [tool.svcmod.rules.SVC201]
         max-attempts = 7
+
+        [tool.svcmod.rules.SVC202]
+        max-wait = 10
         """, "service.py": """
         import backoff
         import tenacity
@@ -76,7 +79,7 @@ def test_project_settings_and_per_rule_overrides_reach_the_fixes(tmp_path):
     assert "@tenacity.retry(\n    wait=tenacity.wait_exponential(max=8) + tenacity.wait_random(0, 0.5),\n" \
            "    stop=tenacity.stop_after_attempt(7),\n)" in fixed
     assert "@tenacity.retry(\n    stop=tenacity.stop_after_attempt(7),\n" \
-           "    wait=tenacity.wait_random_exponential(multiplier=1, max=10),\n)" in fixed
+           "    wait=tenacity.wait_random_exponential(multiplier=0.5, max=10),\n)" in fixed
     assert "@backoff.on_exception(backoff.expo, OSError, max_tries=7)" in fixed
 
 
@@ -269,3 +272,20 @@ def test_suppression_comment_silences_one_rule():
         def f():
             pass
         """) == []
+
+
+def test_svc202_adds_small_waits_by_default_and_names_each_in_the_migration_report(tmp_path):
+    from svcmod.migrate.migration import migrate
+    write(tmp_path / "svc", {"pyproject.toml": "[project]\nname = 'svc'\n", "svc/jobs.py": """
+        import tenacity
+
+
+        @tenacity.retry(stop=tenacity.stop_after_attempt(3))
+        def reread():
+            return call()
+        """})
+    outcome = migrate("v2", [tmp_path / "svc"])
+    assert "wait=tenacity.wait_random_exponential(multiplier=0.5, max=2)" in (tmp_path / "svc/svc/jobs.py").read_text()
+    [project] = outcome.projects
+    [added] = [e for e in project.behaviour_changing if e.code == "SVC202"]
+    assert (added.file, added.line) == ("svc/jobs.py", 4) and "up to 2 s" in added.description

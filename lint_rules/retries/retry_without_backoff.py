@@ -34,11 +34,15 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
 
     ## Fix safety
     For tenacity the fix adds `wait=wait_random_exponential(multiplier=<multiplier>,
-    max=<backoff-max>)` with its import. It is unsafe: calls now take longer to fail. Loops are
-    reported only.
+    max=<max-wait>)` with its import. It is unsafe: calls now take longer to fail, and a retry
+    that was immediate on purpose (a quick re-read, a retry inside a lock-holding path) now
+    sleeps; each added wait is listed among the behaviour-changing edits of `svcmod migrate`'s
+    report, so they can be reviewed one by one. Loops are reported only.
 
-    `multiplier` is the first wait's upper bound in seconds, doubling per attempt up to
-    `backoff-max` (the project's `backoff-max` setting, 30 s).
+    `multiplier` is the first wait's upper bound in seconds (0.5), doubling per attempt up to
+    `max-wait` (2 s by default, and never more than the project's `backoff-max`): small, so that
+    an added wait cannot turn a fast failure into a slow one. Raise it per project with
+    `[tool.svcmod.rules.SVC202] max-wait = 10` where longer waits are wanted.
 
     ## References
     - https://sre.google/sre-book/addressing-cascading-failures/
@@ -56,7 +60,7 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
         sketch=True,
     )
     in_migrations = (FixStep("v2", "retries"),)
-    options = {"multiplier": 1, "backoff-max": Setting("backoff-max")}
+    options = {"multiplier": 0.5, "max-wait": 2, "backoff-max": Setting("backoff-max")}
     examples = (
         Invalid("import retrying\n\n@retrying.retry(stop_max_attempt_number=4, retry_on_exception=is_transient)\n"
                 "def fetch():\n    return call()\n"),
@@ -73,15 +77,15 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
         Invalid("from tenacity import retry, stop_after_attempt\n\n@retry(stop=stop_after_attempt(3))\n"
                 "def fetch():\n    return call()\n",
                 fixed="from tenacity import retry, stop_after_attempt, wait_random_exponential\n\n"
-                      "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=1, max=30))\n"
+                      "@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=0.5, max=2))\n"
                       "def fetch():\n    return call()\n"),
         Invalid("import tenacity\n\n@tenacity.retry\ndef fetch():\n    return call()\n",
                 fixed="import tenacity\n\n@tenacity.retry(wait=tenacity.wait_random_exponential(multiplier=0.5, max=10))\n"
                       "def fetch():\n    return call()\n",
-                options={"multiplier": 0.5, "backoff-max": 10}),
+                options={"multiplier": 0.5, "max-wait": 10}),
         Invalid("import tenacity\nretrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(4))\n",
                 fixed="import tenacity\nretrying = tenacity.Retrying(\n    stop=tenacity.stop_after_attempt(4),\n"
-                      "    wait=tenacity.wait_random_exponential(multiplier=1, max=30),\n)\n"),
+                      "    wait=tenacity.wait_random_exponential(multiplier=0.5, max=2),\n)\n"),
         Invalid("def fetch(client):\n    for _ in range(3):\n        try:\n            return client.get('/')\n"
                 "        except ConnectionError:\n            log.warning('retrying')\n    raise Unavailable()\n"),
         Invalid("def fetch(client):\n    while True:\n        try:\n            data = client.get('/')\n            break\n"
@@ -146,11 +150,12 @@ class RetryWithoutBackoff(RetryLoopChecks, Rule):
     def _tenacity(self, use: RetryUse) -> None:
         if use.argument("wait", RETRYING_WAIT_SLOT) is not None:
             return
-        multiplier, ceiling = self.config["multiplier"], self.config["backoff-max"]
+        ceiling = min(self.config["max-wait"], self.config["backoff-max"])
+        multiplier = min(self.config["multiplier"], ceiling)
         wait, imports = self.reference("tenacity.wait_random_exponential")
         call = use.call if use.call is not None else cst.Call(func=use.node)
         fixed = with_keyword(call, "wait", f"{wait}(multiplier={multiplier!r}, max={ceiling!r})")
         self.report(use.node, message="tenacity retry without wait= retries at once",
                     fix=Fix.replace(use.node, fixed, safety=UNSAFE, add_imports=imports,
-                                    description=f"add wait=wait_random_exponential(multiplier={multiplier!r}, "
-                                                f"max={ceiling!r})"))
+                                    description=f"added a wait between attempts (there was none): random "
+                                                f"exponential from {multiplier!r} s up to {ceiling!r} s"))
