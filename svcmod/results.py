@@ -73,6 +73,9 @@ class FileResult:
     libcst_lines: int = 0  # how many of them LibCST parsed (an excerpt's, or all): none when sketched
     written: bool = False
     seconds: float = 0.0  # time spent checking and fixing this file
+    #: for the project index (``svcmod/run/indexing.py``), kept in the cache: the names this file
+    #: lends other modules ("names") and the project modules it imports with what they lent it ("uses")
+    index: Optional[Dict[str, Any]] = None
 
 
 @dataclass

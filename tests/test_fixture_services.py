@@ -113,6 +113,12 @@ def test_the_migration_really_moved_the_services(migrated):
     assert "timeout=15" in code["services/notifications/notifications/webhooks.py"]  # the service's own setting
     fx = code["services/orders/orders/fx.py"]
     assert "stop=stop_after_attempt(4)" in fx and "reraise=True" in fx
+    # the framework's sessions, used from a service: a module-level session, a function returning
+    # one (both through the project index) and the declared client acme.web.Request.http
+    catalog = code["services/orders/orders/catalog.py"]
+    assert 'session.get(f"{CATALOG_URL}/products/{sku}", timeout=10)' in catalog
+    assert 'http.post(f"{CATALOG_URL}/prices", json={"skus": skus}, timeout=10)' in catalog
+    assert 'request.http.get(f"{CATALOG_URL}/products{request.path}", timeout=10)' in catalog
     # the framework's own v1 module and API stay: they are the compatibility layer
     assert (root / "libs/acme-framework/acme/settings.py").read_bytes() == \
         (FIXTURE / "libs/acme-framework/acme/settings.py").read_bytes()

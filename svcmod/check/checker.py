@@ -13,6 +13,7 @@ from libcst.metadata import CodePosition, CodeRange
 
 from svcmod.check.names import Names, imported_modules
 from svcmod.check.policy import FixPolicy
+from svcmod.check.project_index import View
 from svcmod.check.walk import walk
 from svcmod.fastpath.excerpt import Excerpt, excerpt
 from svcmod.fastpath.positions import positions_of
@@ -52,14 +53,19 @@ class Checker:
         self.rules: Dict[str, Rule] = {
             r.code: r(config.rule_options.get(r.code, {}), config.settings) for r in rules
         }
+        self._project: Optional[View] = None
+        self._borrowed = frozenset()
         self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
                                 for c in ENGINE_CODES}
 
     # -- one file -------------------------------------------------------------------------
     def check(self, filename: str, source: bytes, ignored_codes: Sequence[str] = (),
-              named: bool = False) -> FileResult:
+              named: bool = False, project: Optional[View] = None) -> FileResult:
         """``named``: the user named this file, so a syntax error in it is reported even when no
-        rule wants the file (found by a directory walk, such a file is not parsed at all)."""
+        rule wants the file (found by a directory walk, such a file is not parsed at all).
+        ``project``: the project index as this file's module sees it (``svcmod.check.project_index``)."""
+        self._project = project
+        self._borrowed: FrozenSet[str] = frozenset()
         # A tree is a million small objects that live until the file is done and hold no cycles:
         # the cyclic collector scanning them again and again cost 17 % of a cold run. It runs
         # between files instead.
@@ -91,6 +97,13 @@ class Checker:
         if named and not self._compiles(source) and self._parse(result, source) is None:
             return result
         imported = imported_modules(source) if self.fast_path else frozenset()
+        self._borrowed = frozenset()
+        if self._project is not None and self.fast_path:
+            # objects of other modules of the project (or declared clients) the file may use: the
+            # rules that look for their library must see it, and see it whole (excerpts and
+            # sketches follow only the file's own imports)
+            self._borrowed = self._project.borrowed(imported, source)
+            imported = imported | self._borrowed
         active = self._active(source, imported, ignored_codes)
         if not active:
             return result
@@ -99,9 +112,10 @@ class Checker:
             self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
+        cut = self.excerpts and not self._borrowed
         screening = self.screen(filename, active) \
-            if self.fast_path and all(rule.fast_path.sketch for rule in active) else None
-        part = excerpt(source, [type(rule) for rule in active], imported, screening) if self.excerpts else None
+            if cut and self.fast_path and all(rule.fast_path.sketch for rule in active) else None
+        part = excerpt(source, [type(rule) for rule in active], imported, screening) if cut else None
         if part is not None and part.empty:
             return result
         if screening is not None and screening.reports is not None \
@@ -178,7 +192,7 @@ class Checker:
         return None
 
     def lint_tree(self, module: cst.Module, filename: str, active: Sequence[Rule]) -> List[Report]:
-        context = FileContext(filename, module, Names(module))
+        context = FileContext(filename, module, Names(module, self._project))
         for rule in active:
             rule.start_file(context)
         walk(module, active, context)
@@ -275,7 +289,8 @@ class Checker:
                 current_module = verify(new_source, filename)
                 current_source = new_source
                 # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)
-                now_wanted = self._active(current_source, imported_modules(current_source), ignored_codes)
+                now_wanted = self._active(current_source, imported_modules(current_source) | self._borrowed,
+                                          ignored_codes)
                 active = list(active) + [rule for rule in now_wanted if rule not in active]
                 located = self._locate(current_module, self.lint_tree(current_module, filename, active),
                                        current_source)

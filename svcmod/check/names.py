@@ -15,7 +15,7 @@ import libcst as cst
 from svcmod.rule import AddImport, descendants, dotted
 
 if TYPE_CHECKING:  # pragma: no cover
-    from svcmod.check.project_index import Project
+    from svcmod.check.project_index import View
 
 UNKNOWN = object()
 #: ``x = None``: a placeholder (``self.proc = None`` in ``__init__``, the real value set later). It
@@ -109,7 +109,7 @@ class ClassScope(Scope):
 class Names:
     """Bindings of one module, and resolution of expressions against them."""
 
-    def __init__(self, module: cst.Module, project: Optional["Project"] = None) -> None:
+    def __init__(self, module: cst.Module, project: Optional["View"] = None) -> None:
         self.module_scope = Scope(None)
         self.scopes: Dict[cst.CSTNode, Scope] = {}
         #: what the project index and declared clients say a qualified name is (None: nothing)

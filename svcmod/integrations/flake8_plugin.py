@@ -40,6 +40,7 @@ class _Setup:
         self.checkers: Dict[int, Checker] = {}
         self.ignore_specs: Dict[int, list] = {}
         self.seen: Dict[Path, Tuple[int, int]] = {}
+        self.projects: Dict[Path, object] = {}  # repository root -> its project index
 
     def stale(self) -> bool:
         for path, stamp in self.seen.items():
@@ -63,6 +64,24 @@ class _Setup:
                 status = config.path.stat()
                 self.seen[config.path] = (status.st_mtime_ns, status.st_size)
         return checker
+
+    def project_for(self, path: Path, checker: "Checker") -> Optional[object]:
+        """The project index as ``path``'s module sees it: built once per process from every file
+        of its repository (a service's imports from a shared library of the monorepo included), as
+        ``svcmod lint`` builds it."""
+        from svcmod.check.project_index import View
+        from svcmod.run.indexing import ModuleNamer, collect, declared_clients, rule_modules
+        root = _repository_root(path)
+        namer = ModuleNamer()
+        project = self.projects.get(root)
+        if project is None:
+            from svcmod.project.discovery import Discovery
+            files = [str(p.absolute()) for p in Discovery(self.finder).files([root])]
+            project, _, _ = collect(files, namer, rule_modules(checker.rule_classes), {},
+                                    declared_clients([checker.config]))
+            self.projects[root] = project
+        module, package = namer(str(path))
+        return View(project, module, package)  # type: ignore[arg-type]
 
     def ignored_codes(self, path: Path, config: Config) -> Tuple[str, ...]:
         """Codes turned off for ``path`` by ``per-file-ignores``, as ``svcmod lint`` computes them."""
@@ -141,13 +160,27 @@ class SvcmodChecker:
             config = setup.finder.for_path(path)
             checker = setup.checker_for(config)
             ignored = setup.ignored_codes(path, config)
+            project = setup.project_for(path, checker) if self.filename not in _STDIN_NAMES else None
         except (ConfigError, OSError) as error:
             # a plugin exception would abort flake8 for every file, and the editor shows nothing
             return [_not_checked(self.filename, f"configuration error: {error}")]
         try:
-            return checker.check(self.filename, _encoded(self.lines), ignored).findings
+            return checker.check(self.filename, _encoded(self.lines), ignored, project=project).findings
         except Exception as error:  # a bug in a rule must not take flake8 down with it
             return [_not_checked(self.filename, f"internal error while checking: {type(error).__name__}: {error}")]
+
+
+def _repository_root(path: Path) -> Path:
+    """The repository around ``path`` (the directory holding ``.git``), else the working directory
+    flake8 runs in when ``path`` is below it (``flake8 .`` there, as ``svcmod lint .``), else the
+    file's own directory."""
+    for directory in path.parents:
+        if (directory / ".git").exists():
+            return directory
+    cwd = Path.cwd()
+    if cwd in path.parents:
+        return cwd
+    return path.parent
 
 
 def _not_checked(filename: str, message: str) -> Finding:

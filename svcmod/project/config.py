@@ -51,6 +51,7 @@ _KEYS: Dict[str, Tuple[tuple, str]] = {
     "projects": ((list,), "a list of glob patterns of project directories"),
     "rules": ((dict,), "a table of rule code = table of options"),
     "deprecations": ((list,), "an array of tables ([[tool.svcmod.deprecations]])"),
+    "clients": ((list,), "an array of tables ([[tool.svcmod.clients]])"),
     "migrations": ((dict,), "a table of migration name = table"),
     "cache-dir": ((str,), "a directory path"),
     "check-time-limit": ((int, float), "a number of seconds"),
@@ -104,6 +105,8 @@ class Config:
     projects: Tuple[str, ...] = ()
     rule_options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     deprecations: Tuple[Mapping[str, Any], ...] = ()
+    #: in-house objects that behave as a library's: ``{"name": "acme.web.Request.http", "like": "requests.Session"}``
+    clients: Tuple[Mapping[str, str], ...] = ()
     migrations: Dict[str, Mapping[str, Any]] = field(default_factory=dict)
     cache_dir: Optional[str] = None
     check_time_limit: float = 60.0  # seconds one file may take before it is reported as not checked
@@ -288,12 +291,41 @@ def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: 
                 raise ConfigError(f"{where('deprecations')}[{index}]: expected a table")
             entries.append(dict(entry, __source__=f"{path}: [[tool.svcmod.deprecations]] #{index + 1}"))
         config.deprecations = base.deprecations + tuple(entries)
+    if "clients" in section:
+        config.clients = base.clients + tuple(_clients(section["clients"], path))
     if "migrations" in section:
         for name, value in section["migrations"].items():
             if not isinstance(value, dict):
                 raise ConfigError(f"{where('migrations')}.{name}: expected a table")
             config.migrations[name] = dict(value, __source__=str(path))
     return config
+
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_CLIENT_KEYS = ("name", "like")
+
+
+def _clients(entries: list, path: Path) -> List[Dict[str, str]]:
+    """``[[tool.svcmod.clients]]``: each a ``name`` (an attribute, a function whose return value or
+    a class whose instances are meant) and what it is ``like`` (``requests.Session``,
+    ``tenacity.retry``), both dotted names."""
+    found = []
+    for number, entry in enumerate(entries, 1):
+        where = f"{path}: [[tool.svcmod.clients]] #{number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table with keys 'name' and 'like'")
+        for key in entry:
+            if key not in _CLIENT_KEYS:
+                raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(key, _CLIENT_KEYS)}")
+        for key in _CLIENT_KEYS:
+            value = entry.get(key)
+            if value is None:
+                raise ConfigError(f"{where}: missing key '{key}'")
+            if not isinstance(value, str) or not _DOTTED.fullmatch(value) or "." not in value:
+                raise ConfigError(f"{where}: key '{key}': expected a qualified name such as "
+                                  f"'{'acme.web.Request.http' if key == 'name' else 'requests.Session'}', got {value!r}")
+        found.append({"name": entry["name"], "like": entry["like"]})
+    return found
 
 
 def _holds_nul(value: Any) -> bool:

@@ -48,7 +48,7 @@ from svcmod.rule import Rule
 from svcmod.run.source import digest
 
 DIRECTORY_NAME = ".svcmod_cache"
-FORMAT = 1
+FORMAT = 2  # 2: an entry keeps the file's part of the project index
 #: A file modified this close to when its results were recorded is checked by content, not stat.
 RACY_SECONDS = 2.0
 #: Buckets and entries unused this long are deleted.
@@ -183,7 +183,8 @@ class Bucket:
         if any(f.code == "SVC902" for f in result.findings):
             return  # a refused write depends on the moment, not on the file
         findings = [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.findings]
-        self.touched[path] = self._entry(stamp, [result.lines, result.parsed, result.skipped, findings, 0])
+        self.touched[path] = self._entry(stamp, [result.lines, result.parsed, result.skipped, findings,
+                                                       result.index, 0])
         self.changed = True
 
     def _entry(self, stamp: Stamp, rest: list) -> list:
@@ -315,12 +316,13 @@ def _load(path: Path) -> Dict[str, list]:
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
         return {}
-    return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 9}
+    return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 10}
 
 
 def _result(filename: str, entry: List[Any]) -> FileResult:
     lines, parsed, skipped, findings = entry[4], entry[5], entry[6], entry[7]
-    result = FileResult(filename, lines=lines, parsed=parsed, skipped=skipped)
+    index = entry[8] if isinstance(entry[8], dict) else None
+    result = FileResult(filename, lines=lines, parsed=parsed, skipped=skipped, index=index)
     result.findings = [Finding(filename=filename, **dict(zip(_FINDING_FIELDS, values))) for values in findings]
     return result
 

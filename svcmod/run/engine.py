@@ -8,18 +8,20 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from svcmod.check.checker import Checker
 from svcmod.check.policy import FixPolicy
+from svcmod.check.project_index import Project, View
 from svcmod.project.config import Config, ConfigFinder
 from svcmod.project.discovery import Discovery
 from svcmod.project.ignores import expand_ignored, per_file_ignored
 from svcmod.project.projects import ProjectFinder
 from svcmod.registry.rules import validate
 from svcmod.results import ENGINE_CODES, FileResult, Finding, RunResult
+from svcmod.run.indexing import ModuleNamer, collect, declared_clients, index_of, rule_modules, still_valid
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
@@ -55,6 +57,8 @@ class _Task:
     config: int
     ignored: Tuple[str, ...]
     named: bool = False  # named on the command line: always parsed (a syntax error is SVC901)
+    module: str = ""  # its module name in the project index ("" : no index)
+    package: bool = False  # an __init__.py
 
 
 # -- worker side ---------------------------------------------------------------------------
@@ -62,10 +66,11 @@ _WORKER: Dict[str, object] = {}
 
 
 def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
-                 write: bool, keep: bool, stamp: bool = False, fast_path: bool = True) -> None:
+                 write: bool, keep: bool, stamp: bool = False, fast_path: bool = True,
+                 project: Optional[Project] = None) -> None:
     _WORKER.clear()
     _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={},
-                   stamp=stamp, fast_path=fast_path)
+                   stamp=stamp, fast_path=fast_path, project=project)
 
 
 def _checker(index: int) -> Checker:
@@ -89,8 +94,12 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             checker.engine_finding(result, "SVC901", f"cannot read: {error.strerror or error}", 1, 1)
             return result
     started = time.perf_counter()
+    project: Optional[Project] = _WORKER.get("project")  # type: ignore[assignment]
+    view = View(project, task.module, task.package) if project is not None and task.module else None
     try:
-        result = checker.check(task.filename, source, task.ignored, task.named)
+        result = checker.check(task.filename, source, task.ignored, task.named, view)
+        if view is not None:
+            result.index = index_of(view, task.module, source)
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)
@@ -105,7 +114,8 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
             message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
             # the findings the fixes would have removed are still in the file: report them all
             unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"],  # type: ignore[arg-type]
-                              fast_path=checker.fast_path).check(task.filename, source, task.ignored)
+                              fast_path=checker.fast_path).check(task.filename, source, task.ignored,
+                                                                 project=view)
             result.findings = unfixed.findings
             checker.engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
             result.edits = []
@@ -250,18 +260,33 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         result.files.append(_check_task(*stdin_task))
     cache = _open_cache(options, finder, real_paths) if use_cache else None
     to_check = tasks
+    cached_results: Dict[str, FileResult] = {}
     if cache is not None:
         buckets = [cache.bucket(c, _rules_of(c, options.only_codes), options.fix, options.only_codes)
                    for c in configs]
-        to_check = []
         for task in tasks:
             cached = buckets[task.config].lookup(os.path.abspath(task.path), task.filename)
             if cached is not None and task.named and not (cached.parsed or cached.skipped or cached.findings):
                 cached = None  # stored by a walk, which does not parse files no rule wants
-            if cached is None:
-                to_check.append(task)
+            if cached is not None:
+                cached_results[os.path.abspath(task.path)] = cached
+    # the project index: which names of the checked modules lend other modules a library's objects
+    wanted = rule_modules(r for c in configs for r in _rules_of(c, options.only_codes))
+    project, modules, _ = collect([os.path.abspath(t.path) for t in tasks], ModuleNamer(), wanted,
+                                  cached_results, declared_clients(configs))
+    tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
+             for t in tasks]
+    init_args = (*init_args, project)
+    if cache is not None:
+        to_check = []
+        for task in tasks:
+            cached = cached_results.get(os.path.abspath(task.path))
+            if cached is None or not still_valid(cached, project):
+                to_check.append(task)  # new, changed, or what its imports lend it changed
             else:
                 result.files.append(cached)
+    else:
+        to_check = tasks
     checked: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
     if len(to_check) <= IN_PROCESS_LIMIT or jobs == 1:
         _init_worker(*init_args)

@@ -1,0 +1,355 @@
+"""The project index: what other modules of the project and config-declared clients say a name is.
+
+A service's session is often made in one module and used in another (``from app.http import
+session``), or made by an in-house framework (``request.http``). Per file, ``module_names`` reads
+(with Python's ``ast``, module-level statements only) the names whose value comes from outside the
+project: re-exports (``import requests as requests_or_proxy``), module-level objects and what made
+them (``session = requests.Session()``), subclasses of an imported class defining only special
+methods, and functions whose return annotation or every ``return`` names such a value. ``Project``
+joins the files' names (following re-exports from module to module) with the declared clients
+(``[[tool.svcmod.clients]] name = "acme.web.Request.http" like = "requests.Session"``: the name
+behaves as ``like`` does) and answers the resolver (``svcmod.check.names``) per qualified name.
+
+Only names that lead out of the project are kept: inside it, the resolver reads the module itself,
+and a project that is itself a library (the standard library, requests) keeps the qualified names
+its rules know. Nothing here knows a rule: which files are worth reading is the caller's choice
+(``svcmod.run.indexing`` reads those that import a module some selected rule looks for).
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import warnings
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from svcmod.check.names import Alias, Binding, Factory, Value
+
+#: One name of a module: (kind, qualified target, overridden special methods); kind is "alias"
+#: (the name means the target), "value" (an object made by calling the target) or "factory"
+#: (calling the name makes what calling the target makes).
+Entry = Tuple[str, str, Tuple[str, ...]]
+#: Re-exports followed at most this far (a cycle of re-exports ends there).
+MAX_HOPS = 8
+
+
+def module_name(parts: Sequence[str]) -> str:
+    """``pkg.sub.mod`` for the path parts ``pkg/sub/mod.py`` below the first directory without an
+    ``__init__.py`` (the caller gives the parts); ``pkg.sub`` for ``pkg/sub/__init__.py``."""
+    names = list(parts)
+    if names and names[-1].endswith(".py"):
+        names[-1] = names[-1][:-3]
+    if names and names[-1] == "__init__":
+        names.pop()
+    return ".".join(names)
+
+
+def module_names(source: bytes, module: str, package: bool = False) -> Dict[str, Entry]:
+    """The names of one module that come from outside it, by local name (see the module docstring).
+    ``package``: the file is the package's ``__init__.py`` (relative imports start from it)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    reader = _Reader(module if package else module.rpartition(".")[0])
+    reader.body(tree.body)
+    return {name: entry for name, entry in reader.names.items() if entry is not None}
+
+
+class _Reader:
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.names: Dict[str, Optional[Entry]] = {}
+
+    def bind(self, name: str, entry: Optional[Entry]) -> None:
+        # bound two different ways (``try: import x`` / ``except: x = None``): not known
+        if name in self.names and self.names[name] != entry:
+            entry = None
+        self.names[name] = entry
+
+    def body(self, statements: Sequence[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    if alias.asname:
+                        self.bind(alias.asname, ("alias", alias.name, ()))
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.bind(top, ("alias", top, ()))
+            elif isinstance(statement, ast.ImportFrom):
+                base = self._absolute(statement.module, statement.level)
+                if base is None:
+                    continue
+                for alias in statement.names:
+                    if alias.name != "*":
+                        self.bind(alias.asname or alias.name, ("alias", f"{base}.{alias.name}", ()))
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                entry = self._assigned(statement.value) if statement.value is not None else None
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.bind(target.id, entry)
+            elif isinstance(statement, ast.ClassDef):
+                self.bind(statement.name, self._class(statement))
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.bind(statement.name, self._function(statement))
+            elif isinstance(statement, (ast.If, ast.Try)):
+                for block in (statement.body, statement.orelse, getattr(statement, "finalbody", []),
+                              *(handler.body for handler in getattr(statement, "handlers", []))):
+                    self.body(block)
+
+    def _absolute(self, module: Optional[str], level: int) -> Optional[str]:
+        if not level:
+            return module
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        base = parts[:len(parts) - (level - 1)]
+        if module:
+            base.append(module)
+        return ".".join(base) or None
+
+    def qualified(self, expr: ast.expr) -> Optional[str]:
+        """What a name or attribute chain means through this module's imports."""
+        if isinstance(expr, ast.Name):
+            entry = self.names.get(expr.id)
+            return entry[1] if entry is not None and entry[0] == "alias" else None
+        if isinstance(expr, ast.Attribute):
+            base = self.qualified(expr.value)
+            return f"{base}.{expr.attr}" if base is not None else None
+        return None
+
+    def _made_by(self, expr: ast.expr) -> Optional[Entry]:
+        """``requests.Session()`` → what made it; a call of a factory of this module too."""
+        if isinstance(expr, ast.Await):
+            expr = expr.value
+        if not isinstance(expr, ast.Call):
+            return None
+        if isinstance(expr.func, ast.Name):
+            entry = self.names.get(expr.func.id)
+            if entry is not None and entry[0] == "factory":
+                return ("value", entry[1], entry[2])
+        creator = self.qualified(expr.func)
+        return ("value", creator, ()) if creator is not None else None
+
+    def _assigned(self, value: ast.expr) -> Optional[Entry]:
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            qualified = self.qualified(value)
+            if qualified is not None:
+                return ("alias", qualified, ())
+            if isinstance(value, ast.Name):
+                return self.names.get(value.id)
+            return None
+        return self._made_by(value)
+
+    def _class(self, klass: ast.ClassDef) -> Optional[Entry]:
+        if len(klass.bases) != 1 or klass.keywords:
+            return None
+        own = tuple(sorted(s.name for s in klass.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))))
+        if any(not (name.startswith("__") and name.endswith("__")) for name in own):
+            return None  # a method of its own may change what every method does (as in names.py)
+        base = klass.bases[0]
+        if isinstance(base, ast.Name):
+            entry = self.names.get(base.id)
+            if entry is not None and entry[0] == "factory":
+                return ("factory", entry[1], tuple(sorted(set(entry[2]) | set(own))))
+        qualified = self.qualified(base)
+        return ("factory", qualified, own) if qualified is not None else None
+
+    def _function(self, fn: ast.stmt) -> Optional[Entry]:
+        assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if fn.returns is not None:
+            annotated = self._annotated(fn.returns)
+            if annotated is not None:
+                return ("factory", annotated, ())
+        made: Dict[str, Entry] = {}  # local name -> what made it (``s = requests.Session()``)
+        returned: List[Optional[Entry]] = []
+        nodes = list(_own_nodes(fn))
+        # assignments first: a name returned is known by every value it is given in the function
+        for node in sorted(nodes, key=lambda n: not isinstance(n, ast.Assign)):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                entry = self._made_by(node.value)
+                name = node.targets[0].id
+                if entry is None or made.get(name, entry) != entry:
+                    made[name] = ("", "", ())  # assigned something else too: unknown
+                else:
+                    made[name] = entry
+            elif isinstance(node, ast.Return):
+                if node.value is None:
+                    returned.append(None)
+                elif isinstance(node.value, ast.Name):
+                    returned.append(made.get(node.value.id))
+                else:
+                    returned.append(self._made_by(node.value))
+        if not returned or any(entry is None or not entry[0] for entry in returned):
+            return None
+        if len(set(returned)) != 1:
+            return None
+        kind, creator, overrides = returned[0]  # type: ignore[misc]
+        return ("factory", creator, overrides)
+
+    def _annotated(self, annotation: ast.expr) -> Optional[str]:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(annotation, ast.Subscript) and self.qualified(annotation.value) == "typing.Optional":
+            return self._annotated(annotation.slice)
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            sides = [s for s in (annotation.left, annotation.right)
+                     if not (isinstance(s, ast.Constant) and s.value is None)]
+            return self._annotated(sides[0]) if len(sides) == 1 else None
+        return self.qualified(annotation)
+
+
+def _own_nodes(fn: ast.AST) -> Iterable[ast.AST]:
+    """The nodes of a function's body, not entering nested functions, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+class Project:
+    """The names of a project's modules and its declared clients, as the resolver asks for them.
+
+    ``modules``: module name -> its names (``module_names``); ``declared``: qualified name ->
+    what it behaves like (config ``clients``)."""
+
+    def __init__(self, modules: Mapping[str, Mapping[str, Entry]], declared: Mapping[str, str] = ()) -> None:
+        self.modules = {name: dict(names) for name, names in modules.items()}
+        self.declared = dict(declared)
+        self.tops = frozenset(name.split(".")[0] for name in self.modules)
+        self._resolved: Dict[str, Optional[Binding]] = {}
+
+    def entry(self, qualified: str) -> Optional[Entry]:
+        module, _, name = qualified.rpartition(".")
+        names = self.modules.get(module)
+        return names.get(name) if names is not None else None
+
+    def binding(self, qualified: str) -> Optional[Binding]:
+        """What ``qualified`` is, when it leads out of the project or is a declared client; None
+        when the resolver should go on as it would without a project."""
+        if qualified in self._resolved:
+            return self._resolved[qualified]
+        found: Optional[Binding] = None
+        like = self.declared.get(qualified)
+        if like is not None:
+            found = Alias(like)
+        else:
+            entry = self._follow(qualified)
+            if entry is not None and entry[1].split(".")[0] not in self.tops:
+                kind, target, overrides = entry
+                if kind == "alias":
+                    found = Alias(target) if target != qualified else None
+                elif kind == "value":
+                    found = Value(target, frozenset(overrides))
+                else:
+                    found = Factory(target, frozenset(overrides))
+        self._resolved[qualified] = found
+        return found
+
+    def _follow(self, qualified: str) -> Optional[Entry]:
+        """The entry of ``qualified``, re-exports followed to the module that made the value."""
+        entry = self.entry(qualified)
+        hops = 0
+        while entry is not None and hops < MAX_HOPS:
+            kind, target, overrides = entry
+            further = self.entry(target)
+            if further is None:
+                declared = self.declared.get(target)
+                if declared is not None:
+                    return ("alias", declared, ()) if kind == "alias" else (kind, declared, overrides)
+                return entry
+            if further[0] == "alias":  # the target is itself a re-export: follow it
+                entry = (kind, further[1], overrides)
+            elif kind == "alias":
+                entry = further
+            elif further[0] == "factory":  # made by calling a factory of another module
+                entry = (kind if kind == "factory" else "value", further[1],
+                         tuple(sorted(set(overrides) | set(further[2]))))
+            else:
+                return None  # calling an object made elsewhere: not known
+            hops += 1
+        return entry if hops < MAX_HOPS else None
+
+    def borrowed(self, imported: Iterable[str]) -> FrozenSet[str]:
+        """The modules (with their dotted prefixes) whose objects a file importing ``imported``
+        reaches through the project or declared clients: the fast path must treat the file as
+        importing them too."""
+        found = set()
+        imported = set(imported)
+        for module in imported:
+            names = self.modules.get(module)
+            if names:
+                for name in names:
+                    binding = self.binding(f"{module}.{name}")
+                    if binding is not None:
+                        found.update(_prefixes(_target(binding)))
+        for name, like in self.declared.items():
+            parts = name.split(".")
+            if any(".".join(parts[:i]) in imported for i in range(1, len(parts) + 1)):
+                found.update(_prefixes(like))
+        return frozenset(found)
+
+    def digest(self, module: str) -> str:
+        """A fingerprint of what ``module`` exports to the project (empty when nothing)."""
+        names = self.modules.get(module)
+        if not names:
+            return ""
+        text = json.dumps(sorted((k, list(v[:2]), list(v[2])) for k, v in names.items()))
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _target(binding: Binding) -> str:
+    return binding.qualified if isinstance(binding, Alias) else binding.creator  # type: ignore[union-attr]
+
+
+def _prefixes(qualified: str) -> List[str]:
+    parts = qualified.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+class View:
+    """The project as one module sees it: its relative imports made absolute first."""
+
+    __slots__ = ("project", "package")
+
+    def __init__(self, project: Project, module: str, package: bool = False) -> None:
+        self.project = project
+        self.package = module if package else module.rpartition(".")[0]
+
+    def binding(self, qualified: str) -> Optional[Binding]:
+        if qualified.startswith("."):
+            dots = len(qualified) - len(qualified.lstrip("."))
+            absolute = _Reader(self.package)._absolute(qualified[dots:] or None, dots)
+            if absolute is None:
+                return None
+            qualified = absolute
+        return self.project.binding(qualified)
+
+    def borrowed(self, imported: Iterable[str], source: bytes) -> FrozenSet[str]:
+        """``Project.borrowed`` for this file, its relative imports (``from .http import x``) included."""
+        return self.project.borrowed([*imported, *self.relative_imports(source)])
+
+    def relative_imports(self, source: bytes) -> List[str]:
+        found = []
+        for match in _RELATIVE.finditer(source):
+            dots, name = match.group(1).decode(), match.group(2).decode("ascii", "replace")
+            absolute = _Reader(self.package)._absolute(name or None, len(dots))
+            if absolute is not None:
+                found.extend(_prefixes(absolute))
+                for imported in match.group(3).decode("ascii", "replace").replace("(", " ").split(","):
+                    words = imported.split()
+                    if words:
+                        found.append(f"{absolute}.{words[0]}")  # ``from . import http``: a module too
+        return found
+
+
+_RELATIVE = re.compile(rb"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+([^\n#;]*)", re.M)

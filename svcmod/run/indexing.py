@@ -1,0 +1,136 @@
+"""Collecting the project index of a run: each file's module name and the names it lends the others.
+
+Reading a module's names costs a parse by Python's ``ast``; only files that could lend something a
+rule follows are read: those that import a module some selected rule looks for (its fast path's
+``imports``) from outside the project, then those importing one of the modules found lending
+something, and so on (a re-export of a re-export), at most ``MAX_HOPS`` times. Files whose results come from the cache give
+their names from there (``FileResult.index``) without being read.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Set, Tuple
+
+from svcmod.check.names import imported_modules
+from svcmod.check.project_index import MAX_HOPS, Entry, Project, View, module_name, module_names
+from svcmod.results import FileResult
+from svcmod.run.source import read_source
+
+#: Files larger than this lend nothing (the checker's default ``max-file-size``).
+MAX_SIZE = 2_000_000
+
+
+class ModuleNamer:
+    """Module names of files, from the packages (directories with ``__init__.py``) around them."""
+
+    def __init__(self) -> None:
+        self._packages: Dict[str, List[str]] = {}
+
+    def __call__(self, path: str) -> Tuple[str, bool]:
+        """(``pkg.sub.mod``, whether the file is a package's ``__init__.py``)."""
+        directory, filename = os.path.split(os.path.abspath(path))
+        return module_name([*self._package(directory), filename]), filename == "__init__.py"
+
+    def _package(self, directory: str) -> List[str]:
+        known = self._packages.get(directory)
+        if known is None:
+            if os.path.isfile(os.path.join(directory, "__init__.py")):
+                parent, name = os.path.split(directory)
+                known = [*self._package(parent), name] if parent != directory else [name]
+            else:
+                known = []
+            self._packages[directory] = known
+        return known
+
+
+def rule_modules(rule_classes: Iterable[type]) -> FrozenSet[str]:
+    """The modules the rules' fast paths say they look for."""
+    found: Set[str] = set()
+    for rule in rule_classes:
+        spec = rule.fast_path
+        found.update(spec.imports)
+        found.update(spec.part_imports)
+    return frozenset(found)
+
+
+def uses(view: View, imported: FrozenSet[str], source: bytes) -> Dict[str, str]:
+    """The project's modules a file imports, with what each lent it (``Project.digest``): a cached
+    result stays valid only while these are unchanged."""
+    project = view.project
+    modules = set(imported) | set(view.relative_imports(source))
+    return {m: project.digest(m) for m in sorted(modules) if m.split(".")[0] in project.tops}
+
+
+def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
+            cached: Mapping[str, FileResult], declared: Mapping[str, str]
+            ) -> Tuple[Project, Dict[str, Tuple[str, bool]], Dict[str, bytes]]:
+    """The project of ``paths`` (absolute), the module name of each, and the sources read on the
+    way (kept for the ``uses`` of the files about to be checked)."""
+    modules = {path: namer(path) for path in paths}
+    tops = frozenset(name.split(".")[0] for name, _ in modules.values())
+    outside = frozenset(m for m in wanted if m.split(".")[0] not in tops)
+    lent: Dict[str, Dict[str, Entry]] = {}
+    sources: Dict[str, bytes] = {}
+    imports: Dict[str, FrozenSet[str]] = {}
+    pending = []
+    for path in paths:
+        result = cached.get(path)
+        if result is not None and result.index is not None:
+            names = result.index.get("names") or {}
+            if names:
+                lent[modules[path][0]] = {k: (v[0], v[1], tuple(v[2])) for k, v in names.items()}
+            continue
+        try:
+            source, _ = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
+        except OSError:
+            continue
+        if len(source) > MAX_SIZE:
+            continue  # the checker refuses it too (max-file-size)
+        sources[path] = source
+        imports[path] = imported_modules(source)
+        pending.append(path)
+    read: Set[str] = set()
+
+    def lend(path: str) -> None:
+        read.add(path)
+        module, package = modules[path]
+        names = module_names(sources[path], module, package)
+        if names:
+            lent[module] = names
+
+    for path in pending:
+        if imports[path] & outside:
+            lend(path)
+    for _ in range(MAX_HOPS):  # then those importing a module found lending something, and so on
+        before = len(read)
+        for path in pending:
+            if path not in read and lent and (any(m in lent for m in imports[path]) or b"from ." in sources[path]):
+                lend(path)
+        if len(read) == before:
+            break
+    return Project(lent, declared), modules, sources
+
+
+def index_of(view: View, module: str, source: bytes) -> Dict[str, object]:
+    """What the cache keeps of a file for the index: the names it lends, and what it was lent."""
+    names = view.project.modules.get(module) or {}
+    return {"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()},
+            "uses": uses(view, imported_modules(source), source)}
+
+
+def still_valid(result: FileResult, project: Project) -> bool:
+    """A cached result was checked with what its imported project modules lent it then."""
+    if result.index is None:
+        return False
+    used = result.index.get("uses") or {}
+    return all(project.digest(module) == digest for module, digest in used.items())
+
+
+def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
+    found: Dict[str, str] = {}
+    for config in configs:
+        for entry in getattr(config, "clients", ()):
+            found[entry["name"]] = entry["like"]
+    return found
+

@@ -1,0 +1,310 @@
+"""Issue 17: names followed across the project's modules and to declared clients, and the real misses,
+each in fresh code of the shape it was found in, through `svcmod lint` and the flake8 plugin."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Set, Tuple
+
+import pytest
+from conftest import write
+
+Found = Set[Tuple[str, int, str]]
+
+#: A service whose HTTP sessions are made in one module and used in others.
+CROSS_MODULE = {
+    "pyproject.toml": """
+        [project]
+        name = "shop"
+
+        [[tool.svcmod.clients]]
+        name = "framework.web.Request.http"
+        like = "requests.Session"
+
+        [[tool.svcmod.clients]]
+        name = "framework.retries.with_retries"
+        like = "tenacity.retry"
+        """,
+    "shop/__init__.py": "",
+    "shop/net/__init__.py": "from .http import BaseSession, requests_or_proxy\n",
+    "shop/net/http.py": """
+        import requests
+        import requests as requests_or_proxy
+
+        shared = requests.Session()
+
+
+        class BaseSession(requests.Session):
+            def __init__(self, base_url):
+                super().__init__()
+                self.base_url = base_url
+
+
+        def new_session():
+            session = requests.Session()
+            session.headers["User-Agent"] = "shop"
+            return session
+        """,
+    # case 2: the subclass's instances are made in one module ...
+    "shop/clients.py": """
+        from shop.net import BaseSession
+
+
+        def inventory_client():
+            return BaseSession("http://inventory")
+        """,
+    # ... and used in another, as are a module's session, a function's and a re-exported requests
+    "shop/orders.py": """
+        from shop.clients import inventory_client
+        from shop.net.http import new_session, shared
+        from .net import requests_or_proxy
+
+
+        def reserve(method, url, **kwargs):
+            return inventory_client().request(method, url, **kwargs)
+
+
+        def status(url):
+            return shared.get(url)
+
+
+        def notify(url, body):
+            return new_session().post(url, json=body)
+
+
+        def ping(url):
+            return requests_or_proxy.get(url)
+
+
+        def fine(url):
+            return shared.get(url, timeout=5)
+        """,
+    # case 5: the framework's own objects, declared in config
+    "shop/views.py": """
+        from framework.retries import with_retries
+        from framework.web import Request
+
+
+        def lookup(request: Request):
+            return request.http.post("/lookup", json={})
+
+
+        @with_retries(reraise=True)
+        def flaky():
+            return 1
+        """,
+}
+
+EXPECTED = {
+    ("shop/orders.py", 7, "SVC101"),  # a subclass's instance made in another module, **kwargs
+    ("shop/orders.py", 11, "SVC101"),  # a module-level session of another module
+    ("shop/orders.py", 15, "SVC101"),  # a function of another module returning a session
+    ("shop/orders.py", 19, "SVC101"),  # requests re-exported under another name
+    ("shop/views.py", 6, "SVC101"),  # declared client framework.web.Request.http
+    ("shop/views.py", 9, "SVC201"),  # declared retry decorator, like tenacity.retry
+    ("shop/views.py", 9, "SVC202"),
+}
+
+
+def lint(root: Path, *args: str) -> Found:
+    completed = subprocess.run([sys.executable, "-m", "svcmod", "lint", "--format", "json", "--exit-zero",
+                                "--select", "SVC1,SVC2", *args, "."], cwd=root, capture_output=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    return {(f["filename"], f["location"]["row"], f["code"]) for f in json.loads(completed.stdout)}
+
+
+def flake8(root: Path, *files: str) -> Found:
+    completed = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "SVC1,SVC2",
+                                "--format", "%(path)s|%(row)d|%(code)s", *files], cwd=root, capture_output=True,
+                               timeout=300)
+    found = set()
+    for line in completed.stdout.decode().splitlines():
+        path, row, code = line.split("|")
+        found.add((os.path.normpath(path).replace(os.sep, "/"), int(row), code))
+    return found
+
+
+@pytest.fixture()
+def shop(tmp_path: Path) -> Path:
+    return write(tmp_path / "shop-repo", CROSS_MODULE)
+
+
+def test_sessions_made_in_other_modules_and_declared_clients_are_found_by_lint(shop):
+    assert lint(shop, "--no-cache") == EXPECTED
+
+
+def test_the_flake8_plugin_finds_them_too(shop):
+    assert flake8(shop, "shop/orders.py", "shop/views.py") == EXPECTED
+
+
+def test_the_fix_adds_the_timeout_where_the_session_is_used(shop, svcmod):
+    result = svcmod("lint", "--select", "SVC101", "--fix", "--unsafe-fixes", "--no-cache", ".", cwd=shop)
+    assert result.exit_code == 1, result  # the **kwargs call stays, without a fix
+    orders = (shop / "shop/orders.py").read_text()
+    assert "shared.get(url, timeout=10)" in orders and "json=body, timeout=10)" in orders
+    assert "requests_or_proxy.get(url, timeout=10)" in orders
+    assert 'request.http.post("/lookup", json={}, timeout=10)' in (shop / "shop/views.py").read_text()
+
+
+def test_a_warm_run_sees_what_another_module_no_longer_lends(shop):
+    assert ("shop/orders.py", 11, "SVC101") in lint(shop)
+    http = shop / "shop/net/http.py"
+    http.write_text(http.read_text().replace("shared = requests.Session()", "shared = object()"))
+    assert ("shop/orders.py", 11, "SVC101") not in lint(shop)  # orders.py itself did not change
+    assert lint(shop) == lint(shop, "--no-cache")
+
+
+def test_a_project_that_is_a_library_keeps_its_own_names(tmp_path):
+    # inside the project nothing is renamed: os.path stays os.path although os.py imports posixpath
+    root = write(tmp_path / "lib", {
+        "os.py": "import posixpath as path\n",
+        "posixpath.py": "def join(*parts):\n    return '/'.join(parts)\n",
+        "user.py": "import subprocess\nfrom os import path\nsubprocess.run(['ls'])\n",
+    })
+    assert lint(root, "--no-cache") == {("user.py", 3, "SVC106")}
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ('name = "acme.web.Request.http"', "missing key 'like'"),
+    ('name = "acme.web.Request.http"\nlike = "requests Session"', "key 'like': expected a qualified name"),
+    ('name = "acme"\nlike = "requests.Session"', "key 'name': expected a qualified name"),
+    ('name = "acme.web.Request.http"\nlike = "requests.Session"\nkind = "attribute"', "unknown key 'kind'"),
+])
+def test_a_bad_declared_client_is_a_config_error_naming_file_and_key(tmp_path, svcmod, entry, problem):
+    root = write(tmp_path / "p", {"pyproject.toml": f"[[tool.svcmod.clients]]\n{entry}\n", "a.py": "x = 1\n"})
+    result = svcmod("lint", ".", cwd=root)
+    assert result.exit_code == 2, result
+    assert "pyproject.toml: [[tool.svcmod.clients]] #1" in result.stderr and problem in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+#: The real misses of issue 17 that need no other module, and its false positives, as fresh code.
+IN_ONE_FILE = {
+    "send.py": """
+        import requests
+
+
+        def forward(prepared, proxies):
+            with requests.Session() as session:
+                return session.send(prepared, proxies=proxies)
+        """,
+    "subclass.py": """
+        import requests
+
+
+        class ApiSession(requests.Session):
+            def __init__(self, base):
+                super().__init__()
+                self.base = base
+
+
+        def call(method, url):
+            return ApiSession("https://api").request(method, url)
+        """,
+    "conditional.py": """
+        import requests
+
+
+        class Client:
+            def __init__(self, session=None):
+                self.http = session if session is not None else requests.session()
+                self.other = session or requests.Session()
+
+            def fetch(self, url):
+                return self.http.get(url)
+
+            def fetch_other(self, url):
+                return self.other.get(url)
+        """,
+    "retrying_without_wait.py": """
+        import retrying
+
+
+        @retrying.retry(stop_max_attempt_number=4, retry_on_exception=lambda e: isinstance(e, IOError))
+        def fetch():
+            return 1
+        """,
+    "immediate_retry.py": """
+        from requests.exceptions import ConnectionError, Timeout
+
+
+        def fetch(url, max_retries=3):
+            for attempt in range(max_retries):
+                try:
+                    return _get(url, attempt)
+                except (ConnectionError, Timeout):
+                    log("attempt failed", attempt)
+        """,
+    "wait_named.py": """
+        import time
+
+        import requests
+
+
+        def wait_for_service(url):
+            while True:
+                try:
+                    return requests.get(url, timeout=5)
+                except requests.ConnectionError:
+                    time.sleep(30)
+        """,
+    "quiet_threads.py": """
+        import queue
+        import threading
+
+
+        class Pool:
+            def __init__(self):
+                self.worker = threading.Thread(target=self.run)
+                self.inbox = queue.Queue()
+                self.cond = threading.Condition()
+                self.pending = 0
+
+            def shutdown(self, wait=True):
+                if wait:
+                    self.worker.join()
+
+            def run(self):
+                while True:
+                    item = self.inbox.get()
+                    if item is None:
+                        break
+                    handle(item)
+
+            def drain(self):
+                with self.cond:
+                    while self.pending != 0:
+                        self.cond.wait()
+        """,
+    "file_race.py": """
+        import os
+
+
+        def move(a, b):
+            for i in range(2):
+                try:
+                    os.rename(a, b)
+                    break
+                except Exception:
+                    pass
+        """,
+}
+
+IN_ONE_FILE_EXPECTED = {
+    ("send.py", 6, "SVC101"),
+    ("subclass.py", 11, "SVC101"),
+    ("conditional.py", 10, "SVC101"),
+    ("conditional.py", 13, "SVC101"),
+    ("retrying_without_wait.py", 4, "SVC202"),
+    ("immediate_retry.py", 5, "SVC202"),
+    ("wait_named.py", 11, "SVC203"),
+}
+
+
+def test_the_real_misses_are_found_and_the_false_positives_stay_silent(tmp_path):
+    root = write(tmp_path / "cases", IN_ONE_FILE)
+    assert lint(root, "--no-cache") == IN_ONE_FILE_EXPECTED
+    assert flake8(root, *sorted(IN_ONE_FILE)) == IN_ONE_FILE_EXPECTED
