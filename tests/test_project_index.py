@@ -113,7 +113,9 @@ def lint(root: Path, *args: str) -> Found:
     completed = subprocess.run([sys.executable, "-m", "svcmod", "lint", "--format", "json", "--exit-zero",
                                 "--select", "SVC1,SVC2", *args, "."], cwd=root, capture_output=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
-    return {(f["filename"], f["location"]["row"], f["code"]) for f in json.loads(completed.stdout)}
+    # JSON names files as ruff does (absolute): compared relative to the project
+    return {(Path(os.path.relpath(f["filename"], root)).as_posix(), f["location"]["row"], f["code"])
+            for f in json.loads(completed.stdout)}
 
 
 def flake8(root: Path, *files: str) -> Found:
