@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+#: How safe a fix is: SAFE keeps behaviour identical, UNSAFE changes it (svcmod.rule re-exports
+#: both for rules; they live here so the fix policy and reports need no parser).
+SAFE = "safe"
+UNSAFE = "unsafe"
+
 #: Codes the engine itself reports (not a rule): code -> (name, summary).
 ENGINE_CODES = {
     "SVC901": ("file-not-checked", "File could not be read, decoded or parsed"),

@@ -20,13 +20,11 @@ from typing import (
 
 import libcst as cst
 
+from svcmod.results import SAFE, UNSAFE  # rules import them from here
 from svcmod.settings import FALLBACKS, SETTINGS, Setting  # rules import them from here
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.names import Names
-
-SAFE = "safe"
-UNSAFE = "unsafe"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
+import svcmod.registry.index as rule_index
 import svcmod.run.cache as cache_module
 from svcmod.check.checker import Checker
 from svcmod.check.policy import FixPolicy
@@ -171,7 +172,7 @@ def test_editing_a_rule_module_changes_the_key(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     rules = (module.MyRule,)
     before = bucket_key(Config(), rules, FixPolicy(), None)
-    monkeypatch.setattr(cache_module, "_CODE_HASHES", {})
+    monkeypatch.setattr(rule_index, "_FINGERPRINTS", {})
     module_file.write_text(module_file.read_text() + "    message = 'changed'\n")
     after = bucket_key(Config(), rules, FixPolicy(), None)
     assert before[0] != after[0]
@@ -205,7 +206,7 @@ def test_deleted_files_and_superseded_buckets_are_pruned(tmp_path):
     (root / "pyproject.toml").write_text("[tool.svcmod]\nselect = ['SVC']\ndefault-timeout = 3\n")
     (root / "c.py").unlink()
     lint(root)
-    buckets = list(directory.glob("*.json"))
+    buckets = list(directory.glob("svcmod-*.json"))
     assert len(buckets) == 1  # the bucket of the old settings is gone
     entries = json.loads(buckets[0].read_text())["files"]
     assert sorted(Path(p).name for p in entries) == ["a.py", "b.py"]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import FrozenSet, Optional
 
 from svcmod.project.config import Config, is_selected
-from svcmod.rule import UNSAFE
+from svcmod.results import UNSAFE
 
 
 @dataclass(frozen=True)

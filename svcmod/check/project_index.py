@@ -22,9 +22,13 @@ import hashlib
 import json
 import re
 import warnings
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from svcmod.check.names import Alias, Binding, Factory, Value
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.check.names import Binding
+
+# svcmod.check.names imports LibCST: its binding classes are imported where bindings are made, so a
+# warm run (every result cached, the project only compared by digest) does not load it
 
 #: One name of a module: (kind, qualified target, overridden special methods); kind is "alias"
 #: (the name means the target), "value" (an object made by calling the target) or "factory"
@@ -238,6 +242,7 @@ class Project:
         when the resolver should go on as it would without a project."""
         if qualified in self._resolved:
             return self._resolved[qualified]
+        from svcmod.check.names import Alias, Factory, Value
         found: Optional[Binding] = None
         like = self.declared.get(qualified)
         if like is not None:
@@ -308,6 +313,7 @@ class Project:
 
 
 def _target(binding: Binding) -> str:
+    from svcmod.check.names import Alias
     return binding.qualified if isinstance(binding, Alias) else binding.creator  # type: ignore[union-attr]
 
 

@@ -7,7 +7,7 @@ import math
 import pkgutil
 import sys
 from functools import lru_cache
-from typing import Any, Dict, List, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Type
 
 from svcmod.project.config import (
     Config,
@@ -16,9 +16,14 @@ from svcmod.project.config import (
     did_you_mean,
     is_selected,
 )
-from svcmod.registry.declared import rules_from_config
 from svcmod.results import ENGINE_CODES
-from svcmod.rule import Rule, Setting
+from svcmod.settings import Setting
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.rule import Rule
+
+# svcmod.rule and the rules import LibCST: imported only when rule classes are needed (a warm run
+# validates against svcmod.registry.index's record instead)
 
 
 def entry_points(group: str) -> list:
@@ -32,6 +37,7 @@ def entry_points(group: str) -> list:
 def builtin_rules() -> Tuple[Type[Rule], ...]:
     """Every rule class of ``svcmod.lint_rules`` and of installed ``svcmod.rules`` entry points."""
     import svcmod.lint_rules as package
+    from svcmod.rule import Rule
     found: Dict[str, Type[Rule]] = {}
 
     def add(candidate: Any, origin: str) -> None:
@@ -57,6 +63,7 @@ def declared_rules(config: Config) -> Tuple[Type[Rule], ...]:
     """Rules made from the ``[[tool.svcmod.deprecations]]`` of ``config``."""
     if not config.deprecations:
         return ()
+    from svcmod.registry.declared import rules_from_config
     return rules_from_config(config, builtin_rules())
 
 
@@ -64,14 +71,16 @@ def rules_for(config: Config) -> Tuple[Type[Rule], ...]:
     return builtin_rules() + declared_rules(config)
 
 
-def known_codes(config: Config) -> List[str]:
-    return [r.code for r in rules_for(config)] + list(ENGINE_CODES)
+def known_codes(config: Config, installed: Optional[Sequence[Any]] = None) -> List[str]:
+    """Every code ``config`` may name; ``installed``: the rules (classes or index records) if known."""
+    return [r.code for r in (rules_for(config) if installed is None else installed)] + list(ENGINE_CODES)
 
 
-def validate(config: Config) -> None:
-    """Check codes and rule options of ``config`` against the rules that exist."""
+def validate(config: Config, installed: Optional[Sequence[Any]] = None) -> None:
+    """Check codes and rule options of ``config`` against the rules that exist (``installed``: the
+    rule classes, or svcmod.registry.index's records of them; by default the imported classes)."""
     where = str(config.path) if config.path else "command line"
-    rules = {r.code: r for r in rules_for(config)}
+    rules = {r.code: r for r in (rules_for(config) if installed is None else installed)}
     codes = list(rules) + list(ENGINE_CODES)
     check_codes(config.select, codes, f"{where}: select")
     check_codes(config.extend_select, codes, f"{where}: extend-select")

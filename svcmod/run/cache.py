@@ -2,7 +2,8 @@
 
 Layout: ``.svcmod_cache/`` (at the root of the configuration that applies to the first path checked,
 else the working directory; or ``--cache-dir`` / ``cache-dir =``) holds ``CACHEDIR.TAG``, a
-``.gitignore`` of ``*`` and one ``svcmod-<key>.json`` file per *bucket*.
+``.gitignore`` of ``*``, one ``svcmod-<key>.json`` file per *bucket*, and ``rules-index.json``
+(svcmod.registry.index: the installed rules' codes and options, so a warm run imports no rule).
 
 The cache owns only what it created. It uses a directory only if svcmod made it (it then holds a
 ``CACHEDIR.TAG`` that says "created by svcmod"); an existing directory without that tag (``cache-dir
@@ -38,13 +39,13 @@ import tempfile
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from svcmod import __version__
 from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config, ConfigError
 from svcmod.results import FileResult, Finding
-from svcmod.rule import Rule
+from svcmod.registry.index import FILE_NAME as RULE_INDEX, source_fingerprint
 from svcmod.run.source import digest
 
 DIRECTORY_NAME = ".svcmod_cache"
@@ -85,24 +86,10 @@ def cache_directory(explicit: Optional[Path], config: Config) -> Path:
     return (config.root if config.path else Path.cwd()) / DIRECTORY_NAME
 
 
-def _hash_files(paths: Iterable[str]) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
-    for path in sorted(set(paths)):
-        try:
-            with open(path, "rb") as handle:
-                hasher.update(path.encode("utf-8", "surrogateescape") + b"\0" + handle.read() + b"\0")
-        except OSError:
-            hasher.update(path.encode("utf-8", "surrogateescape") + b"\0missing\0")
-    return hasher.hexdigest()
-
-
-_CODE_HASHES: Dict[Tuple[str, ...], str] = {}
-
-
-def code_fingerprint(rules: Sequence[Type[Rule]]) -> str:
-    """A digest of the source that computes results: the engine's modules, the built-in rules and
-    codemods (rules share helper modules, e.g. retry patterns) and every ``.py`` file next to each
-    rule's module (third-party packs)."""
+def code_directories(rules: Sequence[Any]) -> Tuple[str, ...]:
+    """The directories whose source computes results: the engine's modules, the built-in rules and
+    codemods (rules share helper modules, e.g. retry patterns) and the directory of each rule's
+    module (third-party packs)."""
     import svcmod.codemods
     import svcmod.lint_rules
     directories = {os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # all of svcmod/
@@ -112,26 +99,26 @@ def code_fingerprint(rules: Sequence[Type[Rule]]) -> str:
         filename = getattr(module, "__file__", None)
         if filename:
             directories.add(os.path.dirname(os.path.abspath(filename)))
-    key = tuple(sorted(directories))
-    found = _CODE_HASHES.get(key)
-    if found is None:
-        files = []
-        for directory in key:
-            for root, dirs, names in os.walk(directory):
-                dirs[:] = [d for d in dirs if d != "__pycache__"]
-                files.extend(os.path.join(root, n) for n in names if n.endswith(".py"))
-        found = _CODE_HASHES[key] = _hash_files(files)
-    return found
+    return tuple(sorted(directories))
 
 
-def bucket_key(config: Config, rules: Sequence[Type[Rule]], policy: FixPolicy,
-               only_codes: Optional[Iterable[str]]) -> Tuple[str, str]:
+def code_fingerprint(rules: Sequence[Any]) -> str:
+    """A digest of every ``.py`` file in the ``code_directories`` of ``rules`` (once per process)."""
+    return source_fingerprint(code_directories(rules))
+
+
+def bucket_key(config: Config, rules: Sequence[Any], policy: FixPolicy,
+               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None) -> Tuple[str, str]:
     """(key, identity): the key changes with anything that changes results; the identity names
-    the bucket's owner (config file and fix policy), so a superseded bucket can be pruned."""
+    the bucket's owner (config file and fix policy), so a superseded bucket can be pruned.
+
+    ``rules``: the selected rule classes, or (with the ``fingerprint`` of their source, from
+    svcmod.registry.index) their records."""
     policy_part = [policy.apply, policy.unsafe, sorted(policy.only) if policy.only is not None else None,
                    sorted(only_codes) if only_codes is not None else None]
     identity = json.dumps([str(config.path), config.select, config.extend_select, config.ignore, policy_part])
-    key_data = json.dumps([FORMAT, __version__, list(sys.version_info[:2]), code_fingerprint(rules),
+    key_data = json.dumps([FORMAT, __version__, list(sys.version_info[:2]),
+                           fingerprint or code_fingerprint(rules),
                            config.fingerprint(), [r.code for r in rules], identity])
     key = hashlib.sha256(key_data.encode()).hexdigest()[:24]
     return key, hashlib.sha256(identity.encode()).hexdigest()[:24]
@@ -215,14 +202,15 @@ class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.buckets: Dict[str, Bucket] = {}
+        self.rule_index: Optional[bytes] = None  # svcmod.registry.index's record, to write on save
         problem = ownership_problem(directory)
         if problem is not None:
             raise CacheDirectoryError(f"{directory}: {problem}; choose another --cache-dir "
                                       "(or cache-dir = in the configuration), or run with --no-cache")
 
-    def bucket(self, config: Config, rules: Sequence[Type[Rule]], policy: FixPolicy,
-               only_codes: Optional[Iterable[str]]) -> Bucket:
-        key, identity = bucket_key(config, rules, policy, only_codes)
+    def bucket(self, config: Config, rules: Sequence[Any], policy: FixPolicy,
+               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None) -> Bucket:
+        key, identity = bucket_key(config, rules, policy, only_codes, fingerprint)
         found = self.buckets.get(key)
         if found is None:
             found = self.buckets[key] = Bucket(self, key, identity)
@@ -236,6 +224,8 @@ class Cache:
                 return
             for bucket in self.buckets.values():
                 bucket.save()
+            if self.rule_index is not None:
+                _write_atomic(self.directory / RULE_INDEX, self.rule_index)
             self._prune()
         except OSError:
             pass

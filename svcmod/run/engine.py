@@ -10,9 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from svcmod.check.checker import Checker
 from svcmod.check.policy import FixPolicy
 from svcmod.check.project_index import Project, View
 from svcmod.project.config import Config, ConfigFinder
@@ -23,6 +22,13 @@ from svcmod.registry.rules import validate
 from svcmod.results import ENGINE_CODES, FileResult, Finding, RunResult
 from svcmod.run.indexing import ModuleNamer, collect, declared_clients, index_of, rule_modules, still_valid
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
+
+if TYPE_CHECKING:  # pragma: no cover
+    from svcmod.check.checker import Checker
+    from svcmod.registry.index import RuleIndex
+
+# the checker (LibCST, every rule) is imported when the first file must be checked: a warm run,
+# whose files are all cached, never imports it
 
 #: Below this many files the run stays in-process (a pool costs more than it saves).
 IN_PROCESS_LIMIT = 8
@@ -74,6 +80,7 @@ def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[Fr
 
 
 def _checker(index: int) -> Checker:
+    from svcmod.check.checker import Checker
     checkers: Dict[int, Checker] = _WORKER["checkers"]  # type: ignore[assignment]
     checker = checkers.get(index)
     if checker is None:
@@ -113,6 +120,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
         except (WriteRefused, OSError) as error:
             message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
             # the findings the fixes would have removed are still in the file: report them all
+            from svcmod.check.checker import Checker
             unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"],  # type: ignore[arg-type]
                               fast_path=checker.fast_path).check(task.filename, source, task.ignored,
                                                                  project=view)
@@ -195,12 +203,19 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     configs: List[Config] = []
     config_index: Dict[int, int] = {}
     validated: Dict[int, Config] = {}
+    # the reference neither reads nor writes results the fast path made (nor the other way round)
+    use_cache = options.cache and options.fast_path
+    rule_index = _load_rule_index(options, finder, real_paths) if use_cache else None
+
+    def installed(config: Config) -> Optional[Sequence[Any]]:
+        """The rules' records when they stand for the rules ``config`` has (None: import them)."""
+        return rule_index.rules if rule_index is not None and not config.deprecations else None
 
     def index_of(config: Config) -> int:
         key = id(config)
         if key not in config_index:
             effective = config.with_cli(options.select, options.extend_select, options.ignore)
-            validate(effective)
+            validate(effective, installed(effective))
             config_index[key] = len(configs)
             configs.append(effective)
             validated[key] = effective
@@ -223,7 +238,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         if config.per_file_ignores:
             codes = codes_of.get(index)
             if codes is None:
-                codes = codes_of[index] = known_codes(configs[index])
+                codes = codes_of[index] = known_codes(configs[index], installed(configs[index]))
             ignored = expand_ignored(per_file_ignored(path, config, specs), codes)
         else:
             ignored = ()
@@ -237,7 +252,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         stdin_path = Path(name) if name != "-" else Path.cwd() / "stdin.py"
         config = finder.for_path(stdin_path.absolute())
         index = index_of(config)
-        ignored = expand_ignored(per_file_ignored(stdin_path, config, specs), known_codes(configs[index]))
+        ignored = expand_ignored(per_file_ignored(stdin_path, config, specs), known_codes(configs[index], installed(configs[index])))
         stdin_task = (_Task("-", name, index, ignored, named=True), data)
     if not configs:
         index_of(finder.for_path(Path.cwd() / "x.py"))
@@ -250,8 +265,6 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         run_configs = [c.with_cli(options.select, options.extend_select, options.ignore) for c in everyone.values()]
         result.shard = _identity(options.shard, files, whole, real_paths, run_configs or configs)
 
-    # the reference neither reads nor writes results the fast path made (nor the other way round)
-    use_cache = options.cache and options.fast_path
     init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, use_cache,
                  options.fast_path)
     jobs = options.jobs or os.cpu_count() or 1
@@ -262,8 +275,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     to_check = tasks
     cached_results: Dict[str, FileResult] = {}
     if cache is not None:
-        buckets = [cache.bucket(c, _rules_of(c, options.only_codes), options.fix, options.only_codes)
-                   for c in configs]
+        buckets = [_bucket(cache, c, options, installed(c), rule_index) for c in configs]
         for task in tasks:
             cached = buckets[task.config].lookup(os.path.abspath(task.path), task.filename)
             if cached is not None and task.named and not (cached.parsed or cached.skipped or cached.findings):
@@ -271,7 +283,7 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             if cached is not None:
                 cached_results[os.path.abspath(task.path)] = cached
     # the project index: which names of the checked modules lend other modules a library's objects
-    wanted = rule_modules(r for c in configs for r in _rules_of(c, options.only_codes))
+    wanted = rule_modules(r for c in configs for r in _selected(c, options.only_codes, installed(c)))
     project, modules, _ = collect([os.path.abspath(t.path) for t in tasks], ModuleNamer(), wanted,
                                   cached_results, declared_clients(configs))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
@@ -302,6 +314,8 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
             # a named file's syntax error, which a walk would not have seen, stays out of the cache
             buckets[task.config].store(os.path.abspath(task.path), stamp, file_result)
     if cache is not None:
+        if rule_index is None:
+            cache.rule_index = _rule_index_record()
         cache.save()
     result.files.sort(key=lambda r: r.filename)
 
@@ -346,10 +360,49 @@ def _open_cache(options: RunOptions, finder: ConfigFinder, real_paths: Sequence[
     return Cache(cache_directory(options.cache_dir, config))
 
 
-def _rules_of(config: Config, only: Optional[FrozenSet[str]]) -> tuple:
+def _load_rule_index(options: RunOptions, finder: ConfigFinder,
+                     real_paths: Sequence[Path]) -> Optional["RuleIndex"]:
+    """svcmod.registry.index's record in the cache directory, if it is svcmod's and current."""
+    from svcmod.registry.index import load
+    from svcmod.run.cache import cache_directory, ownership_problem
+    first = real_paths[0] if real_paths else Path.cwd()
+    config = finder.for_path(first if not first.is_dir() else first / "__init__.py")
+    directory = cache_directory(options.cache_dir, config)
+    if ownership_problem(directory) is not None:
+        return None  # opening the cache reports it
+    return load(str(directory))
+
+
+def _rule_index_record() -> Optional[bytes]:
+    from svcmod.registry.index import record
+    from svcmod.registry.rules import builtin_rules
+    from svcmod.run.cache import code_directories, code_fingerprint
+    rules = builtin_rules()
+    return record(rules, code_directories(rules), code_fingerprint(rules))
+
+
+def _selected(config: Config, only: Optional[FrozenSet[str]], installed: Optional[Sequence[Any]]) -> tuple:
+    """The rules ``config`` selects (classes, or their records from ``installed``), limited to ``only``."""
+    from svcmod.project.config import is_selected
     from svcmod.registry.rules import selected_rules
-    rules = selected_rules(config)
+    if installed is None:
+        rules: Sequence[Any] = selected_rules(config)
+    else:
+        rules = [r for r in installed if is_selected(r.code, config.select + config.extend_select, config.ignore)]
     return tuple(r for r in rules if only is None or r.code in only)
+
+
+def _bucket(cache, config: Config, options: RunOptions, installed: Optional[Sequence[Any]],
+            rule_index: Optional["RuleIndex"]):
+    from svcmod.registry.rules import rules_for
+    from svcmod.run.cache import code_fingerprint
+    if installed is None:
+        # of every rule's source, not only the selected ones': the same as the index's
+        fingerprint = code_fingerprint(rules_for(config))
+    else:
+        fingerprint = rule_index.fingerprint  # type: ignore[union-attr]
+    return cache.bucket(config, _selected(config, options.only_codes, installed), options.fix,
+                        options.only_codes, fingerprint)
 
 
 def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,

@@ -12,10 +12,17 @@ import os
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Set, Tuple
 
-from svcmod.check.names import imported_modules
 from svcmod.check.project_index import MAX_HOPS, Entry, Project, View, module_name, module_names
 from svcmod.results import FileResult
 from svcmod.run.source import read_source
+
+# svcmod.check.names (imported_modules) imports LibCST: imported where a file is read, so a warm
+# run, whose files all come from the cache, does not load it
+
+
+def imported_modules(source: bytes) -> FrozenSet[str]:
+    from svcmod.check.names import imported_modules as read_imports
+    return read_imports(source)
 
 #: Files larger than this lend nothing (the checker's default ``max-file-size``).
 MAX_SIZE = 2_000_000

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from svcmod.rule import UNSAFE
+from svcmod.results import UNSAFE
 
 #: Engine codes: a file that could not be checked or fixed is an error, not a follow-up.
 ERROR_CODES = frozenset({"SVC901", "SVC902"})
