@@ -66,7 +66,8 @@ def lint(root: Path, **options) -> list:
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     write(root, {"a.py": MISSING, "b.py": OTHER, "c.py": "x = 1\n",
-                 "pyproject.toml": "[tool.svcmod]\nselect = ['SVC']\n"})
+                 # subprocess-timeout: SVC106 fixes only where the project says how long processes may run
+                 "pyproject.toml": "[tool.svcmod]\nselect = ['SVC']\nsubprocess-timeout = 60\n"})
     # as files are in real use: not written in the same moment as checked (see RACY_SECONDS)
     for name in ("a.py", "b.py", "c.py"):
         set_mtime(root / name, time.time() - 60)
