@@ -262,10 +262,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 report.append((folder.name, tally))
                 print(f"{folder.name}: {tally.files} files, {tally.lines:,} lines, "
                       f"{len(tally.differences)} differences", file=sys.stderr)
+
+    tree = corpus.DEFAULT_ROOT / "tree"
+    if args.mutants and (tree / "stdlib").is_dir():  # small real files are mutated too, when at hand
         mutated += small_texts(python_files(tree / "stdlib"), 150)[::7]
         for spec in SMALL_WHEELS:
-            mutated += small_texts(python_files(tree / corpus._dirname(spec)), 300)
-
+            if (tree / corpus._dirname(spec)).is_dir():
+                mutated += small_texts(python_files(tree / corpus._dirname(spec)), 300)
     if args.mutants:
         batch = 200
         batches = [(args.seed, start, min(batch, args.mutants - start)) for start in range(0, args.mutants, batch)]

@@ -149,8 +149,16 @@ class RetryingLibrary(Rule):
         self.self_references: List[cst.Attribute] = []
         self.bound_to: Dict[int, Optional[cst.BaseExpression]] = {}  # id(construction) → target or None
         self.star_imports: List[cst.ImportFrom] = []
+        # whether the file imports retrying at all: scopes (costly) are resolved only then
+        self.imports_retrying = False
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if any(dotted(alias.name) == RETRYING for alias in node.names):
+            self.imports_retrying = True
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not node.relative and node.module is not None and dotted(node.module) == RETRYING:
+            self.imports_retrying = True
         if isinstance(node.names, cst.ImportStar) and not node.relative and node.module is not None \
                 and dotted(node.module) == RETRYING:
             self.star_imports.append(node)
@@ -191,6 +199,8 @@ class RetryingLibrary(Rule):
                 self.report(statement, message="`retrying` cannot be migrated to tenacity automatically here: "
                                                "`from retrying import *` hides which names are used")
             return
+        if not self.imports_retrying:
+            return  # every site below comes from an import of retrying
         module = self.file.module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         scopes = wrapper.resolve(ScopeProvider)
