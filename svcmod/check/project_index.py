@@ -230,6 +230,8 @@ class Project:
         self.modules = {name: dict(names) for name, names in modules.items()}
         self.declared = dict(declared)
         self.tops = frozenset(name.split(".")[0] for name in self.modules)
+        #: nothing to lend and nothing declared: the resolver needs no project at all
+        self.empty = not any(self.modules.values()) and not self.declared
         self._resolved: Dict[str, Optional[Binding]] = {}
 
     def entry(self, qualified: str) -> Optional[Entry]:

@@ -20,7 +20,15 @@ from svcmod.project.ignores import expand_ignored, per_file_ignored
 from svcmod.project.projects import ProjectFinder
 from svcmod.registry.rules import validate
 from svcmod.results import ENGINE_CODES, FileResult, Finding, RunResult
-from svcmod.run.indexing import ModuleNamer, collect, declared_clients, index_of, rule_modules, still_valid
+from svcmod.run.indexing import (
+    UNINDEXED,
+    ModuleNamer,
+    collect,
+    declared_clients,
+    index_of,
+    rule_modules,
+    still_valid,
+)
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,10 +111,14 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
     started = time.perf_counter()
     project: Optional[Project] = _WORKER.get("project")  # type: ignore[assignment]
     view = View(project, task.module, task.package) if project is not None and task.module else None
+    if view is not None and project.empty:  # type: ignore[union-attr]
+        view = None  # nothing lent nor declared: no lookups on the hot path
     try:
         result = checker.check(task.filename, source, task.ignored, task.named, view)
         if view is not None:
             result.index = index_of(view, task.module, source)
+        elif project is not None and task.module:
+            result.index = UNINDEXED
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)

@@ -1,10 +1,12 @@
 """Collecting the project index of a run: each file's module name and the names it lends the others.
 
 Reading a module's names costs a parse by Python's ``ast``; only files that could lend something a
-rule follows are read: those that import a module some selected rule looks for (its fast path's
+rule follows are parsed: those that import a module some selected rule looks for (its fast path's
 ``imports``) from outside the project, then those importing one of the modules found lending
-something, and so on (a re-export of a re-export), at most ``MAX_HOPS`` times. Files whose results come from the cache give
-their names from there (``FileResult.index``) without being read.
+something, and so on (a re-export of a re-export), at most ``MAX_HOPS`` times. Files whose results
+come from the cache give their names from there (``FileResult.index``) without being read. When
+nothing is lent and no client declared (the standard library, checked as a project), the workers
+get no index at all.
 """
 from __future__ import annotations
 
@@ -95,7 +97,6 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
         if len(source) > MAX_SIZE:
             continue  # the checker refuses it too (max-file-size)
         sources[path] = source
-        imports[path] = imported_modules(source)
         pending.append(path)
     read: Set[str] = set()
 
@@ -106,13 +107,22 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
         if names:
             lent[module] = names
 
+    words = [module.encode() for module in outside]
+
+    def imports_of(path: str) -> FrozenSet[str]:
+        known = imports.get(path)
+        if known is None:
+            known = imports[path] = imported_modules(sources[path])
+        return known
+
     for path in pending:
-        if imports[path] & outside:
+        source = sources[path]
+        if any(word in source for word in words) and imports_of(path) & outside:  # the text first: cheap
             lend(path)
     for _ in range(MAX_HOPS):  # then those importing a module found lending something, and so on
         before = len(read)
         for path in pending:
-            if path not in read and lent and (any(m in lent for m in imports[path]) or b"from ." in sources[path]):
+            if path not in read and lent and (any(m in lent for m in imports_of(path)) or b"from ." in sources[path]):
                 lend(path)
         if len(read) == before:
             break
@@ -127,11 +137,18 @@ def index_of(view: View, module: str, source: bytes) -> Dict[str, object]:
 
 
 def still_valid(result: FileResult, project: Project) -> bool:
-    """A cached result was checked with what its imported project modules lent it then."""
+    """A cached result was checked with what its imported project modules lent it then (or, when
+    it was checked with an empty index, the index is still empty)."""
     if result.index is None:
         return False
-    used = result.index.get("uses") or {}
-    return all(project.digest(module) == digest for module, digest in used.items())
+    used = result.index.get("uses")
+    if used is None:
+        return project.empty
+    return not project.empty and all(project.digest(module) == digest for module, digest in used.items())
+
+
+#: What the cache keeps of a file checked while the project lent nothing and declared no client.
+UNINDEXED = {"names": {}, "uses": None}
 
 
 def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
