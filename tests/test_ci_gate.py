@@ -7,9 +7,8 @@ import pty
 import re
 import subprocess
 
-from conftest import run_subprocess, svcmod_executable, write
-
 import pytest
+from conftest import run_subprocess, svcmod_executable, write
 
 MISSING_PATH_COMMANDS = {
     "lint": ["lint", "nope/"],

@@ -52,7 +52,8 @@ def test_readme_demo_command_is_safe_to_run_twice(tmp_path):
     command = next(line for line in text.splitlines() if "svcmod-demo" in line)
     copying = command[command.index("rm -rf"):command.index("&& svcmod migrate")].rstrip(" &")
     demo = tmp_path / "demo"
-    script = copying.replace("/tmp/svcmod-demo", str(demo)).replace("fixtures/monorepo", str(REPO / "fixtures/monorepo"))
+    script = copying.replace("/tmp/svcmod-demo", str(demo)).replace("fixtures/monorepo",
+                                                                    str(REPO / "fixtures/monorepo"))
     for _ in range(2):
         subprocess.run(script, shell=True, check=True, cwd=tmp_path)
     assert not (demo / "monorepo").exists()  # `cp -r` into an existing directory nests the copy
@@ -71,7 +72,8 @@ def test_baseline_reads_the_lint_cache_and_draws_progress_on_a_terminal(tmp_path
     assert run_in_process(["lint", "--exit-zero", "-q", "."], root).exit_code == 0
     seen = []
     original = Checker.check
-    monkeypatch.setattr(Checker, "check", lambda self, name, *a, **k: seen.append(name) or original(self, name, *a, **k))
+    monkeypatch.setattr(Checker, "check",
+                        lambda self, name, *a, **k: seen.append(name) or original(self, name, *a, **k))
     written = run_in_process(["baseline", ".", "-o", "base.json", "--jobs", "1"], root)
     assert written.exit_code == 0, written
     assert seen == []  # every file's result came from the cache lint wrote

@@ -9,7 +9,16 @@ from typing import List, Optional, Sequence, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail, output_stream, plural, progress_bar, require_paths, use_color, writable_file
+from svcmod.cli.options import (
+    codes_option,
+    fail,
+    output_stream,
+    plural,
+    progress_bar,
+    require_paths,
+    use_color,
+    writable_file,
+)
 from svcmod.outputs.formats import FORMATS
 from svcmod.project.config import ConfigError
 

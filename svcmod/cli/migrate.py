@@ -8,7 +8,15 @@ from typing import Dict, Optional, Tuple
 
 import click
 
-from svcmod.cli.options import fail, progress_bar, require_paths, use_color, writable_directory, writable_file
+from svcmod.cli.options import (
+    fail,
+    output_stream,
+    progress_bar,
+    require_paths,
+    use_color,
+    writable_directory,
+    writable_file,
+)
 from svcmod.project.config import ConfigError
 
 
@@ -96,9 +104,10 @@ def _write_reports(outcome, report_json: Optional[Path], report_md: Optional[str
         if patch_dir is not None:
             written = {k: str(v) for k, v in patches.write_patches(outcome.projects, patch_dir).items()}
         if report_json is not None:
-            report_json.write_text(json_report.render(outcome.projects, migration=outcome.name, mode=outcome.mode,
-                                                      elapsed=outcome.result.elapsed, plans=outcome.plans,
-                                                      patches=written, shard=outcome.result.shard), encoding="utf-8")
+            with output_stream(report_json) as stream:  # whole or not at all
+                stream.write(json_report.render(outcome.projects, migration=outcome.name, mode=outcome.mode,
+                                                elapsed=outcome.result.elapsed, plans=outcome.plans,
+                                                patches=written, shard=outcome.result.shard))
         if report_md is not None:
             markdown.write(outcome.projects, report_md, migration=outcome.name, mode=outcome.mode, patches=written)
     except OSError as error:

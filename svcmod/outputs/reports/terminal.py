@@ -20,8 +20,8 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=stream, force_terminal=color, no_color=not color, width=width or (None if color else PIPED_WIDTH),
-                      highlight=False, soft_wrap=False)
+    console = Console(file=stream, force_terminal=color, no_color=not color,
+                      width=width or (None if color else PIPED_WIDTH), highlight=False, soft_wrap=False)
     title = "to change" if mode in ("check", "diff") else "changed"
     table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
     table.add_column("project", no_wrap=True, overflow="fold")
@@ -51,7 +51,8 @@ def render(reports: List[ProjectReport], stream: TextIO, *, mode: str, color: bo
         for report, item in dependencies:
             where = os.path.relpath(report.directory / item.file).replace(os.sep, "/")
             line(f"  {where}:{item.line}: {item.description} (for {item.code})")
-    for heading, kind in (("Manual follow-ups (no mechanical fix)", "follow_ups"), ("Errors (files not migrated)", "errors")):
+    for heading, kind in (("Manual follow-ups (no mechanical fix)", "follow_ups"),
+                          ("Errors (files not migrated)", "errors")):
         items = [item for report in reports for item in getattr(report, kind)]
         if not items:
             continue
