@@ -32,6 +32,7 @@ class Discovery:
         self._excludes: Dict[int, Tuple[Optional[pathspec.PathSpec], Config]] = {}
         self._real_directories: Dict[str, str] = {}
         self._real_roots: Dict[int, Path] = {}
+        self._bases: Dict[Tuple[str, int], Optional[str]] = {}
 
     # -- exclusion -------------------------------------------------------------------------
     def _exclude_spec(self, config: Config) -> Optional[pathspec.PathSpec]:
@@ -121,55 +122,110 @@ class Discovery:
         found: List[Path] = []
         seen = set()
         for path in paths:
-            for file in self._expand(path):
-                key = os.path.normcase(os.path.abspath(file))
+            for file, absolute in self._expand(path):
+                key = os.path.normcase(absolute)
                 if key not in seen:
                     seen.add(key)
                     found.append(file)
         return found
 
-    def _expand(self, path: Path) -> Iterator[Path]:
+    def _expand(self, path: Path) -> Iterator[Tuple[Path, str]]:
         if not os.path.lexists(path):
             self.problems.append(Problem(str(path), "no such file or directory"))
             return
         if path.is_dir() and not path.is_symlink():
-            yield from self._walk(path, path.resolve())
+            yield from self._walk(path)
         elif path.is_dir():
             self.problems.append(Problem(str(path), "is a symbolic link to a directory; not followed"))
         else:
             # an explicit file is always checked, unless --force-exclude and it is excluded
             if self.force_exclude and self.is_excluded(path, False, walked=False):
                 return
-            yield path
+            yield path, os.path.abspath(path)
 
-    def _walk(self, top: Path, root: Path) -> Iterator[Path]:
-        stack = [top]
+    def _walk(self, top: Path) -> Iterator[Tuple[Path, str]]:
+        """Every file to check under ``top``, with its absolute path. Strings, not Paths, and what
+        decides exclusion (configuration, exclude patterns, real path, .gitignore chain) worked out
+        once per directory, not per file."""
+        top_text = str(top)
+        top_absolute = os.path.abspath(top_text)
+        stack = [(top_text, top_absolute, os.path.realpath(top_absolute), self._config_of(top_text))]
         while stack:
-            directory = stack.pop()
+            directory, absolute, real, config = stack.pop()
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
             except OSError as error:
-                self.problems.append(Problem(str(directory), f"cannot list directory: {error.strerror or error}"))
+                self.problems.append(Problem(directory, f"cannot list directory: {error.strerror or error}"))
                 continue
+            gitignores = self._gitignores_below(absolute)
+            parent: Optional[Path] = None  # made on the first file to yield
             subdirs = []
             for entry in entries:
-                path = Path(entry.path)
+                name = entry.name
+                child = os.path.join(directory, name) if directory != "." else name  # as Path() writes it
                 try:
                     if entry.is_symlink():
                         # never followed: a link may leave the tree or loop; its target, if inside
                         # the tree, is checked under its own name
                         continue
                     if entry.is_dir():
-                        if entry.name in DEFAULT_EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
+                        if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
                             continue
-                        if (path / "pyvenv.cfg").exists():
+                        if os.path.exists(os.path.join(child, "pyvenv.cfg")):
                             continue
-                        if self.is_excluded(path, True):
+                        # a directory is excluded by its own configuration (one may live in it)
+                        own = self._config_of(child)
+                        if self._excluded(real, name, True, own, gitignores):
                             continue
-                        subdirs.append(path)
-                    elif entry.name.endswith(".py") and entry.is_file():
-                        if not self.is_excluded(path, False):
-                            yield path
+                        subdirs.append((child, os.path.join(absolute, name), os.path.join(real, name), own))
+                    elif name.endswith(".py") and entry.is_file():
+                        if not self._excluded(real, name, False, config, gitignores):
+                            if parent is None:
+                                parent = Path(directory)
+                            yield parent / name, os.path.join(absolute, name)
                 except OSError as error:
-                    self.problems.append(Problem(str(path), f"cannot inspect: {error.strerror or error}"))
+                    self.problems.append(Problem(child, f"cannot inspect: {error.strerror or error}"))
             stack.extend(reversed(subdirs))
+
+    def _config_of(self, directory: str) -> Config:
+        """The configuration of the files in ``directory`` (as is_excluded finds it)."""
+        return self.finder.for_path(Path(directory, "__init__.py"), is_dir=False)
+
+    def _gitignores_below(self, absolute: str) -> List[Tuple[str, pathspec.PathSpec]]:
+        """The .gitignore patterns that apply in directory ``absolute``, each with the directory's
+        path relative to the .gitignore's ('' in its own directory), as _gitignored matches them."""
+        return [(absolute[len(directory):].lstrip(os.sep).replace(os.sep, "/"), spec)
+                for directory, spec in self._gitignore_chain(absolute)]
+
+    def _excluded(self, real: str, name: str, is_dir: bool, config: Config,
+                  gitignores: List[Tuple[str, pathspec.PathSpec]]) -> bool:
+        """is_excluded for the entry ``name`` of a walked directory whose real path is ``real``."""
+        slash = "/" if is_dir else ""
+        spec = self._exclude_spec(config)
+        if spec is not None:
+            base = self._below_root(real, config)
+            if base is not None:
+                relative = base + name
+            else:
+                relative = "." if os.path.join(real, name) == str(self._real_root(config)) else name
+            if spec.match_file(relative + slash) or spec.match_file(name + slash):
+                return True
+        if config.respect_gitignore:
+            for prefix, patterns in gitignores:
+                if patterns.match_file((prefix + "/" + name if prefix else name) + slash):
+                    return True
+        return False
+
+    def _below_root(self, real: str, config: Config) -> Optional[str]:
+        """``real`` relative to the real root of ``config``, in POSIX form ending with '/' ('' at
+        the root itself); None when outside it."""
+        key = (real, id(config))
+        if key not in self._bases:
+            root = str(self._real_root(config))
+            if real == root:
+                base: Optional[str] = ""
+            else:
+                start = root.rstrip(os.sep) + os.sep
+                base = real[len(start):].replace(os.sep, "/") + "/" if real.startswith(start) else None
+            self._bases[key] = base
+        return self._bases[key]
