@@ -296,8 +296,12 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
                 cached_results[os.path.abspath(task.path)] = cached
     # the project index: which names of the checked modules lend other modules a library's objects
     wanted = rule_modules(r for c in configs for r in _selected(c, options.only_codes, installed(c)))
-    project, modules, _ = collect([os.path.abspath(t.path) for t in tasks], ModuleNamer(), wanted,
-                                  cached_results, declared_clients(configs))
+    # a shard indexes the whole run's files: a module it does not check may still lend its files a
+    # session (else the merged shards would miss findings an unsharded run has)
+    indexed = [os.path.abspath(t.path) for t in tasks]
+    if options.shard is not None:
+        indexed = list(dict.fromkeys(indexed + [os.path.abspath(p) for p in whole]))
+    project, modules, _ = collect(indexed, ModuleNamer(), wanted, cached_results, declared_clients(configs))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
              for t in tasks]
     init_args = (*init_args, project)
