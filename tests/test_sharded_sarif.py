@@ -52,3 +52,23 @@ def test_sharded_lint_merged_into_one_valid_sarif_log(tmp_path):
     assert log["runs"][0]["results"] == expected["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
     assert uris and all(not Path(uri).is_absolute() and (repo / uri).is_file() for uri in uris)
+
+
+def test_migrate_shards_of_the_fixture_monorepo_merge_into_the_unsharded_report(tmp_path):
+    """libs/acme-framework lends services/orders a session: a shard must still see it."""
+    repo = tmp_path / "repo"
+    subprocess.run(["cp", "-r", str(REPO / "fixtures" / "monorepo"), str(repo)], check=True)
+    reports = []
+    for k in (1, 2, 3):
+        report = tmp_path / f"r{k}.json"
+        assert run_subprocess(["migrate", "v2", ".", "--check", "--shard", f"{k}/3", "--report-json", str(report)],
+                              repo).exit_code in (0, 1)
+        reports.append(str(report))
+    assert run_subprocess(["report", "merge", *reports, "-o", str(tmp_path / "merged.json")], repo).exit_code == 1
+    assert run_subprocess(["migrate", "v2", ".", "--check", "--report-json", str(tmp_path / "whole.json")],
+                          repo).exit_code == 1
+
+    def projects(path: Path) -> list:
+        return [{k: v for k, v in p.items() if k != "seconds"} for p in json.loads(path.read_text())["projects"]]
+
+    assert projects(tmp_path / "merged.json") == projects(tmp_path / "whole.json")

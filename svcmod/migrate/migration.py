@@ -343,6 +343,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     discovery = Discovery(finder)
     files = discovery.files(paths)
     identity = None
+    everything = files
     if shard is not None:
         files, identity = _shard_by_project(files, paths, finder, *shard)
 
@@ -375,6 +376,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
             fix=FixPolicy(apply=True, unsafe=True, only=plan.fix_codes),
             only_codes=plan.codes,
             write=mode == "write", keep_sources=True, jobs=jobs, config_file=config_file,
+            index_files=everything if shard is not None else None,  # a project may lend another a client
         )
         result = run(options, progress=report_progress)
         finished += len(group_files)

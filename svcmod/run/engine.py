@@ -60,6 +60,8 @@ class RunOptions:
     cache: bool = False  # reuse results of unchanged files (svcmod/run/cache.py); the CLI turns it on
     cache_dir: Optional[Path] = None  # default: .svcmod_cache at the configuration's root
     shard: Optional[Tuple[int, int]] = None  # (K, N): check only the K-th of N parts (1-based)
+    # files the project index reads besides those checked (a migrate shard: the whole run's files)
+    index_files: Optional[Sequence[Path]] = None
     # False: every file parsed whole, every selected rule run on it (the reference; no cache)
     fast_path: bool = True
 
@@ -299,8 +301,9 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
     # a shard indexes the whole run's files: a module it does not check may still lend its files a
     # session (else the merged shards would miss findings an unsharded run has)
     indexed = [os.path.abspath(t.path) for t in tasks]
-    if options.shard is not None:
-        indexed = list(dict.fromkeys(indexed + [os.path.abspath(p) for p in whole]))
+    extra = whole if options.shard is not None else options.index_files or ()
+    if extra:
+        indexed = list(dict.fromkeys(indexed + [os.path.abspath(p) for p in extra]))
     project, modules, _ = collect(indexed, ModuleNamer(), wanted, cached_results, declared_clients(configs))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
              for t in tasks]
