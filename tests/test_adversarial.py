@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import List
 
 import pytest
-from conftest import run_subprocess, write
+from conftest import run_subprocess, svcmod_executable, write
 
 CALL = "import requests\nrequests.get(url)\n"
 
@@ -101,3 +104,112 @@ def test_changed_since_uses_the_repository_of_the_checked_path(svcmod, repo, tmp
     result = svcmod("lint", "--changed-since", "HEAD", "--no-cache", str(repo), cwd=outside)
     assert result.exit_code == 1, result
     assert [Path(line.split(":")[0]).name for line in result.stdout.splitlines()] == ["touched.py"], result
+
+
+# -- native crashes, time and memory: the file is SVC901, the run goes on ---------------------
+def crashing_file() -> str:
+    """Valid Python on which LibCST's native parser overflows its stack (SIGSEGV)."""
+    return CALL + "if x == 0:\n    pass\n" + "".join(f"elif x == {i}:\n    pass\n" for i in range(1, 9000))
+
+
+def slow_file(terms: int = 10_000) -> str:
+    """Valid Python that keeps LibCST's parser busy for minutes."""
+    return CALL + "x = (1\n" + "".join(f"    + {i}\n" for i in range(terms)) + ")\n"
+
+
+def big_file(lines: int = 40_000) -> str:
+    """About 1 MB that LibCST needs over a gigabyte of memory to parse."""
+    return CALL + "".join(f"x{i} = [{i}, {i}, {i}]\n" for i in range(lines))
+
+
+def reported(result, code: str = "SVC901") -> dict:
+    return {line.split(":")[0]: line for line in result.stdout.splitlines() if f" {code} " in line}
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_a_native_crash_is_svc901_and_the_run_goes_on(svcmod, tmp_path, fix):
+    write(tmp_path, {"crash.py": crashing_file(), "app.py": CALL})
+    args = ["lint", "--no-cache"] + (["--fix", "--unsafe-fixes"] if fix else []) + ["app.py", "crash.py"]
+    result = svcmod(*args, cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "crashed" in reported(result)["crash.py"], result
+    if fix:
+        assert "timeout=10" in (tmp_path / "app.py").read_text()
+        assert "Fixed 1 finding" in result.stderr, result
+    else:
+        assert "app.py:2:1: SVC101" in result.stdout, result
+
+
+def test_a_crash_in_migrate_still_writes_the_report(svcmod, tmp_path):
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'svc'\n", "crash.py": crashing_file(), "app.py": CALL})
+    result = svcmod("migrate", "v2", ".", "--report-json", "report.json", cwd=tmp_path)
+    assert result.exit_code == 0, result
+    report = (tmp_path / "report.json").read_text()
+    assert "crash.py" in report and "app.py" in report
+    assert "timeout=10" in (tmp_path / "app.py").read_text()
+
+
+def test_a_file_over_the_time_limit_is_svc901_and_the_run_goes_on(svcmod, tmp_path):
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\ncheck-time-limit = 3\n", "slow.py": slow_file(),
+                     "app.py": CALL})
+    result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "took more than 3 s" in reported(result)["slow.py"], result
+    assert "timeout=10" in (tmp_path / "app.py").read_text(), result
+
+
+def test_a_file_over_the_memory_limit_is_svc901_and_the_run_goes_on(svcmod, tmp_path):
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\ncheck-memory-limit = 100\n", "big.py": big_file(),
+                     "app.py": CALL})
+    result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert result.exit_code == 1, result
+    assert "100 MiB" in reported(result)["big.py"], result
+    assert "timeout=10" in (tmp_path / "app.py").read_text()
+    assert (tmp_path / "big.py").read_text() == big_file()
+
+
+# -- signals: stop the workers, write nothing more, list what was written ----------------------
+def children(pid: int) -> List[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def wait_for(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see the worker processes")
+@pytest.mark.parametrize("signum, code, twice", [(signal.SIGINT, 130, False), (signal.SIGTERM, 143, False),
+                                                 (signal.SIGINT, 130, True)])
+def test_a_signal_stops_the_run_and_lists_the_files_written(tmp_path, signum, code, twice):
+    files = {f"app{i:02}.py": CALL for i in range(30)}
+    files["a_slow.py"] = slow_file()  # keeps one worker busy until the signal
+    write(tmp_path, files)
+    process = subprocess.Popen([svcmod_executable(), "lint", "--no-cache", "--fix", "--unsafe-fixes", "-j", "2",
+                                "."], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: children(process.pid)), "no worker process started"
+        workers = children(process.pid)
+        wait_for(lambda: any("timeout" in (tmp_path / n).read_text() for n in files if n != "a_slow.py"))
+        process.send_signal(signum)
+        if twice:
+            process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    text = stderr.decode()
+    assert process.returncode == code, text
+    assert "Traceback" not in text and "Aborted" not in text, text
+    assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 10), "orphaned workers"
+    changed = sorted(n for n in files if n != "a_slow.py" and (tmp_path / n).read_text() != CALL)
+    if twice:
+        return  # ended at once: nothing more is promised than no orphan and no traceback
+    listed = sorted(line.strip() for line in text.splitlines() if line.startswith("  "))
+    assert listed == changed, text  # the workers are gone: nothing can be written after this

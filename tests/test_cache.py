@@ -42,14 +42,38 @@ subprocess.run(["ls"])
 """
 
 
+class CheckLog:
+    """The files checked, as a list; written to a file, since files are checked in worker processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.write_text("")
+
+    def names(self) -> list:
+        return self.path.read_text().splitlines()
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+    def __iter__(self):
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __eq__(self, other) -> bool:
+        return self.names() == other
+
+
 @pytest.fixture
-def checks(monkeypatch):
-    """Paths that went through the parser-and-rules path in this process."""
-    seen = []
+def checks(monkeypatch, tmp_path):
+    """Paths that went through the parser-and-rules path (in whichever process checked them)."""
+    seen = CheckLog(tmp_path / "checked.log")
     original = Checker.check
 
     def counting(self, filename, source, *args, **kwargs):
-        seen.append(filename)
+        with open(seen.path, "a") as log:
+            log.write(filename + "\n")
         return original(self, filename, source, *args, **kwargs)
 
     monkeypatch.setattr(Checker, "check", counting)

@@ -6,8 +6,9 @@ from typing import Optional, Tuple
 
 import click
 
-from svcmod.cli.options import codes_option, fail, output_stream, plural, progress_bar, require_paths, writable_file
+from svcmod.cli.options import codes_option, fail, interrupted, output_stream, plural, progress_bar, require_paths, writable_file
 from svcmod.project.config import ConfigError
+from svcmod.run.stopping import Interrupted
 
 
 @click.command("baseline")
@@ -39,6 +40,8 @@ def baseline_command(paths: Tuple[Path, ...], output_file: Path, select: Tuple[s
             result = run(options, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
         raise fail(str(error))
+    except Interrupted as stop:
+        raise interrupted(stop)
     for problem in result.problems:
         click.echo(f"svcmod: warning: {problem.path}: {problem.message}", err=True)
     baseline = Baseline.of(result.findings, output_file)

@@ -12,6 +12,7 @@ import click
 from svcmod.cli.options import (
     codes_option,
     fail,
+    interrupted,
     output_stream,
     plural,
     progress_bar,
@@ -21,6 +22,7 @@ from svcmod.cli.options import (
 )
 from svcmod.outputs.formats import FORMATS
 from svcmod.project.config import ConfigError
+from svcmod.run.stopping import Interrupted
 
 
 @click.command("lint")
@@ -109,6 +111,8 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
             result = run(options, progress=progress)  # type: ignore[arg-type]
     except ConfigError as error:
         raise fail(str(error))
+    except Interrupted as stop:
+        raise interrupted(stop)
     if baseline is not None:
         _report_stale(baseline.apply(result), statistics)
     for problem in result.problems:

@@ -10,6 +10,7 @@ import click
 
 from svcmod.cli.options import (
     fail,
+    interrupted,
     output_stream,
     progress_bar,
     require_paths,
@@ -18,6 +19,7 @@ from svcmod.cli.options import (
     writable_file,
 )
 from svcmod.project.config import ConfigError
+from svcmod.run.stopping import Interrupted
 
 
 @click.command("migrate")
@@ -75,6 +77,8 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
                                          shard=shard_part)
     except ConfigError as error:
         raise fail(str(error))
+    except Interrupted as stop:
+        raise interrupted(stop)
     except Exception as error:  # exit 1 means "changes pending": a crash must not look like that
         import traceback
         traceback.print_exc()

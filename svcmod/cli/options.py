@@ -76,6 +76,20 @@ def writable_directory(path: Optional[Union[str, Path]], option: str, create: bo
         raise fail(f"{shown}: {option}: permission denied")
 
 
+def interrupted(stop) -> "click.exceptions.Exit":
+    """A run stopped by SIGINT/SIGTERM (``svcmod.run.stopping.Interrupted``): say which files were
+    already written, exit 130 / 143 as a shell expects."""
+    written = stop.written
+    if written:
+        click.echo(f"svcmod: interrupted ({stop}); {len(written)} file{'s' * (len(written) != 1)} "
+                   f"written before the stop:", err=True)
+        for name in written:
+            click.echo(f"  {name}", err=True)
+    else:
+        click.echo(f"svcmod: interrupted ({stop}); no file was written", err=True)
+    return click.exceptions.Exit(stop.exit_code)
+
+
 @contextmanager
 def output_stream(path: Optional[Union[str, Path]]) -> Iterator[TextIO]:
     """stdout, or ``path`` written whole or not at all (a temporary file beside it, then renamed)."""

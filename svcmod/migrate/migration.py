@@ -334,6 +334,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     from svcmod.project.discovery import Discovery
     from svcmod.results import RunResult
     from svcmod.run.engine import RunOptions, run
+    from svcmod.run.stopping import Interrupted
 
     if mode not in ("write", "check", "diff"):
         raise ValueError(f"unknown mode {mode!r}")
@@ -378,7 +379,11 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
             write=mode == "write", keep_sources=True, jobs=jobs, config_file=config_file,
             index_files=everything if shard is not None else None,  # a project may lend another a client
         )
-        result = run(options, progress=report_progress)
+        try:
+            result = run(options, progress=report_progress)
+        except Interrupted as stop:  # the files earlier groups wrote were written too
+            stop.written[:0] = [f.filename for f in merged.files if f.written]
+            raise
         finished += len(group_files)
         merged.files.extend(result.files)
         merged.problems.extend(result.problems)

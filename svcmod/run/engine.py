@@ -1,20 +1,16 @@
 """Running the checker over many files: discovery, configuration per file, a process pool, writes."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from svcmod.check.policy import FixPolicy
 from svcmod.check.project_index import Project, View
-from svcmod.project.config import Config, ConfigFinder
+from svcmod.project.config import Config, ConfigFinder, is_selected
 from svcmod.project.discovery import Discovery
 from svcmod.project.ignores import expand_ignored, per_file_ignored
 from svcmod.project.projects import ProjectFinder
@@ -30,6 +26,8 @@ from svcmod.run.indexing import (
     still_valid,
 )
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
+from svcmod.run.stopping import StopRequest, stop_on_signals
+from svcmod.run.workers import Job, Lost, run_jobs
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.checker import Checker
@@ -37,10 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # the checker (LibCST, every rule) is imported when the first file must be checked: a warm run,
 # whose files are all cached, never imports it
-
-#: Below this many files the run stays in-process (a pool costs more than it saves).
-IN_PROCESS_LIMIT = 8
-
 
 @dataclass
 class RunOptions:
@@ -81,27 +75,37 @@ class _Task:
 _WORKER: Dict[str, object] = {}
 
 
+#: (mtime_ns, size, digest) of the bytes checked, for the cache.
+_Stamp = Tuple[int, int, str]
+
+
 def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
-                 write: bool, keep: bool, stamp: bool = False, fast_path: bool = True,
-                 project: Optional[Project] = None) -> None:
+                 stamp: bool = False, fast_path: bool = True, project: Optional[Project] = None) -> None:
     _WORKER.clear()
-    _WORKER.update(configs=list(configs), policy=policy, only=only, write=write, keep=keep, checkers={},
-                   stamp=stamp, fast_path=fast_path, project=project)
+    _WORKER.update(configs=list(configs), policy=policy, only=only, checkers={}, stamp=stamp,
+                   fast_path=fast_path, project=project)
+    for index in range(len(configs)):
+        _checker(index)  # set up before the first file's time limit starts
 
 
-def _checker(index: int) -> Checker:
+def _checker(index: int, plain: bool = False) -> Checker:
+    """The checker of a configuration; ``plain``: one that fixes nothing (for a file whose fixes were
+    not written: every finding is still in it)."""
     from svcmod.check.checker import Checker
-    checkers: Dict[int, Checker] = _WORKER["checkers"]  # type: ignore[assignment]
-    checker = checkers.get(index)
+    checkers: Dict[Tuple[int, bool], Checker] = _WORKER["checkers"]  # type: ignore[assignment]
+    checker = checkers.get((index, plain))
     if checker is None:
-        checker = Checker(_WORKER["configs"][index], _WORKER["policy"], _WORKER["only"],  # type: ignore[index]
+        policy = FixPolicy() if plain else _WORKER["policy"]
+        checker = Checker(_WORKER["configs"][index], policy, _WORKER["only"],  # type: ignore[index,arg-type]
                           fast_path=_WORKER["fast_path"])  # type: ignore[arg-type]
-        checkers[index] = checker
+        checkers[(index, plain)] = checker
     return checker
 
 
-def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
-    checker = _checker(task.config)
+def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False) -> FileResult:
+    """Check one file. Writes nothing: the main process writes what comes back (original and fixed
+    bytes are in the result when there is something to write)."""
+    checker = _checker(task.config, plain)
     if source is None:
         try:
             # a huge file is read only up to the limit: enough for the checker to refuse it
@@ -122,47 +126,30 @@ def _check_task(task: _Task, source: Optional[bytes] = None) -> FileResult:
         elif project is not None and task.module:
             result.index = UNINDEXED
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
+    except MemoryError:
+        raise  # reported by the worker loop, which knows the limit
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
         result = FileResult(task.filename)
         checker.engine_finding(result, "SVC901", f"internal error while checking: "
                                 f"{type(error).__name__}: {error}", 1, 1)
-        return result
-    if result.fixed is not None and _WORKER["write"] and task.path != "-":
-        try:
-            write_if_unchanged(Path(task.path), source, result.fixed)
-            result.written = True
-        except (WriteRefused, OSError) as error:
-            message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
-            # the findings the fixes would have removed are still in the file: report them all
-            from svcmod.check.checker import Checker
-            unfixed = Checker(checker.config, FixPolicy(), _WORKER["only"],  # type: ignore[arg-type]
-                              fast_path=checker.fast_path).check(task.filename, source, task.ignored,
-                                                                 project=view)
-            result.findings = unfixed.findings
-            checker.engine_finding(result, "SVC902", f"fixes not written: {message}", 1, 1)
-            result.edits = []
-            result.fixed = None
-    if not _WORKER["keep"] and task.path != "-":
-        result.original = None
-        if result.written:
-            result.fixed = None
     return result
 
 
-def _check_stamped(task: _Task) -> Tuple[FileResult, Optional[Tuple[int, int, str]]]:
+def _check_stamped(task: _Task, source: Optional[bytes] = None,
+                   plain: bool = False) -> Tuple[FileResult, Optional[_Stamp]]:
     """The result, and for the cache (when on) the (mtime_ns, size, digest) of the bytes checked."""
-    if not _WORKER["stamp"] or task.path == "-":
-        return _check_task(task), None
+    if source is not None or not _WORKER["stamp"] or task.path == "-":
+        return _check_task(task, source, plain), None
     try:
         # stat before reading: a later edit then shows as a new mtime
         source, info = read_source(Path(task.path), _checker(task.config).config.max_file_size)
     except OSError:
-        return _check_task(task), None
-    return _check_task(task, source), (info.st_mtime_ns, info.st_size, digest(source))
+        return _check_task(task, None, plain), None
+    return _check_task(task, source, plain), (info.st_mtime_ns, info.st_size, digest(source))
 
 
-def _check_chunk(tasks: Sequence[_Task]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
-    return [_check_stamped(task) for task in tasks]
+def _check_job(payload: Tuple[_Task, Optional[bytes], bool]) -> Tuple[FileResult, Optional[_Stamp]]:
+    return _check_stamped(*payload)
 
 
 # -- orchestration -------------------------------------------------------------------------
@@ -198,7 +185,13 @@ def _below_cwd(path: Path) -> bool:
 
 
 def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = None) -> RunResult:
-    """Check (and maybe fix) every file under ``options.paths``. Raises ConfigError on bad config."""
+    """Check (and maybe fix) every file under ``options.paths``. Raises ConfigError on bad config,
+    Interrupted (with the files already written) on SIGINT/SIGTERM."""
+    with stop_on_signals() as stop:
+        return _run(options, progress, stop)
+
+
+def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], stop: StopRequest) -> RunResult:
     started = time.perf_counter()
     finder = ConfigFinder(options.config_file)
     discovery = Discovery(finder, options.force_exclude)
@@ -279,12 +272,9 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
         run_configs = [c.with_cli(options.select, options.extend_select, options.ignore) for c in everyone.values()]
         result.shard = _identity(options.shard, files, whole, real_paths, run_configs or configs)
 
-    init_args = (configs, options.fix, options.only_codes, options.write, options.keep_sources, use_cache,
-                 options.fast_path)
+    init_args = (configs, options.fix, options.only_codes, use_cache, options.fast_path)
     jobs = options.jobs or os.cpu_count() or 1
-    if stdin_task is not None:
-        _init_worker(*init_args)
-        result.files.append(_check_task(*stdin_task))
+    stop.check()
     cache = _open_cache(options, finder, real_paths) if use_cache else None
     to_check = tasks
     cached_results: Dict[str, FileResult] = {}
@@ -318,17 +308,13 @@ def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = No
                 result.files.append(cached)
     else:
         to_check = tasks
-    checked: List[Tuple[FileResult, Optional[Tuple[int, int, str]]]] = []
-    if len(to_check) <= IN_PROCESS_LIMIT or jobs == 1:
-        _init_worker(*init_args)
-        for done, task in enumerate(to_check, 1):
-            checked.append(_check_stamped(task))
-            if progress:
-                progress(done, len(to_check))
-    else:
-        checked = _run_pool(to_check, jobs, init_args, progress)
+    stop.check()
+    payloads: List[Tuple[_Task, Optional[bytes], bool]] = [(task, None, False) for task in to_check]
+    if stdin_task is not None:
+        payloads.append((stdin_task[0], stdin_task[1], False))
+    checked = _check_in_workers(payloads, configs, jobs, init_args, options, progress, stop)
+    result.files.extend(file_result for file_result, _ in checked)
     for task, (file_result, stamp) in zip(to_check, checked):
-        result.files.append(file_result)
         if cache is not None and stamp is not None and not (task.named and _unparsable(file_result)):
             # a named file's syntax error, which a walk would not have seen, stays out of the cache
             buckets[task.config].store(os.path.abspath(task.path), stamp, file_result)
@@ -424,67 +410,83 @@ def _bucket(cache, config: Config, options: RunOptions, installed: Optional[Sequ
                         options.only_codes, fingerprint)
 
 
-def _run_pool(tasks: List[_Task], jobs: int, init_args: tuple,
-              progress: Optional[Callable[[int, int], None]]) -> List[Tuple[FileResult, Optional[Tuple[int, int, str]]]]:
-    # small chunks keep both cores busy to the end; not one future per file for huge trees
-    size = max(1, min(64, len(tasks) // (jobs * 8)))
-    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-    # one result per task, in the order of ``tasks``: the caller pairs them (for the cache)
-    results: List[Optional[Tuple[FileResult, Optional[Tuple[int, int, str]]]]] = [None] * len(tasks)
-    broken: List[int] = []  # indexes of the tasks of chunks a dead worker took down
-    done = 0
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
-                             initializer=_init_worker, initargs=init_args) as pool:
-        futures = []
-        for number, chunk in enumerate(chunks):
+def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], configs: List[Config], jobs: int,
+                      init_args: tuple, options: RunOptions, progress: Optional[Callable[[int, int], None]],
+                      stop: StopRequest) -> List[Tuple[FileResult, Optional[_Stamp]]]:
+    """One result per payload, in order. Each file is checked in a worker process under its
+    configuration's time and memory limits; a file that crashes its worker, or goes over a limit,
+    is SVC901. Fixed files are written here, as their results come in, and never after a stop."""
+    results: List[Optional[Tuple[FileResult, Optional[_Stamp]]]] = [None] * len(payloads)
+    refused: List[int] = []  # files whose fixes could not be written: checked again without fixing
+    written: List[str] = []
+    finished = 0
+
+    def job(payload: Tuple[_Task, Optional[bytes], bool]) -> Job:
+        config = configs[payload[0].config]
+        return Job(payload, config.check_time_limit, config.check_memory_limit)
+
+    def done(index: int, outcome: Tuple[FileResult, Optional[_Stamp]]) -> None:
+        nonlocal finished
+        task = payloads[index][0]
+        file_result = outcome[0]
+        if file_result.fixed is not None and options.write and task.path != "-":
             try:
-                futures.append((number * size, chunk, pool.submit(_check_chunk, chunk)))
-            except BrokenProcessPool:  # a worker died while the rest was being handed out
-                broken.extend(range(number * size, len(tasks)))
-                break
-        for start, chunk, future in futures:
-            try:
-                chunk_results = future.result()
-            except BrokenProcessPool:
-                broken.extend(range(start, start + len(chunk)))
-                continue
-            results[start:start + len(chunk)] = chunk_results
-            done += len(chunk_results)
-            if progress:
-                progress(done, len(tasks))
-    if broken:
-        broken.sort()
-        for index, retried in zip(broken, _retry_after_crash([tasks[i] for i in broken], context, init_args)):
-            results[index] = retried
+                write_if_unchanged(Path(task.path), file_result.original or b"", file_result.fixed)
+                file_result.written = True
+                written.append(file_result.filename)
+            except (WriteRefused, OSError) as error:
+                message = str(error) if isinstance(error, WriteRefused) else f"cannot write: {error.strerror or error}"
+                file_result.edits = []
+                file_result.fixed = None
+                _engine_finding(configs[task.config], file_result, "SVC902", f"fixes not written: {message}")
+                refused.append(index)
+        if not options.keep_sources and task.path != "-":
+            file_result.original = None
+            if file_result.written:
+                file_result.fixed = None
+        results[index] = outcome
+        finished += 1
+        if progress:
+            progress(finished, len(payloads))
+
+    def lost(index: int, why: Lost) -> None:
+        task = payloads[index][0]
+        file_result = FileResult(task.filename)
+        _engine_finding(configs[task.config], file_result, "SVC901", _not_checked(why, configs[task.config]))
+        done(index, (file_result, None))
+
+    finished_all = run_jobs([job(p) for p in payloads], _check_job, _init_worker, init_args, jobs, done, lost, stop)
+    if finished_all and refused:
+        # the findings the fixes would have removed are still in the file: report them all
+        again = [(payloads[i][0], payloads[i][1], True) for i in refused]
+        kept = {i: results[i] for i in refused}
+
+        def redone(number: int, outcome: Tuple[FileResult, Optional[_Stamp]]) -> None:
+            previous = kept[refused[number]]
+            assert previous is not None
+            previous[0].findings = outcome[0].findings + [f for f in previous[0].findings if f.code == "SVC902"]
+
+        finished_all = run_jobs([job(p) for p in again], _check_job, _init_worker, init_args, jobs, redone,
+                                lambda number, why: None, stop)
+    if not finished_all:
+        stop.check(written)
     return results  # type: ignore[return-value]
 
 
-def _retry_after_crash(tasks: List[_Task], context, init_args: tuple) -> List[Tuple[FileResult, None]]:
-    """Check again, one by one, the files of a pool whose worker died (a crash in native code).
+def _engine_finding(config: Config, result: FileResult, code: str, message: str) -> None:
+    if is_selected(code, config.select + config.extend_select, config.ignore):
+        result.findings.append(Finding(code, ENGINE_CODES[code][0], message, result.filename, 1, 1, 1, 1))
 
-    One worker, one file at a time: the first file whose future breaks is the one that killed it.
-    It is reported, never written, and the run goes on with the files after it.
-    """
-    results: List[Tuple[FileResult, None]] = []
-    pending = list(tasks)
-    while pending:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                 initializer=_init_worker, initargs=init_args) as pool:
-            # one submitted at a time: a pool broken by a file still queued would refuse the next
-            # submission, before the culprit's future could say which file it was
-            for index, task in enumerate(pending):
-                try:
-                    results.append((pool.submit(_check_task, task).result(), None))
-                except BrokenProcessPool:
-                    culprit = FileResult(pending[index].filename)
-                    culprit.findings.append(Finding(
-                        "SVC901", ENGINE_CODES["SVC901"][0], "not checked: svcmod's worker process "
-                        "crashed on this file (please report it)", culprit.filename, 1, 1, 1, 1))
-                    results.append((culprit, None))
-                    pending = pending[index + 1:]
-                    break
-            else:
-                pending = []
-    return results
+
+def _not_checked(why: Lost, config: Config) -> str:
+    if why.reason == "time":
+        return f"not checked: took more than {why.detail} s (check-time-limit)"
+    if why.reason == "memory":
+        return f"not checked: needed more than {why.detail} MiB of memory (check-memory-limit)"
+    if why.reason == "crashed" and why.detail == "SIGABRT":
+        # what LibCST's native parser does when an allocation fails under the memory limit
+        return (f"not checked: svcmod's worker process aborted on this file (SIGABRT; most likely it needed "
+                f"more than {config.check_memory_limit} MiB of memory, check-memory-limit)")
+    if why.reason == "crashed":
+        return f"not checked: svcmod's worker process crashed on this file ({why.detail}; please report it)"
+    return f"internal error while checking: {why.detail}"
