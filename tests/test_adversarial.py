@@ -143,7 +143,7 @@ def test_a_native_crash_is_svc901_and_the_run_goes_on(svcmod, tmp_path, fix):
 def test_a_crash_in_migrate_still_writes_the_report(svcmod, tmp_path):
     write(tmp_path, {"pyproject.toml": "[project]\nname = 'svc'\n", "crash.py": crashing_file(), "app.py": CALL})
     result = svcmod("migrate", "v2", ".", "--report-json", "report.json", cwd=tmp_path)
-    assert result.exit_code == 0, result
+    assert result.exit_code == 1, result  # a migrate run with errors is not a success
     report = (tmp_path / "report.json").read_text()
     assert "crash.py" in report and "app.py" in report
     assert "timeout=10" in (tmp_path / "app.py").read_text()
