@@ -147,3 +147,12 @@ def test_migrating_the_ruff_formatted_monorepo_keeps_it_formatted_and_in_its_lin
     for path in changed:
         long_before = sum(len(line) > 79 for line in before[path].splitlines())  # a docstring, a comment
         assert sum(len(line) > 79 for line in path.read_text().splitlines()) <= long_before, path
+
+
+def test_a_name_a_fix_imports_joins_a_parenthesized_import_last_on_a_line_of_its_own():
+    source = ("from tenacity import (\n    retry,\n    stop_after_attempt,  # bounded\n)\n\n\n"
+              "@retry(stop=stop_after_attempt(3))\ndef fetch():\n    pass\n")
+    result = Checker(Config(select=("SVC202",)), FixPolicy(apply=True, unsafe=True)).check("x.py", source.encode())
+    assert result.fixed is not None
+    assert result.fixed.decode().startswith(
+        "from tenacity import (\n    retry,\n    stop_after_attempt,  # bounded\n    wait_random_exponential,\n)\n")

@@ -168,7 +168,7 @@ def _append_to_from_imports(module: cst.Module, additions: List[AddImport]) -> T
             continue
         node = statement.body[0]
         if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None \
-                or isinstance(node.names, cst.ImportStar) or node.lpar is not None:
+                or isinstance(node.names, cst.ImportStar):
             continue
         module_name = dotted(node.module)
         here = [a for a in wanted if a.module == module_name and a not in placed]
@@ -181,13 +181,29 @@ def _append_to_from_imports(module: cst.Module, additions: List[AddImport]) -> T
             placed.append(addition)
             if (addition.name, addition.alias) in present:
                 continue
-            names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             alias = cst.AsName(name=cst.Name(addition.alias)) if addition.alias else None
-            names.append(cst.ImportAlias(name=cst.Name(addition.name), asname=alias))
+            names = _with_name(names, cst.ImportAlias(name=cst.Name(addition.name), asname=alias), node.lpar)
         body[index] = statement.with_changes(body=[node.with_changes(names=names)])
     if not placed:
         return module, additions
     return module.with_changes(body=body), [a for a in additions if a not in placed]
+
+
+def _with_name(names: List[cst.ImportAlias], new: cst.ImportAlias, lpar: object) -> List[cst.ImportAlias]:
+    """``names`` of a from-import with ``new`` last: on a line of its own, with a trailing comma,
+    when the names are one per line between parentheses; else after ", "."""
+    last = names[-1]
+    closing = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else None
+    if isinstance(lpar, cst.LeftParen) and isinstance(closing, cst.ParenthesizedWhitespace):
+        before = names[-2].comma.whitespace_after if len(names) > 1 and isinstance(names[-2].comma, cst.Comma) \
+            else lpar.whitespace_after
+        if isinstance(before, cst.ParenthesizedWhitespace):
+            line = closing.with_changes(empty_lines=[], indent=before.indent, last_line=before.last_line)
+            return names[:-1] + [last.with_changes(comma=last.comma.with_changes(whitespace_after=line)),
+                                 new.with_changes(comma=cst.Comma(whitespace_after=closing.with_changes(
+                                     first_line=cst.TrailingWhitespace())))]
+    new = new.with_changes(comma=last.comma if isinstance(lpar, cst.LeftParen) else cst.MaybeSentinel.DEFAULT)
+    return names[:-1] + [last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), new]
 
 
 def verify(source: bytes, filename: str) -> cst.Module:

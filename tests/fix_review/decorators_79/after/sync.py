@@ -5,8 +5,9 @@ from tenacity import (
     retry_if_exception,
     retry_if_exception_type,
     wait_fixed,
+    wait_random,
 )
-from tenacity import retry as tenacity_retry, wait_random
+from tenacity import retry as tenacity_retry
 from tenacity import stop_after_attempt, wait_exponential
 
 
