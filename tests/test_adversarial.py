@@ -213,3 +213,25 @@ def test_a_signal_stops_the_run_and_lists_the_files_written(tmp_path, signum, co
         return  # ended at once: nothing more is promised than no orphan and no traceback
     listed = sorted(line.strip() for line in text.splitlines() if line.startswith("  "))
     assert listed == changed, text  # the workers are gone: nothing can be written after this
+
+
+# -- a planted cache: authenticated and schema-checked, a bad entry is a miss ------------------
+def test_an_edited_or_malformed_cache_entry_is_ignored(tmp_path):
+    import json
+    write(tmp_path, {"app.py": CALL})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+    def lint():
+        return subprocess.run([svcmod_executable(), "lint", "app.py"], cwd=tmp_path, capture_output=True,
+                              text=True, env={**os.environ, **env})
+    assert "SVC101" in lint().stdout
+    [bucket] = (tmp_path / ".svcmod_cache").glob("svcmod-*.json")
+    data = json.loads(bucket.read_text())
+    for entry in data["files"].values():
+        entry[7] = []  # the findings, emptied by whoever committed the cache
+    bucket.write_text(json.dumps(data))
+    planted = lint()
+    assert planted.returncode == 1 and "SVC101" in planted.stdout, planted
+    bucket.write_text("[" * 200_000)
+    malformed = lint()
+    assert malformed.returncode == 1 and "SVC101" in malformed.stdout and "Traceback" not in malformed.stderr

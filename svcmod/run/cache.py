@@ -26,10 +26,18 @@ changes anyway, and a ``--diff`` needs the fixed bytes, which are not kept). Wri
 (temporary file + ``os.replace``) and merged with what another process wrote meanwhile; the worst
 a race can do is drop entries, which only costs a re-check. JSON, never pickle: a cache directory
 could come from anywhere, and reading it must not run code.
+
+Never trusted: a cache directory may have been committed, copied or planted, and an edited entry
+would hide findings. Every entry carries an HMAC under a key of the user's own, kept outside any
+repository (``$XDG_CACHE_HOME/svcmod/key``, else ``~/.cache/svcmod/key``, made on first use, mode
+0600); an entry whose HMAC does not match, or that is not exactly the shape svcmod writes (types,
+codes, no control characters), is a miss and the file is checked again. The bucket key includes
+the cache directory's own path, so buckets never match across directories.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -49,7 +57,7 @@ from svcmod.registry.index import FILE_NAME as RULE_INDEX, source_fingerprint
 from svcmod.run.source import digest
 
 DIRECTORY_NAME = ".svcmod_cache"
-FORMAT = 2  # 2: an entry keeps the file's part of the project index
+FORMAT = 3  # 2: an entry keeps the file's part of the project index; 3: and an authenticator
 #: A file modified this close to when its results were recorded is checked by content, not stat.
 RACY_SECONDS = 2.0
 #: Buckets and entries unused this long are deleted.
@@ -108,7 +116,8 @@ def code_fingerprint(rules: Sequence[Any]) -> str:
 
 
 def bucket_key(config: Config, rules: Sequence[Any], policy: FixPolicy,
-               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None) -> Tuple[str, str]:
+               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None,
+               directory: Optional[Path] = None) -> Tuple[str, str]:
     """(key, identity): the key changes with anything that changes results; the identity names
     the bucket's owner (config file and fix policy), so a superseded bucket can be pruned.
 
@@ -117,9 +126,10 @@ def bucket_key(config: Config, rules: Sequence[Any], policy: FixPolicy,
     policy_part = [policy.apply, policy.unsafe, sorted(policy.only) if policy.only is not None else None,
                    sorted(only_codes) if only_codes is not None else None]
     identity = json.dumps([str(config.path), config.select, config.extend_select, config.ignore, policy_part])
+    where = os.path.realpath(directory) if directory is not None else None  # never shared across directories
     key_data = json.dumps([FORMAT, __version__, list(sys.version_info[:2]),
                            fingerprint or code_fingerprint(rules),
-                           config.fingerprint(), [r.code for r in rules], identity])
+                           config.fingerprint(), [r.code for r in rules], identity, where])
     key = hashlib.sha256(key_data.encode()).hexdigest()[:24]
     return key, hashlib.sha256(identity.encode()).hexdigest()[:24]
 
@@ -132,7 +142,7 @@ class Bucket:
         self.key = key
         self.identity = identity
         self.path = cache.directory / f"svcmod-{key}.json"
-        self.entries: Dict[str, list] = _load(self.path)
+        self.entries: Dict[str, list] = _load(self.path, key)
         self.touched: Dict[str, list] = {}
         self.changed = False
 
@@ -184,14 +194,15 @@ class Bucket:
     def save(self) -> None:
         if not self.changed:
             return  # nothing new: a warm run writes nothing
-        merged = _load(self.path)  # what another process may have written since we read it
+        merged = _load(self.path, self.key)  # what another process may have written since we read it
         today = _today()
         for path, entry in list(merged.items()):
             if path not in self.touched and (today - entry[-1] > STALE_DAYS or not os.path.exists(path)):
                 del merged[path]
         merged.update(self.touched)
+        signed = {path: entry + [_authenticator(self.key, path, entry)] for path, entry in merged.items()}
         _write_atomic(self.path, json.dumps({"format": FORMAT, "identity": self.identity,
-                                             "files": merged}, separators=(",", ":")).encode())
+                                             "files": signed}, separators=(",", ":")).encode())
 
 
 class Cache:
@@ -210,7 +221,7 @@ class Cache:
 
     def bucket(self, config: Config, rules: Sequence[Any], policy: FixPolicy,
                only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None) -> Bucket:
-        key, identity = bucket_key(config, rules, policy, only_codes, fingerprint)
+        key, identity = bucket_key(config, rules, policy, only_codes, fingerprint, self.directory)
         found = self.buckets.get(key)
         if found is None:
             found = self.buckets[key] = Bucket(self, key, identity)
@@ -298,15 +309,97 @@ def _today() -> int:
     return int(time.time() // 86400)
 
 
-def _load(path: Path) -> Dict[str, list]:
+def _load(path: Path, key: str) -> Dict[str, list]:
+    """The entries of a bucket file that svcmod wrote for this user: any other entry is left out."""
     try:
         with open(path, "rb") as handle:
             data = json.loads(handle.read())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
         return {}
-    return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 10}
+    entries = {}
+    for name, entry in data["files"].items():
+        if (isinstance(name, str) and isinstance(entry, list) and len(entry) == 11 and isinstance(entry[10], str)
+                and hmac.compare_digest(entry[10], _authenticator(key, name, entry[:10])) and _well_formed(entry)):
+            entries[name] = entry[:10]
+    return entries
+
+
+#: A rule code as svcmod's rules and plugins have them; anything else in a cache entry is planted.
+_ENTRY_CODE = re.compile(r"[A-Z]{1,4}[0-9]{1,4}")
+#: Terminal control characters (ANSI escapes start with ESC) have no place in a stored finding.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _well_formed(entry: list) -> bool:
+    """Exactly the shape ``Bucket.store`` writes: a bad entry is a miss, never a crash."""
+    mtime, size, content_hash, trusted, lines, parsed, skipped, findings, _index, day = entry[:10]
+    if not (_whole(mtime) and _whole(size) and isinstance(content_hash, str) and isinstance(trusted, bool)
+            and _whole(lines) and isinstance(parsed, bool) and (skipped is None or _text(skipped))
+            and _whole(day) and isinstance(findings, list)):
+        return False
+    for values in findings:
+        if not isinstance(values, list) or len(values) != len(_FINDING_FIELDS):
+            return False
+        row = dict(zip(_FINDING_FIELDS, values))
+        if not (isinstance(row["code"], str) and _ENTRY_CODE.fullmatch(row["code"])
+                and all(_text(row[k]) for k in ("name", "message", "source_line"))
+                and all(_whole(row[k]) for k in ("line", "column", "end_line", "end_column"))
+                and row["fix_applicability"] in (None, "safe", "unsafe")
+                and (row["fix_message"] is None or _text(row["fix_message"]))):
+            return False
+    return True
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 63
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) < 100_000 and not _CONTROL.search(value)
+
+
+def _authenticator(key: str, path: str, entry: list) -> str:
+    """HMAC of an entry (without its day of last use, the last item, which changes) under the user's secret."""
+    data = json.dumps([key, path, entry[:-1]], separators=(",", ":")).encode("utf-8", "surrogateescape")
+    return hmac.new(_secret(), data, hashlib.sha256).hexdigest()
+
+
+_SECRET: List[bytes] = []
+
+
+def secret_path() -> Path:
+    """Where the user's cache key lives: in the user's cache directory, outside any repository."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "svcmod" / "key"
+
+
+def _secret() -> bytes:
+    """The user's cache key, made on first use (0600). When it cannot be read or made, a key of this
+    process only: nothing stored before is trusted, which only costs speed."""
+    if not _SECRET:
+        path = secret_path()
+        key = b""
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(os.urandom(32).hex())
+            except FileExistsError:
+                pass
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+                    key = handle.read(256).strip()
+        except (OSError, AttributeError):
+            key = b""
+        _SECRET.append(key if len(key) >= 32 else os.urandom(32))
+    return _SECRET[0]
 
 
 def _result(filename: str, entry: List[Any]) -> FileResult:
