@@ -235,3 +235,24 @@ def test_an_edited_or_malformed_cache_entry_is_ignored(tmp_path):
     bucket.write_text("[" * 200_000)
     malformed = lint()
     assert malformed.returncode == 1 and "SVC101" in malformed.stdout and "Traceback" not in malformed.stderr
+
+
+# -- writes keep the file: read-only and hard-linked files are reported, not replaced ----------
+def test_a_read_only_file_is_not_rewritten(svcmod, tmp_path):
+    write(tmp_path, {"app.py": CALL})
+    (tmp_path / "app.py").chmod(0o444)
+    try:
+        result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "app.py", cwd=tmp_path)
+        assert "SVC902" in result.stdout and "read-only" in result.stdout, result
+        assert "SVC101" in result.stdout, result
+        assert (tmp_path / "app.py").read_text() == CALL
+    finally:
+        (tmp_path / "app.py").chmod(0o644)
+
+
+def test_a_hard_linked_file_is_not_split(svcmod, tmp_path):
+    write(tmp_path, {"app.py": CALL})
+    os.link(tmp_path / "app.py", tmp_path / "other_name")
+    result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "app.py", cwd=tmp_path)
+    assert "SVC902" in result.stdout and "hard links" in result.stdout, result
+    assert (tmp_path / "app.py").read_text() == CALL == (tmp_path / "other_name").read_text()

@@ -62,7 +62,14 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
         raise WriteRefused(f"cannot re-read before writing: {error.strerror or error}") from None
     if current != original:
         raise WriteRefused("changed on disk while svcmod was running; not overwritten")
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    info = os.stat(path)
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & 0o222:
+        # read-only on purpose (even root could replace it): the file is the user's to change
+        raise WriteRefused("is read-only; not written")
+    if info.st_nlink > 1:
+        # replacing one name would leave the other names with the old content
+        raise WriteRefused(f"has {info.st_nlink} hard links; not written (replacing it would split them)")
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".svcmod-tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -70,6 +77,12 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
+        if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()) and hasattr(os, "chown"):
+            try:
+                os.chown(temp, info.st_uid, info.st_gid)  # run as root, the owner must not become root
+            except PermissionError:  # not root: keep at least the group, when it is one of ours
+                if info.st_gid in os.getgroups():
+                    os.chown(temp, -1, info.st_gid)
         # last look: an edit that landed while we wrote the temp file still wins
         if read_bytes(path) != original:
             raise WriteRefused("changed on disk while svcmod was running; not overwritten")
