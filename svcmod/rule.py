@@ -20,7 +20,7 @@ from typing import (
 
 import libcst as cst
 
-from svcmod.results import SAFE, UNSAFE  # rules import them from here
+from svcmod.results import SAFE, UNSAFE  # noqa: F401  (rules import SAFE and UNSAFE from here)
 from svcmod.settings import FALLBACKS, SETTINGS, Setting  # rules import them from here
 
 if TYPE_CHECKING:  # pragma: no cover
