@@ -126,8 +126,9 @@ def _clause(text: str) -> bool:
     return re.match(r"(else|elif\b|except\b|finally|case\b)", text) is not None
 
 
-def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
-    """Tabs and runs of spaces between the words of imports."""
+def _one_liners(text: str, rewrite: Callable[[ast.stmt, str], Optional[str]]) -> Optional[str]:
+    """``text`` with each statement written on one line of ASCII columns given to ``rewrite(node,
+    line)``, which returns that line's new text or None to leave it (None if no line changed)."""
     tree = _tree(text)
     if tree is None:
         return None
@@ -137,19 +138,25 @@ def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
         if not _one_line(node, lines) or not _ascii_columns(lines, node):
             continue
         line = lines[node.lineno - 1]
-        if isinstance(node, ast.Import):
-            gap = rng.choice(["\t", "  ", " \t "])
-            new = re.sub(r"\bimport ", "import" + gap, line, count=1)
-            new = new.replace(", ", "," + rng.choice(["\t", "   ", ""]))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            new = re.sub(r"\bfrom ", "from" + rng.choice(["\t", "  "]), line, count=1)
-            new = re.sub(r" import ", rng.choice(["\timport\t", "  import  "]), new, count=1)
-        else:
-            continue
-        if new != line:
+        new = rewrite(node, line)
+        if new is not None and new != line:
             lines[node.lineno - 1] = new
             changed = True
     return "\n".join(lines) if changed else None
+
+
+def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
+    """Tabs and runs of spaces between the words of imports."""
+    def rewrite(node: ast.stmt, line: str) -> Optional[str]:
+        if isinstance(node, ast.Import):
+            gap = rng.choice(["\t", "  ", " \t "])
+            new = re.sub(r"\bimport ", "import" + gap, line, count=1)
+            return new.replace(", ", "," + rng.choice(["\t", "   ", ""]))
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            new = re.sub(r"\bfrom ", "from" + rng.choice(["\t", "  "]), line, count=1)
+            return re.sub(r" import ", rng.choice(["\timport\t", "  import  "]), new, count=1)
+        return None
+    return _one_liners(text, rewrite)
 
 
 def call_spacing(text: str, rng: random.Random) -> Optional[str]:
@@ -158,23 +165,13 @@ def call_spacing(text: str, rng: random.Random) -> Optional[str]:
     NOT YET SOUND: the rules' tokens (``.get(``) and the excerpts' call patterns are matched on
     the text as written, so the fast path misses findings here. Left out of ``REWRITES`` until
     they are; ``bench/differential.py --call-spacing`` counts what it misses."""
-    tree = _tree(text)
-    if tree is None:
-        return None
-    lines = _lines(text)
-    changed = False
-    for node in _statements(tree):
-        if not _one_line(node, lines) or not _ascii_columns(lines, node):
-            continue
-        line = lines[node.lineno - 1]
+    def rewrite(node: ast.stmt, line: str) -> Optional[str]:
         if isinstance(node, (ast.Expr, ast.Assign, ast.Return)) and "(" in line and '"' not in line \
                 and "'" not in line and "#" not in line:
             new = re.sub(r"(\w)\(", r"\1 (", line, count=1)
-            new = re.sub(r"(\w)\.(\w)", r"\1 . \2", new, count=1)
-            if new != line:
-                lines[node.lineno - 1] = new
-                changed = True
-    return "\n".join(lines) if changed else None
+            return re.sub(r"(\w)\.(\w)", r"\1 . \2", new, count=1)
+        return None
+    return _one_liners(text, rewrite)
 
 
 def continuations(text: str, rng: random.Random) -> Optional[str]:
