@@ -294,6 +294,23 @@ def retarget_import_from(node: cst.ImportFrom, extra: Sequence[str] = ()) -> cst
     return node.with_changes(module=cst.Name(TENACITY), names=names)
 
 
+def existing_import_from(module: cst.Module, name: str) -> Optional[cst.ImportFrom]:
+    """The file's ``from <name> import a, b`` among its first imports (before any other statement),
+    which the names a fix needs from ``name`` join instead of a second import of the same module."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine) \
+                or not all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
+            if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+                    and isinstance(statement.body[0], cst.Expr) and statement is module.body[0]:
+                continue  # the docstring
+            return None
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
+                    and not isinstance(small.names, cst.ImportStar) and source_of(small.module) == name:
+                return small
+    return None
+
+
 def imported_names(node: cst.ImportFrom) -> List[Tuple[str, str]]:
     """``(imported name, local name)`` of a from-import (empty for ``*``)."""
     if isinstance(node.names, cst.ImportStar):

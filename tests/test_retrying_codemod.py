@@ -214,7 +214,7 @@ def test_tenacity_retry_is_never_touched():
     text = migrated(code)
     assert "@t_retry(stop=STOP)" in text
     assert "@retry(stop=stop_after_attempt(2), reraise=True)" in text
-    assert "from tenacity import retry as t_retry\nfrom tenacity import retry, stop_after_attempt\n" in text
+    assert "from tenacity import retry as t_retry, retry, stop_after_attempt\n" in text  # one import of tenacity
 
 
 def test_each_use_is_a_finding_of_one_atomic_fix():
@@ -314,3 +314,21 @@ def test_verification_counts_the_unused_imports_a_fix_would_leave():
     source = b"import os\nfrom tenacity import retry, retry_if_exception\nimport json as j\n" \
              b"__all__ = ['j']\n\n@retry\ndef f(): return os.sep\n"
     assert unused_imports(source) == {"retry_if_exception"}
+
+
+@pytest.mark.parametrize("imports,expected", [
+    ("from retrying import retry\nfrom tenacity import RetryError, before_log\n",
+     "from tenacity import RetryError, before_log, retry, stop_after_attempt, wait_fixed\n"),
+    ('"""Orders."""\nfrom retrying import retry as with_retries\nfrom tenacity import (\n    RetryError,\n'
+     '    before_log,\n)\n',
+     '"""Orders."""\nfrom tenacity import (\n    RetryError,\n    before_log,\n    retry as with_retries,\n'
+     '    stop_after_attempt,\n    wait_fixed,\n)\n'),
+])
+def test_a_file_already_importing_from_tenacity_keeps_one_import_of_it(imports, expected, tmp_path, svcmod):
+    decorator = "with_retries" if "with_retries" in imports else "retry"
+    body = f"\n\n@{decorator}(stop_max_attempt_number=3, wait_fixed=200)\ndef fetch():\n    return RetryError, before_log\n"
+    (tmp_path / "service.py").write_text(imports + body)
+    result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "--select", "SVC301", "service.py", cwd=tmp_path)
+    assert result.exit_code == 0, result
+    assert (tmp_path / "service.py").read_text() == expected + body.replace(
+        "(stop_max_attempt_number=3, wait_fixed=200)", "(stop=stop_after_attempt(3), wait=wait_fixed(0.2), reraise=True)")

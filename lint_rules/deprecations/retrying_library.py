@@ -19,6 +19,7 @@ from svcmod.codemods.retrying_to_tenacity import (
     TWINS,
     CannotMigrate,
     bare_call,
+    existing_import_from,
     imported_names,
     retarget_import_alias,
     retarget_import_from,
@@ -417,8 +418,15 @@ class RetryingLibrary(Rule):
         if whole:
             for alias in imports.module_aliases:
                 replacements[alias] = retarget_import_alias(alias)
+            # a file that already imports from tenacity keeps one such import: the names join it
+            existing = existing_import_from(module, TENACITY) if host is not None else None
             for statement in imports.from_imports:
-                replacements[statement] = retarget_import_from(statement, sorted(joined) if statement is host else ())
+                if statement is host and existing is not None:
+                    replacements[statement] = cst.RemoveFromParent()
+                    additions.extend(AddImport(TENACITY, name, local if local != name else None)
+                                     for name, local in [*imported_names(statement), *((n, n) for n in joined)])
+                else:
+                    replacements[statement] = retarget_import_from(statement, sorted(joined) if statement is host else ())
         if not replacements:
             return None
         return Fix(replacements, UNSAFE, "migrate retrying to tenacity (behaviour of retrying 1.4 kept)",
