@@ -20,11 +20,13 @@ import ast
 import os
 import sys
 import time
+import traceback
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -38,7 +40,10 @@ from svcmod.check.checker import Checker  # noqa: E402
 from svcmod.check.policy import FixPolicy  # noqa: E402
 from svcmod.project.config import Config  # noqa: E402
 from svcmod.registry.rules import builtin_rules  # noqa: E402
+from svcmod.results import FileResult  # noqa: E402
 from svcmod.rule import Invalid  # noqa: E402
+
+T = TypeVar("T")
 
 #: Small pinned service libraries: the wheel part of the test suite's slice.
 SMALL_WHEELS = ("requests==2.32.3", "tenacity==9.0.0", "backoff==2.2.1")
@@ -51,9 +56,14 @@ class Difference:
     fast: list
     reference: list
     fixed: Tuple[Optional[bytes], Optional[bytes]] = (None, None)
+    #: what each path raised, if it did (the exception and where: a summary of the traceback)
+    crashed: Tuple[Optional[str], Optional[str]] = (None, None)
 
     def __str__(self) -> str:
         lines = [f"DIFFERENT: {self.name}"]
+        for path, crash in zip(("fast path", "reference"), self.crashed):
+            if crash is not None:
+                lines.append(f"  the {path} raised {crash}")
         lines += [f"  only fast path: {item}" for item in sorted(set(self.fast) - set(self.reference))]
         lines += [f"  only reference: {item}" for item in sorted(set(self.reference) - set(self.fast))]
         if self.fixed[0] != self.fixed[1]:
@@ -67,6 +77,7 @@ class Tally:
     lines: int = 0
     findings: int = 0
     unparsable: int = 0  # files LibCST cannot parse: SVC901 in the reference only (not compared)
+    crashes: int = 0  # files on which either path raised (each also a difference)
     differences: List[Difference] = field(default_factory=list)
 
     def add(self, other: "Tally") -> None:
@@ -74,7 +85,16 @@ class Tally:
         self.lines += other.lines
         self.findings += other.findings
         self.unparsable += other.unparsable
+        self.crashes += other.crashes
         self.differences += other.differences
+
+
+def crash_summary(error: BaseException, frames: int = 4) -> str:
+    """``ValueError: message`` and the innermost frames it came from, on one line each."""
+    where = traceback.extract_tb(error.__traceback__)[-frames:]
+    text = (str(error).strip().splitlines() or [""])[0][:200]
+    return "\n".join([f"{type(error).__name__}: {text}"]
+                     + [f"      at {Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in where])
 
 
 def _key(finding) -> tuple:
@@ -92,9 +112,17 @@ class Comparison:
         self.reference = Checker(config, policy, fast_path=False)
 
     def compare(self, name: str, source: bytes) -> Tally:
+        """The two paths on one file. A path that raises is a difference, never the end of the run."""
         tally = Tally(files=1, lines=source.count(b"\n"))
-        fast = self.fast.check(name, source)
-        reference = self.reference.check(name, source)
+        fast, fast_crash = _checked(self.fast, name, source)
+        reference, reference_crash = _checked(self.reference, name, source)
+        if fast is None or reference is None:
+            tally.crashes = 1
+            tally.differences.append(Difference(
+                name, source, sorted(map(_key, fast.findings)) if fast else [],
+                sorted(map(_key, reference.findings)) if reference else [],
+                crashed=(fast_crash, reference_crash)))
+            return tally
         found, expected = sorted(map(_key, fast.findings)), sorted(map(_key, reference.findings))
         tally.findings = len(expected)
         if any(item[0] == "SVC901" for item in expected) and not any(item[0] == "SVC901" for item in found):
@@ -106,6 +134,13 @@ class Comparison:
         if found != expected or fast.fixed != reference.fixed:
             tally.differences.append(Difference(name, source, found, expected, (fast.fixed, reference.fixed)))
         return tally
+
+
+def _checked(checker: Checker, name: str, source: bytes) -> Tuple[Optional[FileResult], Optional[str]]:
+    try:
+        return checker.check(name, source), None
+    except Exception as error:  # noqa: BLE001  (any crash is what is counted)
+        return None, crash_summary(error)
 
 
 def _python_parses(source: bytes) -> bool:
@@ -190,7 +225,13 @@ def _compare_path(path: str) -> Tally:
     global _COMPARISON
     if _COMPARISON is None:
         _COMPARISON = Comparison()
-    return _COMPARISON.compare(path, Path(path).read_bytes())
+    try:
+        source = Path(path).read_bytes()
+    except OSError as error:
+        tally = Tally(files=1, crashes=1)
+        tally.differences.append(Difference(path, b"", [], [], crashed=(crash_summary(error),) * 2))
+        return tally
+    return _COMPARISON.compare(path, source)
 
 
 def _compare_mutants(batch: Tuple[int, int, int]) -> Tally:
@@ -204,17 +245,57 @@ def _compare_mutants(batch: Tuple[int, int, int]) -> Tally:
     seed, start, count = batch
     tally = Tally()
     rewrites = mutant_maker.REWRITES + ((mutant_maker.call_spacing,) if _CALL_SPACING else ())
-    for number, (text, applied) in enumerate(mutant_maker.mutants(_MUTATED, count, seed * 1_000_003 + start,
-                                                                  rewrites)):
+    made = mutant_maker.mutants(_MUTATED, count, seed * 1_000_003 + start, rewrites)
+    number = 0
+    while True:
+        try:
+            text, applied = next(made)
+        except StopIteration:
+            return tally
+        except Exception as error:  # noqa: BLE001  a rewrite that raises ends its batch, counted
+            tally.crashes += 1
+            tally.differences.append(Difference(f"mutant-{seed}-{start + number}.py (making it)", b"", [], [],
+                                                crashed=(crash_summary(error),) * 2))
+            return tally
         source = text.encode("utf-8", "surrogatepass")
         name = f"mutant-{seed}-{start + number}.py"
         compared = _COMPARISON.compare(name, source)
         if not compared.differences and number % _FIX_EVERY == 0:  # the same findings: the same fixes?
-            compared.differences = _FIXING.compare(name, source).differences
+            fixed = _FIXING.compare(name, source)
+            compared.differences, compared.crashes = fixed.differences, fixed.crashes
         for difference in compared.differences:
             difference.name += f" ({', '.join(applied)})"
         tally.add(compared)
-    return tally
+        number += 1
+
+
+def _pooled(jobs: int, work: Callable[[T], Tally], items: Sequence[T], describe: Callable[[T], str],
+            initializer: Optional[Callable[..., None]] = None, initargs: tuple = ()) -> Iterator[Tally]:
+    """``work`` on each item in worker processes. A worker that dies (a segfault in a native parser,
+    the out-of-memory killer) is a crash counted for the item that killed it (found by running the
+    first unfinished item alone); the run goes on in a new pool."""
+    left, alone = list(items), False
+    while left:
+        batch = left[:1] if alone else left
+        done = 0
+        with ProcessPoolExecutor(1 if alone else jobs, initializer=initializer, initargs=initargs) as pool:
+            futures = [pool.submit(work, item) for item in batch]
+            try:
+                for future in futures:
+                    yield future.result()
+                    done += 1
+            except BrokenProcessPool as error:
+                if alone:
+                    tally = Tally(files=1, crashes=1)
+                    tally.differences.append(Difference(f"{describe(left[0])} (its worker process died)", b"",
+                                                        [], [], crashed=(crash_summary(error),) * 2))
+                    yield tally
+                    done = 1
+                alone = not alone
+                left = left[done:]
+                continue
+        alone = False
+        left = left[done:]
 
 
 _MUTATED: List[str] = []
@@ -253,15 +334,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         tree = corpus.build()
         folders = [tree / name for name in args.only] if args.only else \
             [tree / "stdlib", *(tree / corpus._dirname(spec) for spec in corpus.WHEELS)]
-        with ProcessPoolExecutor(args.jobs) as pool:
-            for folder in folders:
-                paths = [str(p) for p in python_files(folder)]
-                tally = Tally()
-                for one in pool.map(_compare_path, paths, chunksize=16):
-                    tally.add(one)
-                report.append((folder.name, tally))
-                print(f"{folder.name}: {tally.files} files, {tally.lines:,} lines, "
-                      f"{len(tally.differences)} differences", file=sys.stderr)
+        for folder in folders:
+            paths = [str(p) for p in python_files(folder)]
+            tally = Tally()
+            for one in _pooled(args.jobs, _compare_path, paths, str):
+                tally.add(one)
+            report.append((folder.name, tally))
+            print(f"{folder.name}: {tally.files} files, {tally.lines:,} lines, "
+                  f"{len(tally.differences)} differences ({tally.crashes} crashes)", file=sys.stderr)
 
     tree = corpus.DEFAULT_ROOT / "tree"
     if args.mutants and (tree / "stdlib").is_dir():  # small real files are mutated too, when at hand
@@ -273,9 +353,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         batch = 200
         batches = [(args.seed, start, min(batch, args.mutants - start)) for start in range(0, args.mutants, batch)]
         tally = Tally()
-        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(mutated, args.call_spacing)) as pool:
-            for one in pool.map(_compare_mutants, batches):
-                tally.add(one)
+        for one in _pooled(args.jobs, _compare_mutants, batches, lambda b: f"mutants {b[1]}-{b[1] + b[2]}",
+                           _init, (mutated, args.call_spacing)):
+            tally.add(one)
         report.append((f"mutants (seed {args.seed}, from {len(mutated)} texts; with and without fixes)", tally))
 
     total = 0
@@ -290,7 +370,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     corpus_lines = sum(t.lines for n, t in report if not n.startswith(("rule examples", "mutants")))
     for name, tally in report:
         print(f"{name:<60} {tally.files:>7,} files {tally.lines:>10,} lines {tally.findings:>6,} findings "
-              f"{tally.unparsable:>4} unparsable {len(tally.differences):>4} differences")
+              f"{tally.unparsable:>4} unparsable {tally.crashes:>3} crashes {len(tally.differences):>4} differences")
     print(f"corpus lines compared: {corpus_lines:,}; {time.perf_counter() - started:.0f} s; "
           f"{total} differences")
     return 1 if total else 0

@@ -183,3 +183,40 @@ def test_generated_modules_with_rule_examples_spliced_in():
         assert_same([comparison.compare("generated.py", code.encode("utf-8", "surrogatepass"))])
 
     check()
+
+
+# -- a crash is counted, never the end of the run ----------------------------------------------------
+#: Found by the 20,000-mutant run (tabs, then form feeds): a form feed before the tab of the first
+#: indented line makes it the module's default indent, which LibCST's AddImportsVisitor refuses
+#: (``ValueError: invalid value for default_indent``) when SVC301's migration adds ``import tenacity``.
+FORM_FEED_AND_TAB = (b"from retrying import retry\n\n\n@retry(stop_max_attempt_number=3)\ndef a():\n\x0c\tpass\n"
+                     b"\n\n@retry(wait_func=backoff)\ndef b():\n\tpass\n")
+
+
+def test_a_crash_while_fixing_keeps_the_file_and_its_findings(svcmod, tmp_path):
+    write(tmp_path, {"jobs.py": FORM_FEED_AND_TAB.decode(), "ok.py": "import requests\nrequests.get(url)\n"})
+    for fast_path in ([], ["--no-fast-path"]):
+        result = svcmod("lint", "--fix", "--unsafe-fixes", "--no-cache", *fast_path, "--format", "json", ".",
+                        cwd=tmp_path)
+        assert result.exit_code == 1, result
+        found = {(Path(f["filename"]).name, f["code"]) for f in json.loads(result.stdout)}
+        assert {("jobs.py", "SVC201"), ("jobs.py", "SVC202"), ("jobs.py", "SVC301"), ("jobs.py", "SVC902")} <= found
+        assert "internal error while fixing: ValueError" in result.stdout
+        assert (tmp_path / "jobs.py").read_bytes() == FORM_FEED_AND_TAB  # not half-fixed
+        assert "timeout=" in (tmp_path / "ok.py").read_text()  # the run went on to fix the other file
+        write(tmp_path, {"ok.py": "import requests\nrequests.get(url)\n"})
+
+
+def test_a_crash_in_either_path_is_a_counted_difference_with_its_traceback():
+    comparison = differential.Comparison()
+
+    def crash(name, source):
+        raise ValueError("the fast path tripped")
+
+    comparison.fast.check = crash
+    tally = comparison.compare("crashing.py", b"import requests\nrequests.get(url)\n")
+    assert (tally.crashes, len(tally.differences)) == (1, 1)
+    report = str(tally.differences[0])
+    assert "crashing.py" in report and "the fast path raised ValueError: the fast path tripped" in report
+    assert "in crash" in report  # where it was raised
+    assert differential.Comparison(fix=True).compare("jobs.py", FORM_FEED_AND_TAB).differences == []

@@ -301,9 +301,12 @@ class Checker:
             if current_source != source:
                 _check_compiles(current_source, source, filename)
                 _check_no_new_unused_import(current_source, source)
-        except (VerificationFailed, RecursionError) as error:
+        except Exception as error:  # a crash while fixing one file loses neither the run nor its findings
             if isinstance(error, RecursionError):
                 error = VerificationFailed("nesting too deep to rewrite")
+            elif not isinstance(error, VerificationFailed):  # e.g. LibCST refusing a form feed in an indent
+                error = VerificationFailed(f"internal error while fixing: {type(error).__name__}: "
+                                           f"{_describe(error)} (please report it)")
             # leave the file as it is and report every finding of the original
             result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in original_located]
             self.engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
