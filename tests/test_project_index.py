@@ -310,3 +310,70 @@ def test_the_real_misses_are_found_and_the_false_positives_stay_silent(tmp_path)
     root = write(tmp_path / "cases", IN_ONE_FILE)
     assert lint(root, "--no-cache") == IN_ONE_FILE_EXPECTED
     assert flake8(root, *sorted(IN_ONE_FILE)) == IN_ONE_FILE_EXPECTED
+
+
+#: Issue 17, item 4: retry decorator objects and Retrying objects made in one module, used in another.
+RETRY_OBJECTS = {
+    "pyproject.toml": '[project]\nname = "billing"\n',
+    "billing/__init__.py": "",
+    "billing/policy.py": """
+        import retrying
+        import tenacity
+
+        retry_policy = tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_random(1, 3))
+        retryer = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_random(1, 3))
+        legacy_retry = retrying.retry(stop_max_attempt_number=3, wait_random_max=2000)
+        """,
+    "billing/charges.py": """
+        import requests
+
+        from billing.policy import legacy_retry, retry_policy, retryer
+
+
+        @retry_policy
+        def charge(card):
+            return requests.post("https://psp/charges", json=card, timeout=5)
+
+
+        @retryer.wraps
+        def amend(charge_id, amount):
+            return requests.patch(f"https://psp/charges/{charge_id}", json=amount, timeout=5)
+
+
+        def refund(charge_id):
+            for attempt in retryer:
+                with attempt:
+                    return requests.post(f"https://psp/refunds/{charge_id}", timeout=5)
+
+
+        @legacy_retry
+        def capture(charge_id):
+            return requests.post(f"https://psp/captures/{charge_id}", timeout=5)
+
+
+        @retry_policy
+        def settle(card):
+            return charge(card)
+
+
+        @retry_policy
+        def lookup(charge_id):
+            return requests.get(f"https://psp/charges/{charge_id}", timeout=5)
+        """,
+}
+
+RETRY_OBJECTS_FOUND = {
+    ("billing/charges.py", 8, "SVC205"),  # @retry_policy: a tenacity.retry(...) object of another module
+    ("billing/charges.py", 13, "SVC205"),  # @retryer.wraps: a tenacity Retrying object
+    ("billing/charges.py", 19, "SVC205"),  # for attempt in retryer:
+    ("billing/charges.py", 24, "SVC205"),  # @legacy_retry: a retrying.retry(...) object
+    ("billing/charges.py", 29, "SVC208"),  # a retried function called under another retry
+}
+
+
+def test_retry_objects_of_another_module_are_retries_for_lint_and_flake8(tmp_path):
+    root = write(tmp_path / "billing-repo", RETRY_OBJECTS)
+    found = {f for f in lint(root, "--no-cache", "--select", "SVC205,SVC208") if f[2] in ("SVC205", "SVC208")}
+    assert found == RETRY_OBJECTS_FOUND
+    flake8_found = {f for f in flake8(root, "billing/charges.py") if f[2] in ("SVC205", "SVC208")}
+    assert flake8_found == RETRY_OBJECTS_FOUND

@@ -241,6 +241,30 @@ def retry_decorators(rule: "Rule", function: cst.FunctionDef) -> List[RetryUse]:
     return found
 
 
+#: What made a retry decorator object (``retry_policy = tenacity.retry(...)`` then ``@retry_policy``).
+DECORATOR_MAKERS = TENACITY_DECORATORS | BACKOFF_DECORATORS | {"retrying.retry"}
+#: What made an object whose ``.wraps`` decorates (tenacity) or whose ``.call`` retries (retrying).
+RETRYER_MAKERS = TENACITY_RETRYING | {"retrying.Retrying"}
+
+
+def retry_objects(rule: "Rule", function: cst.FunctionDef) -> List[str]:
+    """What made each retry decorator *object* of ``function`` (``@retry_policy`` where
+    ``retry_policy = tenacity.retry(...)``, ``@retryer.wraps``), in this module or, through the
+    project index, another: its arguments are not in view, so its attempts are unknown."""
+    found = []
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "wraps":
+            made = rule.created_by(expr.value)
+            if made in TENACITY_RETRYING:
+                found.append(made)
+        elif isinstance(expr, (cst.Name, cst.Attribute)):
+            made = rule.created_by(expr)
+            if made in DECORATOR_MAKERS:
+                found.append(made)
+    return found
+
+
 def retrying_library_uses(rule: "Rule", function: cst.FunctionDef) -> List[Tuple[cst.BaseExpression, Optional[cst.Call]]]:
     """The ``retrying`` decorators of ``function`` (``@retry``, ``@retrying.retry(...)``): the
     decorator expression and its call (None when bare); those passing ``**kwargs`` are left out."""
@@ -748,6 +772,12 @@ def retrying_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryUse]:
     return None
 
 
+def retrying_object_loop(rule: "Rule", loop: cst.CSTNode) -> bool:
+    """``for attempt in retryer:`` over a tenacity ``Retrying`` object made elsewhere."""
+    return isinstance(loop, cst.For) and isinstance(loop.iter, (cst.Name, cst.Attribute)) \
+        and rule.created_by(loop.iter) in TENACITY_RETRYING
+
+
 @dataclass
 class RetryContext:
     """Code that runs under a retry: a decorated function, a retry loop, a ``Retrying`` loop."""
@@ -778,8 +808,9 @@ class RetryContextTracker:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         uses = retry_decorators(self, node)  # type: ignore[arg-type]
-        if uses:
-            counts = [attempts_of(u) for u in uses]
+        objects = retry_objects(self, node)  # type: ignore[arg-type]
+        if uses or objects:
+            counts = [attempts_of(u) for u in uses] + [None] * len(objects)
             attempts = None if None in counts else _product(counts)
             key = function_key(self.file.scope_stack, node)  # type: ignore[attr-defined]
             self._contexts.append(RetryContext(node, attempts, key))
@@ -801,6 +832,8 @@ class RetryContextTracker:
             use = retrying_loop(self, node)  # type: ignore[arg-type]
             if use is not None:
                 context = RetryContext(node, tenacity_attempts(use))
+            elif retrying_object_loop(self, node):  # type: ignore[arg-type]
+                context = RetryContext(node, None)
         if context is not None:
             outer = self.retry_context
             if outer is not None:

@@ -31,8 +31,9 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
 
     Found: urllib3 `Retry(allowed_methods=None)` / `False` (retry every method) or an
     `allowed_methods` / `method_whitelist` naming `"POST"` or `"PATCH"`; in a retried function
-    (tenacity/backoff decorated) or a hand-written retry loop or a `for attempt in Retrying(...)`
-    loop, a `requests`/`httpx` (module or client object) `.post`/`.patch`/`.request("POST", …)`
+    (tenacity/backoff decorated, also by a retry decorator object such as `retry_policy =
+    tenacity.retry(...)` or `@retryer.wraps`, made in this module or another of the project) or a
+    hand-written retry loop or a `for attempt in Retrying(...)` loop (or over a `Retrying` object), a `requests`/`httpx` (module or client object) `.post`/`.patch`/`.request("POST", …)`
     whose `headers=` is missing or a dict literal without an `Idempotency-Key`. Headers passed as
     a variable, or `**kwargs`, are not judged.
 
@@ -63,6 +64,8 @@ class RetryNonIdempotent(RetryContextTracker, Rule):
         Invalid("import requests\nfrom tenacity import Retrying, stop_after_attempt\n\ndef create(order):\n"
                 "    for attempt in Retrying(stop=stop_after_attempt(3)):\n        with attempt:\n"
                 "            return requests.request('POST', URL, json=order, timeout=5)\n"),
+        Invalid("import requests, tenacity\n\nretry_policy = tenacity.retry(stop=tenacity.stop_after_attempt(3))\n\n"
+                "@retry_policy\ndef create(order):\n    return requests.post(URL, json=order, timeout=5)\n"),
         Valid("import requests\nfrom tenacity import retry\n\n@retry\ndef create(order, key):\n"
               "    return requests.post(URL, json=order, headers={'Idempotency-Key': key})\n"),
         Valid("import requests\nfrom tenacity import retry\n\n@retry\ndef fetch():\n    return requests.get(URL)\n"),
