@@ -256,3 +256,32 @@ def test_a_hard_linked_file_is_not_split(svcmod, tmp_path):
     result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "app.py", cwd=tmp_path)
     assert "SVC902" in result.stdout and "hard links" in result.stdout, result
     assert (tmp_path / "app.py").read_text() == CALL == (tmp_path / "other_name").read_text()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o444])
+def test_force_write_writes_a_hard_linked_file_in_place(svcmod, tmp_path, mode):
+    write(tmp_path, {"app.py": CALL})
+    os.link(tmp_path / "app.py", tmp_path / "other_name")
+    inode = (tmp_path / "app.py").stat().st_ino
+    (tmp_path / "app.py").chmod(mode)
+    try:
+        result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "--force-write", "app.py", cwd=tmp_path)
+        assert result.exit_code == 0 and "SVC902" not in result.stdout, result
+        fixed = (tmp_path / "app.py").read_text()
+        assert "timeout=10" in fixed and (tmp_path / "other_name").read_text() == fixed  # one file, two names
+        assert (tmp_path / "app.py").stat().st_ino == inode and (tmp_path / "app.py").stat().st_nlink == 2
+        assert (tmp_path / "app.py").stat().st_mode & 0o777 == mode
+    finally:
+        (tmp_path / "app.py").chmod(0o644)
+
+
+def test_force_write_writes_a_read_only_file_and_keeps_it_read_only(svcmod, tmp_path):
+    write(tmp_path, {"app.py": CALL})
+    (tmp_path / "app.py").chmod(0o444)
+    try:
+        result = svcmod("lint", "--no-cache", "--fix", "--unsafe-fixes", "--force-write", "app.py", cwd=tmp_path)
+        assert result.exit_code == 0 and "SVC902" not in result.stdout, result
+        assert "timeout=10" in (tmp_path / "app.py").read_text()
+        assert (tmp_path / "app.py").stat().st_mode & 0o777 == 0o444
+    finally:
+        (tmp_path / "app.py").chmod(0o644)

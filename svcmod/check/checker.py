@@ -285,7 +285,8 @@ class Checker:
                     if report.fix in applied:
                         edits.append(Edit(report.code, report.name, position.start.line,
                                           report.fix.safety, report.fix.description))
-                new_source = new_module.bytes
+                # LibCST drops a file's last line end when it is a lone CR (a CR-only file)
+                new_source = new_module.bytes + (b"\r" if current_source.endswith(b"\r") else b"")
                 current_module = verify(new_source, filename)
                 current_source = new_source
                 # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)

@@ -33,6 +33,8 @@ from svcmod.run.stopping import Interrupted
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change behaviour (with --fix or --diff).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff; write nothing.")
+@click.option("--force-write", is_flag=True, help="With --fix: write read-only files too (they stay read-only) "
+              "and files with several hard links, in place, so that every name sees the fix.")
 @click.option("--format", "--output-format", "output_format", default="text", show_default=True,
               type=click.Choice(list(FORMATS)), help="Output format (--output-format as ruff).")
 @click.option("--output", "--output-file", "-o", "output_file", type=click.Path(dir_okay=False),
@@ -72,7 +74,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
          no_cache: bool = False, cache_dir: Optional[Path] = None, shard: Optional[str] = None,
          quiet: bool = False, no_fast_path: bool = False, show_fixes: bool = False,
          exit_non_zero_on_fix: bool = False, add_noqa: bool = False, project_root: Optional[Path] = None,
-         rule_docs_url: Optional[str] = None) -> None:
+         rule_docs_url: Optional[str] = None, force_write: bool = False) -> None:
     """Report (and with --fix, fix) problems in PATHS (default: the current directory)."""
     from svcmod.check.policy import FixPolicy
     from svcmod.run.engine import RunOptions, run
@@ -98,7 +100,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         paths=paths or (Path("."),),
         select=codes_option(select), extend_select=codes_option(extend_select), ignore=codes_option(ignore),
         fix=FixPolicy(apply=fix or diff, unsafe=unsafe_fixes),
-        write=fix and not diff,
+        write=fix and not diff, force_write=force_write,
         keep_sources=diff or stdin is not None,
         jobs=jobs, config_file=config_file, stdin=stdin, force_exclude=force_exclude,
         cache=not no_cache, cache_dir=cache_dir, shard=shard_part, fast_path=not no_fast_path,

@@ -45,6 +45,7 @@ class RunOptions:
     fix: FixPolicy = FixPolicy()
     only_codes: Optional[FrozenSet[str]] = None  # restrict the rules run (migrations)
     write: bool = True  # write fixed files (False for --diff / --check)
+    force_write: bool = False  # write read-only and hard-linked files too (svcmod.run.source)
     keep_sources: bool = False  # keep original and fixed bytes in results (diffs, patches)
     jobs: Optional[int] = None
     config_file: Optional[Path] = None
@@ -431,7 +432,8 @@ def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], confi
         file_result = outcome[0]
         if file_result.fixed is not None and options.write and task.path != "-":
             try:
-                write_if_unchanged(Path(task.path), file_result.original or b"", file_result.fixed)
+                write_if_unchanged(Path(task.path), file_result.original or b"", file_result.fixed,
+                                   force=options.force_write)
                 file_result.written = True
                 written.append(file_result.filename)
             except (WriteRefused, OSError) as error:

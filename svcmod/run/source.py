@@ -45,12 +45,16 @@ def read_source(path: Path, limit: Optional[int] = None) -> "tuple[bytes, os.sta
         return (handle.read() if limit is None else handle.read(limit + 1)), info
 
 
-def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
+def write_if_unchanged(path: Path, original: bytes, new: bytes, force: bool = False) -> None:
     """Replace ``path`` with ``new`` atomically, only if it still holds ``original``.
 
     The bytes go to a temporary file in the same directory (same file system, so ``os.replace``
-    is atomic), with the original's permission bits; a reader sees the old or the new file, never
-    half of one. Symlinks are never written through.
+    is atomic), with the original's permission bits, owner and group and extended attributes
+    (ACLs among them); a reader sees the old or the new file, never half of one. Symlinks are
+    never written through. A read-only file, or one with several hard links, is refused unless
+    ``force``: then a read-only file is replaced all the same (keeping its mode, as ``sed -i``
+    does), and a hard-linked one is written in place through the same inode (as black and ruff
+    write every file), so that all its names see the fix.
     """
     if path.is_symlink():
         raise WriteRefused("is a symbolic link; not written through")
@@ -64,12 +68,16 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
         raise WriteRefused("changed on disk while svcmod was running; not overwritten")
     info = os.stat(path)
     mode = stat.S_IMODE(info.st_mode)
-    if not mode & 0o222:
+    if not mode & 0o222 and not force:
         # read-only on purpose (even root could replace it): the file is the user's to change
-        raise WriteRefused("is read-only; not written")
+        raise WriteRefused("is read-only; not written (--force-write writes it)")
     if info.st_nlink > 1:
-        # replacing one name would leave the other names with the old content
-        raise WriteRefused(f"has {info.st_nlink} hard links; not written (replacing it would split them)")
+        if not force:
+            # replacing one name would leave the other names with the old content
+            raise WriteRefused(f"has {info.st_nlink} hard links; not written (replacing it would split them; "
+                               "--force-write writes it in place)")
+        _write_in_place(path, original, new, mode)
+        return
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".svcmod-tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -83,6 +91,7 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
             except PermissionError:  # not root: keep at least the group, when it is one of ours
                 if info.st_gid in os.getgroups():
                     os.chown(temp, -1, info.st_gid)
+        _copy_extended_attributes(path, temp)  # after chmod: an ACL sets the group bits of the mode
         # last look: an edit that landed while we wrote the temp file still wins
         if read_bytes(path) != original:
             raise WriteRefused("changed on disk while svcmod was running; not overwritten")
@@ -93,3 +102,40 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _write_in_place(path: Path, original: bytes, new: bytes, mode: int) -> None:
+    """Overwrite the file's own bytes (same inode: hard links, owner, attributes all kept). Not
+    atomic, as for black and ruff: a crash in the middle of the write could leave part of it. A
+    read-only file gets its owner's write bit for the moment of the write, then its mode back."""
+    made_writable = not mode & 0o200
+    if made_writable:
+        os.chmod(path, mode | 0o200)
+    try:
+        with open(path, "r+b") as handle:
+            if handle.read() != original:  # read through the handle we write with: no gap between
+                raise WriteRefused("changed on disk while svcmod was running; not overwritten")
+            handle.seek(0)
+            handle.write(new)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        if made_writable:
+            os.chmod(path, mode)
+
+
+def _copy_extended_attributes(source: Path, target: str) -> None:
+    """The file's extended attributes (``user.*``, POSIX ACLs, SELinux labels) onto its replacement,
+    each one that this user may set; where the file system has none, there is nothing to copy."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(source, follow_symlinks=False)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(target, name, os.getxattr(source, name, follow_symlinks=False), follow_symlinks=False)
+        except OSError:
+            pass  # e.g. a trusted.* attribute only root may set
