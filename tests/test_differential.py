@@ -220,3 +220,33 @@ def test_a_crash_in_either_path_is_a_counted_difference_with_its_traceback():
     assert "crashing.py" in report and "the fast path raised ValueError: the fast path tripped" in report
     assert "in crash" in report  # where it was raised
     assert differential.Comparison(fix=True).compare("jobs.py", FORM_FEED_AND_TAB).differences == []
+
+
+# -- what the reference alone reported -----------------------------------------------------------
+#: Logger-named objects in files that never import logging (twisted's own ``Logger``, whose ``warn``
+#: is its API): SVC307 took them for stdlib loggers where its import scan had let the file through,
+#: so the reference, which has no import scan, reported them and the fast path did not.
+LOGGER_NAMES = {
+    "an attribute of a base class made by another library": (
+        b"from acme.events import Logger\n\n\nclass Protocol:\n    _log = Logger()\n\n\n"
+        b"class StatefulProtocol(Protocol):\n    def lineReceived(self, line):\n"
+        b"        self._log.warn('unexpected {line!r}', line=line)\n", []),
+    "a local made by a subclass of a relative import": (
+        b"from ._events import Logger\n\n\nclass Recording(Logger):\n    def emit(self, *event):\n"
+        b"        self.emitted = event\n\n\ndef test_warn():\n    log = Recording()\n    log.warn('*', log_format='#')\n",
+        []),
+    "a parameter, logging imported in another function": (
+        b"def setup():\n    import logging\n\n\ndef report(log):\n    log.warn('x')\n", []),
+    "a parameter, logging imported in its function": (
+        b"def report(log):\n    import logging\n    log.warn('x')\n", ["SVC307"]),
+    "a parameter, logging imported by the module": (
+        b"import logging.handlers\n\n\ndef report(log):\n    log.warn('x')\n", ["SVC307"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOGGER_NAMES))
+def test_a_logger_name_is_a_stdlib_logger_only_where_logging_is_imported(case):
+    source, codes = LOGGER_NAMES[case]
+    reference = REFERENCE.check("case.py", source)
+    assert [f.code for f in reference.findings] == codes
+    assert keys(FAST.check("case.py", source)) == keys(reference)

@@ -35,7 +35,8 @@ class LoggingWarn(Rule):
     method and parameters annotated `logging.Logger`. When the resolver cannot tell what the
     receiver is, the call is still reported if the receiver is named like a logger (`logger`,
     `log`, `LOG`, `LOGGER`, `_logger`, … or `self.logger`, `cls.log`, …, or such a name imported
-    from the project, `from app.log import logger`) *and* the file imports `logging`. A receiver
+    from the project, `from app.log import logger`) *and* `logging` is imported there (by the
+    module, or in the function around the call). A receiver
     made by any other call (`structlog.get_logger()`, `Reporter()`) is left alone, and so are
     logger-named objects of libraries whose `warn` is their own API: `distutils.log` (which has
     no `warning`), setuptools, numpy, twisted, structlog, loguru; and `warnings.warn`.
@@ -109,6 +110,10 @@ class LoggingWarn(Rule):
         creator = self.created_by(receiver)
         if creator is not None:
             return creator in LOGGER_MAKERS
+        if not self.file.names.imports("logging", self.file.scope_stack):
+            # a logger-like name of unknown origin is taken for a stdlib logger only where logging
+            # is imported (not left to the fast path's import scan, which --no-fast-path skips)
+            return False
         imported = self.qualified_name(receiver)
         if imported is not None:
             # `from sanic.log import logger`: a project's logger object, unless it comes from a

@@ -8,7 +8,7 @@ name bound to two different things in one scope is unknown: precision over recal
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -70,13 +70,23 @@ Binding = Union[Alias, Value, Factory, object]
 
 
 class Scope:
-    __slots__ = ("bindings", "parent", "self_name", "klass")
+    __slots__ = ("bindings", "parent", "self_name", "klass", "modules")
 
     def __init__(self, parent: Optional["Scope"]) -> None:
         self.bindings: Dict[str, Binding] = {}
         self.parent = parent
         self.self_name: Optional[str] = None  # first parameter of a method
         self.klass: Optional["ClassScope"] = None  # class of a method
+        #: modules the scope's own import statements import, with their dotted prefixes (None: none)
+        self.modules: Optional[Set[str]] = None
+
+    def imported(self, module: Optional[str]) -> None:
+        if module is None or module.startswith("."):
+            return
+        if self.modules is None:
+            self.modules = set()
+        parts = module.split(".")
+        self.modules.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
 
     def bind(self, name: str, binding: Binding) -> None:
         old = self.bindings.get(name)
@@ -237,6 +247,7 @@ class Names:
                 name = dotted(alias.name)
                 if name is None:
                     continue
+                scope.imported(name)
                 bind = scope.bind_fallback if self._fallback else scope.bind
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     bind(alias.asname.name.value, Alias(name))
@@ -248,6 +259,7 @@ class Names:
                 base = "." * len(small.relative) + (dotted(small.module) or "" if small.module else "")
             else:
                 base = dotted(small.module) or ""
+                scope.imported(base)
             if isinstance(small.names, cst.ImportStar):
                 return
             for alias in small.names:
@@ -449,6 +461,18 @@ class Names:
         scope: Optional[Scope] = self.scope_for(stack)
         while scope is not None and scope is not self.module_scope:
             if name in scope.bindings:
+                return True
+            scope = scope.parent
+        return False
+
+    def imports(self, module: str, stack: Sequence[cst.CSTNode] = ()) -> bool:
+        """Whether an import statement of the current node's scope, or of a scope around it up to
+        the module, imports ``module``, a submodule of it, or a name from it. The fast path's
+        import scan (``imported_modules``) reads at least as much, so a rule may ask this where
+        its ``FastPath.imports`` is all that tells the file uses the library."""
+        scope: Optional[Scope] = self.scope_for(stack)
+        while scope is not None:
+            if scope.modules is not None and module in scope.modules:
                 return True
             scope = scope.parent
         return False
