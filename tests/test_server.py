@@ -202,6 +202,57 @@ async def test_quick_fixes_one_by_one_give_what_lint_fix_unsafe_writes(client: L
     assert "timeout=7" in text
 
 
+#: Fixable findings of three codes, two of one code, and a fix (retrying -> tenacity) whose result
+#: another rule then fixes (SVC202: wait=): a quick fix brings that along, as `svcmod lint --fix` does.
+SEVERAL = """\
+import logging
+
+import requests
+import retrying
+
+
+@retrying.retry(stop_max_attempt_number=3)
+def poll(url):
+    logging.warn("polling %s", url)
+    return requests.get(url)
+
+
+def push(url):
+    return requests.post(url, data={})
+"""
+
+
+@pytest.mark.asyncio
+async def test_each_quick_fix_writes_what_lint_fix_writes_when_its_finding_is_the_only_one(
+        client: LanguageClient, project: Path, tmp_path: Path):
+    path = project / "app.py"
+    path.write_text(SEVERAL, encoding="utf-8")
+    await start(client, project)
+    diagnostics = await open_file(client, path)
+    assert sorted(d.code for d in diagnostics) == ["SVC101", "SVC101", "SVC202", "SVC301", "SVC307"]
+    fixable = [d for d in diagnostics if d.data["fix"]]
+    lines = SEVERAL.splitlines(keepends=True)
+    results = {}
+    for target in fixable:
+        [fix] = [a for a in await actions_at(client, path, target, only=["quickfix"])
+                 if not a.title.startswith("Ignore")]
+        # the same file with every other fixable finding silenced: this finding is its only one
+        alone = list(lines)
+        for other in fixable:
+            if other is not target:
+                number = other.range.start.line
+                alone[number] = alone[number].rstrip("\n") + f"  # noqa: {other.code}\n"
+        (project / "app.py").write_text("".join(alone), encoding="utf-8")
+        expected = fixed_by_cli(tmp_path, project, "app.py", "--unsafe-fixes")
+        for other in fixable:
+            expected = expected.replace(f"  # noqa: {other.code}", "")
+        assert applied(SEVERAL, fix) == expected, target
+        assert expected != SEVERAL
+        results[target.code] = expected
+    fixed = results["SVC301"]
+    assert "wait=tenacity.wait_random_exponential" in fixed and "requests.get(url)\n" in fixed
+
+
 @pytest.mark.asyncio
 async def test_fix_all_applies_safe_fixes_then_unsafe_ones_when_the_setting_says_so(
         client: LanguageClient, project: Path, tmp_path: Path):

@@ -55,16 +55,22 @@ class Checker:
         }
         self._project: Optional[View] = None
         self._borrowed = frozenset()
+        self._fixes_at: Optional[FrozenSet[FindingAt]] = None
         self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
                                 for c in ENGINE_CODES}
 
     # -- one file -------------------------------------------------------------------------
     def check(self, filename: str, source: bytes, ignored_codes: Sequence[str] = (),
-              named: bool = False, project: Optional[View] = None) -> FileResult:
+              named: bool = False, project: Optional[View] = None,
+              fixes_at: Optional[FrozenSet[FindingAt]] = None) -> FileResult:
         """``named``: the user named this file, so a syntax error in it is reported even when no
         rule wants the file (found by a directory walk, such a file is not parsed at all).
-        ``project``: the project index as this file's module sees it (``svcmod.check.project_index``)."""
+        ``project``: the project index as this file's module sees it (``svcmod.check.project_index``).
+        ``fixes_at``: with a fixing policy, fix only the findings at these (code, line, column)
+        (an editor's quick fix): the fixes those fixes bring about are made too, the file's other
+        findings are left as they are."""
         self._project = project
+        self._fixes_at = fixes_at
         self._borrowed: FrozenSet[str] = frozenset()
         # A tree is a million small objects that live until the file is done and hold no cycles:
         # the cyclic collector scanning them again and again cost 17 % of a cold run. It runs
@@ -94,7 +100,7 @@ class Checker:
         if not self.config.check_generated and _GENERATED.search(source, 0, 2048):
             result.skipped = "generated file"
             return result
-        if named and not self._compiles(source) and self._parse(result, source) is None:
+        if named and python_tree(source) is None and self._parse(result, source) is None:
             return result
         imported = imported_modules(source) if self.fast_path else frozenset()
         self._borrowed = frozenset()
@@ -141,7 +147,8 @@ class Checker:
         try:
             reports = self.lint_tree(module, filename, active)
             located = self._locate(module, reports, source, part)
-            if self.policy.apply and any(self._fixable(r) for r, _ in located):
+            if self.policy.apply and any(self._fixable(r) and (self._fixes_at is None or _at(r, pos) in self._fixes_at)
+                                         for r, (pos, _) in located):
                 if part is not None:  # fixes are made and verified on the whole file
                     module = self._parse(result, source)
                     if module is None:
@@ -167,16 +174,6 @@ class Checker:
     def screen(self, filename: str, active: Sequence[Rule]) -> "Screening":
         """Runs the rules on a sketch of ``filename``: which parts of it to parse, and what they found."""
         return Screening(self, filename, active)
-
-    @staticmethod
-    def _compiles(source: bytes) -> bool:
-        """Python's own parser accepts ``source``: the cheap test; LibCST (which reads the syntax
-        of every Python version) has the last word when it does not."""
-        try:
-            _compile_quietly(source, "<named file>", ast.PyCF_ONLY_AST)
-            return True
-        except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
-            return False
 
     def _parse(self, result: FileResult, source: bytes) -> Optional[cst.Module]:
         """The file's tree, or None after reporting why it cannot be parsed."""
@@ -273,9 +270,19 @@ class Checker:
         original_located = located
         current_module, current_source = module, source
         edits: List[Edit] = []
+        # with ``fixes_at``, the fixable findings not asked for, by what they report on (their
+        # positions move as fixes add lines): left alone in every round
+        left_alone: Dict[Tuple[str, str], int] = {}
+        if self._fixes_at is not None:
+            for report, (position, _) in located:
+                if self._fixable(report) and _at(report, position) not in self._fixes_at:
+                    key = (report.code, module.code_for_node(report.node))
+                    left_alone[key] = left_alone.get(key, 0) + 1
         try:
             for _ in range(MAX_FIX_ROUNDS):
                 chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
+                if left_alone:
+                    chosen = _without(chosen, left_alone, current_module)
                 if not chosen:
                     break
                 new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length)
@@ -297,7 +304,7 @@ class Checker:
                                        current_source)
             else:
                 raise VerificationFailed(f"fixes did not settle after {MAX_FIX_ROUNDS} rounds")
-            if any(self._fixable(r) for r, _ in located):
+            if _without([(r, pos) for r, (pos, _) in located if self._fixable(r)], left_alone, current_module):
                 raise VerificationFailed("the fixed file is not a fixed point")
             if current_source != source:
                 _check_compiles(current_source, source, filename)
@@ -317,6 +324,30 @@ class Checker:
             result.edits = edits
             result.original = source
             result.fixed = current_source
+
+
+#: A finding as an editor names it: (code, line, column), both from 1, as in ``Finding``.
+FindingAt = Tuple[str, int, int]
+
+
+def _at(report: Report, position: CodeRange) -> FindingAt:
+    return report.code, position.start.line, position.start.column + 1
+
+
+def _without(chosen: List[Tuple[Report, Any]], left_alone: Dict[Tuple[str, str], int],
+             module: cst.Module) -> List[Tuple[Report, Any]]:
+    """``chosen`` less the findings to leave alone (each of those once)."""
+    if not left_alone:
+        return chosen
+    remaining = dict(left_alone)
+    kept = []
+    for report, position in chosen:
+        key = (report.code, module.code_for_node(report.node))
+        if remaining.get(key):
+            remaining[key] -= 1
+        else:
+            kept.append((report, position))
+    return kept
 
 
 #: CPython refuses more than 200 nested brackets. LibCST's native parser gets slow long before
@@ -390,6 +421,15 @@ def _compile_quietly(source: bytes, filename: str, flags: int = 0) -> Any:
         return compile(source, filename, "exec", flags, dont_inherit=True)
 
 
+def python_tree(source: bytes) -> Optional[ast.AST]:
+    """``source`` as Python's own parser reads it, or None when it cannot (the cheap test: LibCST,
+    which reads the syntax of every Python version, has the last word on whether a file parses)."""
+    try:
+        return _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+
+
 def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
     from svcmod.check.fixing import VerificationFailed
     try:
@@ -416,10 +456,8 @@ def _check_no_new_unused_import(new: bytes, old: bytes) -> None:
 
 def imported_names(source: bytes) -> FrozenSet[str]:
     """Every name an import statement of ``source`` binds."""
-    import ast
-    try:
-        tree = _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_tree(source)
+    if tree is None:
         return frozenset()
     return frozenset(alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
                      for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
@@ -429,10 +467,8 @@ def imported_names(source: bytes) -> FrozenSet[str]:
 def unused_imports(source: bytes) -> FrozenSet[str]:
     """Names bound by imports that the module never reads (nor lists in ``__all__``), as pyflakes
     finds them, less exactly: a name read anywhere counts as used everywhere."""
-    import ast
-    try:
-        tree = _compile_quietly(source, "<svcmod>", ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_tree(source)
+    if tree is None:
         return frozenset()
     bound: Dict[str, str] = {}
     used = set()
@@ -456,7 +492,6 @@ def unused_imports(source: bytes) -> FrozenSet[str]:
 
 def _syntax_error(source: bytes, error: cst.ParserSyntaxError) -> Tuple[str, int, int]:
     """CPython's own message and position when it has one (clearer than the CST parser's)."""
-    import ast
     try:
         _compile_quietly(source, "<checked>", ast.PyCF_ONLY_AST)
     except SyntaxError as python_error:

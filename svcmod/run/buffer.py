@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from svcmod.check.checker import Checker
+from svcmod.check.checker import Checker, FindingAt
 from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config, ConfigFinder
 from svcmod.project.discovery import Discovery
@@ -46,8 +46,10 @@ class BufferChecks:
         """Whether ``exclude``/``extend-exclude``/.gitignore leave ``path`` out (as --force-exclude does)."""
         return self.discovery.is_excluded(path, False, walked=False)
 
-    def check(self, path: Path, filename: str, source: bytes, policy: FixPolicy = FixPolicy()) -> FileResult:
-        """Findings (and with a fixing ``policy``, the fixed bytes) of ``source``, the text of ``path``."""
+    def check(self, path: Path, filename: str, source: bytes, policy: FixPolicy = FixPolicy(),
+              fixes_at: Optional[FrozenSet[FindingAt]] = None) -> FileResult:
+        """Findings (and with a fixing ``policy``, the fixed bytes) of ``source``, the text of ``path``;
+        ``fixes_at``: only the fixes of these findings (``Checker.check``)."""
         config = self.config_for(path)
         found = self.finder.for_path(path, is_dir=False)
         ignored = expand_ignored(per_file_ignored(path, found, self._ignore_specs), self._codes[id(found)])
@@ -57,7 +59,7 @@ class BufferChecks:
             checker = self._checkers[key] = Checker(config, policy)
         try:
             # a buffer is a file the user named: a syntax error is reported even where no rule looks
-            return checker.check(filename, source, ignored, named=True)
+            return checker.check(filename, source, ignored, named=True, fixes_at=fixes_at)
         except Exception as error:  # a bug in a rule must not take the caller down with it
             result = FileResult(filename)
             checker.engine_finding(result, "SVC901", f"internal error while checking: "

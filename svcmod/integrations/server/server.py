@@ -8,16 +8,17 @@ import time
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path, uri_scheme
 
 from svcmod import __version__
+from svcmod.check.checker import FindingAt
 from svcmod.check.policy import FixPolicy
 from svcmod.integrations.server.settings import Settings
-from svcmod.integrations.server.text import Change, Text, apply, changes, comment_insertion, from_client, to_client
+from svcmod.integrations.server.text import Change, Text, changes, comment_insertion, from_client, to_client
 from svcmod.project.config import ConfigError, is_selected
 from svcmod.results import ENGINE_CODES, FileResult, Finding
 from svcmod.run.buffer import BufferChecks
@@ -271,52 +272,24 @@ class SvcmodServer(LanguageServer):
             return False
         return is_selected(finding.code, config.fixable, config.unfixable)
 
-    def fixed_text(self, linted: Linted, policy: FixPolicy) -> Optional[str]:
-        """The text ``svcmod lint --fix`` would write with ``policy``; None when it would write nothing."""
-        result = self.checks().check(linted.path, str(linted.path), linted.text.encoded(), policy)
+    def fixed_text(self, linted: Linted, policy: FixPolicy, fixes_at: Optional[FrozenSet[FindingAt]] = None
+                   ) -> Optional[str]:
+        """The text ``svcmod lint --fix`` would write with ``policy`` (only the fixes of the findings
+        ``fixes_at``, when given); None when it would write nothing."""
+        result = self.checks().check(linted.path, str(linted.path), linted.text.encoded(), policy, fixes_at)
         if result.fixed is None:
             return None
         return linted.text.decoded(result.fixed)
 
     def fix_of(self, linted: Linted, finding: Finding) -> Optional[str]:
-        """The text with ``finding``'s fix made, verified as ``svcmod lint --fix`` verifies it.
-
-        The engine fixes every finding of a code at once: when the document has one finding of
-        this code, that is the fix exactly. When it has several, the changes that touch the other
-        findings' lines are left out, and what remains is verified again (parsed, compiled).
-        """
+        """The text with ``finding``'s fix made (and what that fix brings about), verified as
+        ``svcmod lint --fix`` verifies it: when it is the file's only finding, the bytes
+        ``svcmod lint --fix --unsafe-fixes`` writes."""
         key = ("fix", finding.code, finding.line, finding.column)
-        if key in linted.fixes:
-            return linted.fixes[key]
-        new = self.fixed_text(linted, FixPolicy(apply=True, unsafe=True, only=frozenset({finding.code})))
-        others = [f for f in linted.result.findings if f.code == finding.code and f is not finding
-                  and f.fix_applicability is not None]
-        if new is not None and others:
-            new = self._only_this(linted, finding, others, new)
-        linted.fixes[key] = new
-        return new
-
-    def _only_this(self, linted: Linted, finding: Finding, others: Sequence[Finding], new: str) -> Optional[str]:
-        own = set(range(finding.line - 1, finding.end_line))
-        theirs = {line for other in others for line in range(other.line - 1, other.end_line)}
-        kept = []
-        for change in changes(linted.text, new):
-            touched = set(range(change.first_line, change.last_line + 1))
-            if touched & own or not touched & theirs:
-                kept.append(change)
-        candidate = apply(linted.text, kept)
-        if candidate == linted.text.text:
-            return None
-        from svcmod.check.fixing import VerificationFailed, verify
-        try:
-            data = Text(candidate).encoded()
-            verify(data, str(linted.path))
-            compile(data, str(linted.path), "exec", dont_inherit=True)
-        except (VerificationFailed, SyntaxError, ValueError):
-            log.info("%s: the fix of %s at line %d alone does not verify; not offered",
-                     linted.path, finding.code, finding.line)
-            return None
-        return candidate
+        if key not in linted.fixes:
+            linted.fixes[key] = self.fixed_text(linted, FixPolicy(apply=True, unsafe=True),
+                                                frozenset({(finding.code, finding.line, finding.column)}))
+        return linted.fixes[key]
 
     def fix_all(self, linted: Linted) -> Optional[str]:
         key = ("fix-all", self.settings.unsafe_fixes)

@@ -5,7 +5,7 @@ import bisect
 import difflib
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 #: Where the Language Server Protocol ends a line: CR LF, CR or LF (as Python's parser does, and
 #: not at the form feeds and Unicode separators that ``str.splitlines`` also cuts at).
@@ -147,17 +147,6 @@ def _common_prefix(a: str, b: str) -> int:
     if 0 < size < len(a) and a[size - 1] == "\r" and a[size] == "\n":
         size -= 1
     return size
-
-
-def apply(old: Text, chosen: Sequence[Change]) -> str:
-    """``old`` with ``chosen`` (changes of it, none overlapping) made."""
-    parts, at = [], 0
-    for change in sorted(chosen, key=lambda c: c.start):
-        parts.append(old.text[at:change.start])
-        parts.append(change.new)
-        at = change.end
-    parts.append(old.text[at:])
-    return "".join(parts)
 
 
 def comment_insertion(old: Text, line: int, code: str) -> Optional[Change]:
