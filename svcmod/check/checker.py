@@ -273,12 +273,12 @@ class Checker:
         # with ``fixes_at``, the fixable findings not asked for, by what they report on (their
         # positions move as fixes add lines): left alone in every round
         left_alone: Dict[Tuple[str, str], int] = {}
-        if self._fixes_at is not None:
-            for report, (position, _) in located:
-                if self._fixable(report) and _at(report, position) not in self._fixes_at:
-                    key = (report.code, module.code_for_node(report.node))
-                    left_alone[key] = left_alone.get(key, 0) + 1
         try:
+            if self._fixes_at is not None:
+                for report, (position, _) in located:
+                    if self._fixable(report) and _at(report, position) not in self._fixes_at:
+                        key = (report.code, module.code_for_node(report.node))
+                        left_alone[key] = left_alone.get(key, 0) + 1
             for _ in range(MAX_FIX_ROUNDS):
                 chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
                 if left_alone:
