@@ -310,7 +310,7 @@ def test_a_migrated_file_has_no_new_unused_import(condition, tmp_path):
 
 
 def test_verification_counts_the_unused_imports_a_fix_would_leave():
-    from svcmod.check.checker import unused_imports
+    from svcmod.check.fixing import unused_imports
     source = b"import os\nfrom tenacity import retry, retry_if_exception\nimport json as j\n" \
              b"__all__ = ['j']\n\n@retry\ndef f(): return os.sep\n"
     assert unused_imports(source) == {"retry_if_exception"}

@@ -74,7 +74,7 @@ class FlaskRemovedApi(Rule):
                 "html = Markup('<b>%s</b>') % escape(name)\n"),
         Invalid("from flask import Markup as M\n", fixed="from markupsafe import Markup as M\n"),
         Invalid("import flask\nsafe = flask.escape(user_input)\n",
-                fixed="import flask\nimport markupsafe\n\nsafe = markupsafe.escape(user_input)\n"),
+                fixed="import markupsafe\n\nsafe = markupsafe.escape(user_input)\n"),
         Invalid("from flask import send_file\n\ndef download():\n"
                 "    return send_file(path, as_attachment=True, attachment_filename='r.csv', cache_timeout=0)\n",
                 fixed="from flask import send_file\n\ndef download():\n"

@@ -266,7 +266,7 @@ class Checker:
     def _fix(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
              active: Sequence[Rule], located: List[Tuple[Report, Any]],
              ignored_codes: Sequence[str] = ()) -> None:
-        from svcmod.check.fixing import VerificationFailed, apply_fixes, verify
+        from svcmod.check.fixing import VerificationFailed, apply_fixes, check_no_new_unused_import, verify
         original_located = located
         current_module, current_source = module, source
         edits: List[Edit] = []
@@ -308,7 +308,7 @@ class Checker:
                 raise VerificationFailed("the fixed file is not a fixed point")
             if current_source != source:
                 _check_compiles(current_source, source, filename)
-                _check_no_new_unused_import(current_source, source)
+                check_no_new_unused_import(current_source, source)
         except Exception as error:  # a crash while fixing one file loses neither the run nor its findings
             if isinstance(error, RecursionError):
                 error = VerificationFailed("nesting too deep to rewrite")
@@ -440,54 +440,6 @@ def _check_compiles(new: bytes, old: bytes, filename: str) -> None:
         except (SyntaxError, ValueError):
             return  # did not compile before either (e.g. newer syntax): parse check suffices
         raise VerificationFailed(f"fixed code does not compile: {_describe(error)}") from None
-
-
-def _check_no_new_unused_import(new: bytes, old: bytes) -> None:
-    """A fix must not leave an import nothing uses (pyflakes' F401): one it added and then did not
-    need, or one whose last use it rewrote without removing it."""
-    from svcmod.check.fixing import VerificationFailed
-    before, after = unused_imports(old), unused_imports(new)
-    # only imports the fixes added: an import a fix made unused without removing it is left to
-    # its rule (and to the project's linter); one already unused may be renamed (retrying → tenacity)
-    left = after - before - imported_names(old)
-    if left and len(after) > len(before):
-        raise VerificationFailed(f"the fixes leave unused imports: {', '.join(sorted(left))}")
-
-
-def imported_names(source: bytes) -> FrozenSet[str]:
-    """Every name an import statement of ``source`` binds."""
-    tree = python_tree(source)
-    if tree is None:
-        return frozenset()
-    return frozenset(alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
-                     for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                     for alias in node.names)
-
-
-def unused_imports(source: bytes) -> FrozenSet[str]:
-    """Names bound by imports that the module never reads (nor lists in ``__all__``), as pyflakes
-    finds them, less exactly: a name read anywhere counts as used everywhere."""
-    tree = python_tree(source)
-    if tree is None:
-        return frozenset()
-    bound: Dict[str, str] = {}
-    used = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                bound[alias.asname or alias.name.split(".")[0]] = alias.name
-        elif isinstance(node, ast.ImportFrom):
-            if node.module == "__future__":
-                continue
-            for alias in node.names:
-                if alias.name != "*":
-                    bound[alias.asname or alias.name] = alias.asname or alias.name
-        elif isinstance(node, ast.Name):
-            used.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            # __all__ entries and string annotations ("requests.Session"): words count as uses
-            used.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", node.value))
-    return frozenset(name for name in bound if name not in used)
 
 
 def _syntax_error(source: bytes, error: cst.ParserSyntaxError) -> Tuple[str, int, int]:

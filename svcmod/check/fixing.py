@@ -1,14 +1,17 @@
 """Applying fixes to a tree in one pass, with their imports, and verifying the result."""
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Set, Tuple
+import ast
+import re
+import warnings
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
 from svcmod.check.layout import DEFAULT_LINE_LENGTH, is_laid_out, relaid, relaid_alone
-from svcmod.rule import AddImport, Fix, dotted
+from svcmod.rule import AddImport, Fix, RemoveImport, dotted
 
 
 class VerificationFailed(Exception):
@@ -94,7 +97,7 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix],
             break
         candidates = applied
     additions = [i for fix in applied for i in fix.add_imports]
-    removals = [i for fix in applied for i in fix.remove_imports]
+    removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module)
     if additions or removals:
         before = new_module
         context = CodemodContext()
@@ -204,6 +207,94 @@ def _with_name(names: List[cst.ImportAlias], new: cst.ImportAlias, lpar: object)
                                      first_line=cst.TrailingWhitespace())))]
     new = new.with_changes(comma=last.comma if isinstance(lpar, cst.LeftParen) else cst.MaybeSentinel.DEFAULT)
     return names[:-1] + [last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), new]
+
+
+def left_unused(before: cst.Module, after: cst.Module) -> List[RemoveImport]:
+    """Module-level imports that ``before`` reads and ``after`` (the fixes applied) no longer does:
+    ``import flask`` once ``flask.Markup`` became ``markupsafe.Markup``. As ruff and Fixit do, the
+    fix removes them; a name listed in ``__all__`` counts as read (a re-export), and LibCST's
+    RemoveImportsVisitor removes nothing that is still referenced."""
+    old = before.bytes
+    newly = (unused_imports(after.bytes) - unused_imports(old)) & imported_names(old)
+    if not newly:
+        return []
+    removals: List[RemoveImport] = []
+    for statement in after.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = dotted(alias.name)
+                    local = alias.evaluated_alias or name.split(".")[0]
+                    if local in newly:
+                        removals.append(RemoveImport(name, None, alias.evaluated_alias))
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
+                    and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    local = alias.evaluated_alias or dotted(alias.name)
+                    if local in newly:
+                        removals.append(RemoveImport(dotted(small.module), dotted(alias.name), alias.evaluated_alias))
+    return removals
+
+
+def check_no_new_unused_import(new: bytes, old: bytes) -> None:
+    """Fixed code must not hold an import nothing uses (pyflakes' F401) that the original read or
+    did not have: one a fix added and then did not need, or one whose last use a fix rewrote and
+    that could not be removed (``left_unused`` removes module-level ones)."""
+    before, after = unused_imports(old), unused_imports(new)
+    had = imported_names(old)
+    left = (after - before) & had
+    # an import a fix added: one already unused may be renamed (``import retrying`` unused →
+    # ``import tenacity`` unused), so only a growing count of unused imports is a fault
+    added = after - before - had
+    if left or (added and len(after) > len(before)):
+        raise VerificationFailed(f"the fixes leave unused imports: {', '.join(sorted(left | added))}")
+
+
+def _tree(source: bytes) -> Optional[ast.AST]:
+    with warnings.catch_warnings():  # SyntaxWarnings about the user's code are not ours to print
+        warnings.simplefilter("ignore")
+        try:
+            return compile(source, "<svcmod>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+def imported_names(source: bytes) -> FrozenSet[str]:
+    """Every name an import statement of ``source`` binds."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    return frozenset(alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
+                     for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                     for alias in node.names)
+
+
+def unused_imports(source: bytes) -> FrozenSet[str]:
+    """Names bound by imports that the module never reads (nor lists in ``__all__``), as pyflakes
+    finds them, less exactly: a name read anywhere counts as used everywhere."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    bound: Dict[str, str] = {}
+    used = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "__future__":
+                continue
+            for alias in node.names:
+                if alias.name != "*":
+                    bound[alias.asname or alias.name] = alias.asname or alias.name
+        elif isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # __all__ entries and string annotations ("requests.Session"): words count as uses
+            used.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", node.value))
+    return frozenset(name for name in bound if name not in used)
 
 
 def verify(source: bytes, filename: str) -> cst.Module:
