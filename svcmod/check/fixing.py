@@ -257,7 +257,7 @@ def _tree(source: bytes) -> Optional[ast.AST]:
         warnings.simplefilter("ignore")
         try:
             return compile(source, "<svcmod>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             return None
 
 
