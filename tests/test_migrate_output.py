@@ -69,14 +69,22 @@ def test_baseline_reads_the_lint_cache_and_draws_progress_on_a_terminal(tmp_path
     from svcmod.check.checker import Checker
 
     root = demo_copy(tmp_path)
-    assert run_in_process(["lint", "--exit-zero", "-q", "."], root).exit_code == 0
-    seen = []
+    # files are checked in worker processes (forked: they inherit the patch): they log to a file
+    log = tmp_path / "checked.log"
     original = Checker.check
-    monkeypatch.setattr(Checker, "check",
-                        lambda self, name, *a, **k: seen.append(name) or original(self, name, *a, **k))
-    written = run_in_process(["baseline", ".", "-o", "base.json", "--jobs", "1"], root)
+
+    def counting(self, name, *args, **kwargs):
+        with open(log, "a") as checked:
+            checked.write(f"{name}\n")
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Checker, "check", counting)
+    assert run_in_process(["lint", "--exit-zero", "-q", "."], root).exit_code == 0
+    assert log.read_text().count("\n") > 10  # the count sees the checks lint's workers made
+    log.write_text("")
+    written = run_in_process(["baseline", ".", "-o", "base.json"], root)
     assert written.exit_code == 0, written
-    assert seen == []  # every file's result came from the cache lint wrote
+    assert log.read_text() == ""  # every file's result came from the cache lint wrote
     from svcmod.project.config import ConfigFinder
     from svcmod.project.discovery import Discovery
     checked = len(Discovery(ConfigFinder()).files([root]))  # every file lint checks, whatever the fixture holds
