@@ -341,6 +341,13 @@ class Rule:
         """The qualified name of the callable whose call made the value ``expr`` refers to."""
         return self.file.names.created_by(expr, self.file.scope_stack)
 
+    def uses_elsewhere(self, local: str) -> FrozenSet[Tuple[str, str]]:
+        """How other modules of the project use this module's top-level name ``local`` (``conn``;
+        ``get_client()`` for a function's return value): (module, use) pairs, a use being
+        ``.blpop(timeout)`` (a method called, with the keywords given), ``arg:rq.Worker`` (passed to
+        that callee) or ``.pubsub().listen()``."""
+        return self.file.names.uses_elsewhere(local)
+
     def reference(self, qualified: str) -> Tuple[str, Tuple[AddImport, ...]]:
         """Source text that refers to ``qualified`` here, and the imports needed for it."""
         return self.file.names.reference(qualified)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Set, Tuple
 
@@ -377,3 +378,88 @@ def test_retry_objects_of_another_module_are_retries_for_lint_and_flake8(tmp_pat
     assert found == RETRY_OBJECTS_FOUND
     flake8_found = {f for f in flake8(root, "billing/charges.py") if f[2] in ("SVC205", "SVC208")}
     assert flake8_found == RETRY_OBJECTS_FOUND
+
+
+#: Issue 16, item 1: redis clients made in one module, read from with blocking commands in others.
+REDIS_JOBS = {
+    "pyproject.toml": '[project]\nname = "jobs"\n',
+    "jobs/__init__.py": "",
+    "jobs/connections.py": """
+        import redis
+
+        queue_redis = redis.from_url("redis://queue")
+        cache = redis.Redis(host="cache")
+        events = redis.Redis(host="events")
+        streams = redis.Redis(host="streams")
+
+
+        def make_bus():
+            return redis.Redis(host="bus")
+        """,
+    "jobs/worker.py": """
+        from rq import Worker
+
+        from jobs.connections import queue_redis
+
+
+        def main():
+            Worker(["default"], connection=queue_redis).work()
+        """,
+    "jobs/consumer.py": """
+        from jobs import connections
+        from jobs.connections import cache, make_bus
+
+
+        def next_event():
+            return connections.events.blpop("events", timeout=0)
+
+
+        def lookup(key):
+            return cache.get(key)
+
+
+        def follow():
+            for message in make_bus().pubsub().listen():
+                print(message)
+
+
+        def tail():
+            return connections.streams.xread({"s": "$"}, block=0)
+        """,
+}
+
+
+def test_a_redis_client_read_with_blocking_commands_in_another_module_gets_no_read_timeout(tmp_path, svcmod):
+    root = write(tmp_path / "jobs-repo", REDIS_JOBS)
+    reasons = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "SVC107", "jobs"],
+                             cwd=root, capture_output=True, text=True, timeout=300).stdout
+    assert "module jobs.worker of the project hands this client to `rq.Worker`" in reasons
+    assert "module jobs.consumer of the project uses this client for blocking reads (`blpop`)" in reasons
+    result = svcmod("lint", "--select", "SVC107", "--fix", "--unsafe-fixes", ".", cwd=root)
+    assert result.exit_code == 0, result
+    assert (root / "jobs/connections.py").read_text() == textwrap.dedent("""\
+        import redis
+
+        queue_redis = redis.from_url("redis://queue", socket_connect_timeout=10)
+        cache = redis.Redis(host="cache", socket_timeout=10, socket_connect_timeout=10)
+        events = redis.Redis(host="events", socket_connect_timeout=10)
+        streams = redis.Redis(host="streams", socket_connect_timeout=10)
+
+
+        def make_bus():
+            return redis.Redis(host="bus", socket_connect_timeout=10)
+        """)
+
+
+def test_a_warm_run_sees_a_blocking_read_added_in_another_module(tmp_path):
+    root = write(tmp_path / "jobs-repo", REDIS_JOBS)
+    assert ("jobs/connections.py", 4, "SVC107") in lint(root, "--select", "SVC107")
+    message = lambda: json.loads(subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "svcmod", "lint", "--format", "json", "--exit-zero", "--select", "SVC107", "."],
+        cwd=root, capture_output=True, timeout=300).stdout)
+    cache_line = [f for f in message() if f["location"]["row"] == 4]
+    assert "left out" not in cache_line[0]["message"]
+    consumer = root / "jobs/consumer.py"
+    consumer.write_text(consumer.read_text().replace("cache.get(key)", "cache.brpop(key)"))
+    cache_line = [f for f in message() if f["location"]["row"] == 4]  # connections.py did not change
+    assert "uses this client for blocking reads (`brpop`)" in cache_line[0]["message"]

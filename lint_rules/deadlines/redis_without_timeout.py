@@ -59,6 +59,7 @@ class _Client:
     pool: Optional[str]  # for a client built on ``connection_pool=``: how the pool is referred to
     reported: bool
     slots: Dict[str, int]
+    top_level: bool = False  # made at module level (or returned by a module-level function)
 
 
 class RedisWithoutTimeout(Rule):
@@ -82,7 +83,9 @@ class RedisWithoutTimeout(Rule):
     worker quit when idle. Such a client is reported only without `socket_connect_timeout`, and the
     finding says why `socket_timeout` was left out. A file with a blocking read whose client cannot
     be told (`get_client().blpop(...)` from another module) counts all its clients as blocking.
-    Uses in other files of the project are not seen.
+    A client made at module level (or returned by a module-level function) is judged by its uses
+    in the project's other modules too (the project index): `from jobs.connections import conn`
+    then `conn.blpop(...)`, or `Worker(connection=conn)`, in another module.
 
     ## Fix safety
     The fix adds `socket_timeout=<timeout>` and `socket_connect_timeout=<timeout>` where missing
@@ -188,8 +191,10 @@ class RedisWithoutTimeout(Rule):
         names = self.targets.get(id(node), ())
         reported = not (has_star_kwargs(node) or positional_count(node) is None or pool is not None
                         or name in FROM_URL and _url_sets_timeout(node))
+        stack = self.file.scope_stack
+        top_level = not stack or len(stack) == 1 and isinstance(stack[0], cst.FunctionDef)
         self.clients.append(_Client(node, names, _reference(pool.value) if pool is not None else None,
-                                    reported, slots))
+                                    reported, slots, top_level))
 
     def _blocking_use(self, node: cst.Call) -> None:
         """Remembers a blocking read, or a hand-over to a job queue, and whose client it is."""
@@ -249,6 +254,12 @@ class RedisWithoutTimeout(Rule):
         for name in client.names + (f"#{id(client.call)}",):
             if name in self.blocking:
                 return self.blocking[name]
+        if client.top_level:
+            for name in client.names:
+                for module, use in sorted(self.uses_elsewhere(name)):
+                    why = _blocking_elsewhere(use)
+                    if why is not None:
+                        return f"module {module} of the project {why}"
         return self.untraced[0] if self.untraced else None
 
     def _report(self, client: _Client, blocking: Optional[str]) -> None:
@@ -284,6 +295,24 @@ def _reference(expr: Optional[cst.BaseExpression]) -> Optional[str]:
         name = dotted(expr.func)
         return f"{name}()" if name is not None else None
     return dotted(expr) if expr is not None else None
+
+
+def _blocking_elsewhere(use: str) -> Optional[str]:
+    """Why a use another module makes of a client (as the project index records it) waits in
+    blocking reads: ``.blpop(timeout)``, ``.xread(block,count)``, ``arg:rq.Worker``, …; else None."""
+    if use.startswith("arg:"):
+        callee = use[4:]
+        if callee.split(".", 1)[0] in QUEUE_LIBRARIES:
+            return f"hands this client to `{callee}`, which waits on it in blocking reads"
+        return None
+    if use == ".pubsub().listen()":
+        return "uses this client for pub/sub reads that wait for messages"
+    method, _, given = use[1:].partition("(")
+    if method in BLOCKING_COMMANDS:
+        return f"uses this client for blocking reads (`{method}`)"
+    if method in STREAM_READS and "block" in given.rstrip(")").split(","):
+        return f"uses this client for blocking reads (`{method}` with `block=`)"
+    return None
 
 
 def _url_sets_timeout(call: cst.Call) -> bool:

@@ -129,6 +129,12 @@ class Names:
         self._fallback = 0  # inside the fallback branch of a guarded import
         self._collect(module.body, self.module_scope, None)
 
+    def uses_elsewhere(self, local: str) -> FrozenSet[Tuple[str, str]]:
+        """How other modules of the project use this module's top-level ``local`` (``conn``, or
+        ``get_client()`` for what that function returns): (module, use) pairs from the project
+        index (``svcmod.check.project_index.module_names``); empty without a project."""
+        return self._project.uses_of(local) if self._project is not None else frozenset()
+
     def other_branch_imports(self, statement: cst.CSTNode) -> FrozenSet[str]:
         """For an ``Import``/``ImportFrom`` in a branch of ``try: … except ImportError: …`` (or of an
         ``if`` on a version), the qualified names the other branches import; empty elsewhere."""

@@ -49,9 +49,21 @@ def module_name(parts: Sequence[str]) -> str:
     return ".".join(names)
 
 
-def module_names(source: bytes, module: str, package: bool = False) -> Dict[str, Entry]:
+#: Key prefix, in a module's names, of how it uses a name of another project module (``USES``).
+USES = "@"
+
+
+def module_names(source: bytes, module: str, package: bool = False,
+                 project_tops: Iterable[str] = ()) -> Dict[str, Entry]:
     """The names of one module that come from outside it, by local name (see the module docstring).
-    ``package``: the file is the package's ``__init__.py`` (relative imports start from it)."""
+    ``package``: the file is the package's ``__init__.py`` (relative imports start from it).
+
+    With ``project_tops`` (the project's top-level packages), also how this module uses the names
+    it imports from the project's modules: ``"@svc.store.conn": ("uses", "svc.store.conn",
+    (".blpop(timeout)", "arg:rq.Worker"))`` — methods called on it (with the keywords given,
+    ``kw=None`` when given None), the callees it is passed to, and ``.pubsub().listen()`` when the
+    file takes its pub/sub and listens. A module's own rule cannot see these uses (a redis client
+    used for blocking reads only in another module)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -60,7 +72,53 @@ def module_names(source: bytes, module: str, package: bool = False) -> Dict[str,
         return {}
     reader = _Reader(module if package else module.rpartition(".")[0])
     reader.body(tree.body)
-    return {name: entry for name, entry in reader.names.items() if entry is not None}
+    found = {name: entry for name, entry in reader.names.items() if entry is not None}
+    tops = frozenset(project_tops)
+    if tops:
+        for qualified, uses in _uses(tree, reader, tops).items():
+            found[USES + qualified] = ("uses", qualified, tuple(sorted(uses)))
+    return found
+
+
+def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str, set]:
+    """How the module uses names imported from the project's modules (see ``module_names``)."""
+    found: Dict[str, set] = {}
+    listens = False
+    pubsubs = []
+
+    def imported(expr: ast.expr) -> Optional[str]:
+        if isinstance(expr, ast.Call) and not expr.args and not expr.keywords:
+            made = reader.qualified(expr.func)  # ``get_client().blpop(...)``: what it returns
+            return f"{made}()" if made is not None and made.split(".")[0] in tops else None
+        qualified = reader.qualified(expr)
+        return qualified if qualified is not None and qualified.split(".")[0] in tops else None
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            if func.attr == "listen" and not node.args or func.attr == "get_message" and any(
+                    k.arg == "timeout" and isinstance(k.value, ast.Constant) and k.value.value is None
+                    for k in node.keywords):
+                listens = True
+            owner = imported(func.value)
+            if owner is not None:
+                given = ",".join(sorted(f"{k.arg}=None" if isinstance(k.value, ast.Constant) and k.value.value is None
+                                        else str(k.arg) for k in node.keywords))
+                found.setdefault(owner, set()).add(f".{func.attr}({given})")
+                if func.attr == "pubsub":
+                    pubsubs.append(owner)
+        callee = reader.qualified(func)
+        if callee is not None:
+            for value in [*node.args, *(k.value for k in node.keywords)]:
+                owner = imported(value.value if isinstance(value, ast.Starred) else value)
+                if owner is not None:
+                    found.setdefault(owner, set()).add(f"arg:{callee}")
+    if listens:
+        for owner in pubsubs:
+            found[owner].add(".pubsub().listen()")
+    return found
 
 
 class _Reader:
@@ -230,6 +288,12 @@ class Project:
         self.modules = {name: dict(names) for name, names in modules.items()}
         self.declared = dict(declared)
         self.tops = frozenset(name.split(".")[0] for name in self.modules)
+        #: qualified name -> (module using it, use) for every use another module makes of it
+        self.used: Dict[str, set] = {}
+        for module, names in self.modules.items():
+            for key, (kind, target, uses) in names.items():
+                if key.startswith(USES):
+                    self.used.setdefault(target, set()).update((module, use) for use in uses)
         #: nothing to lend and nothing declared: the resolver needs no project at all
         self.empty = not any(self.modules.values()) and not self.declared
         self._resolved: Dict[str, Optional[Binding]] = {}
@@ -237,7 +301,13 @@ class Project:
     def entry(self, qualified: str) -> Optional[Entry]:
         module, _, name = qualified.rpartition(".")
         names = self.modules.get(module)
-        return names.get(name) if names is not None else None
+        return names.get(name) if names is not None and not name.startswith(USES) else None
+
+    def uses_of(self, qualified: str) -> FrozenSet[Tuple[str, str]]:
+        """How the project's other modules use ``qualified`` (``svc.store.conn``, or
+        ``svc.store.get_client()`` for what a function returns): (using module, use) pairs, the
+        uses as ``module_names`` records them."""
+        return frozenset(self.used.get(qualified, ()))
 
     def binding(self, qualified: str) -> Optional[Binding]:
         """What ``qualified`` is, when it leads out of the project or is a declared client; None
@@ -296,6 +366,8 @@ class Project:
             names = self.modules.get(module)
             if names:
                 for name in names:
+                    if name.startswith(USES):
+                        continue
                     binding = self.binding(f"{module}.{name}")
                     if binding is not None:
                         found.update(_prefixes(_target(binding)))
@@ -306,7 +378,13 @@ class Project:
         return frozenset(found)
 
     def digest(self, module: str) -> str:
-        """A fingerprint of what ``module`` exports to the project (empty when nothing)."""
+        """A fingerprint of what ``module`` exports to the project (empty when nothing); of
+        ``"@module"``: of the uses other modules make of its names."""
+        if module.startswith(USES):
+            module = module[len(USES):]
+            uses = sorted((q, m, u) for q, pairs in self.used.items() if q.rpartition(".")[0] == module
+                          or q.endswith("()") and q[:-2].rpartition(".")[0] == module for m, u in pairs)
+            return hashlib.sha1(json.dumps(uses).encode()).hexdigest()[:16] if uses else ""
         names = self.modules.get(module)
         if not names:
             return ""
@@ -327,11 +405,17 @@ def _prefixes(qualified: str) -> List[str]:
 class View:
     """The project as one module sees it: its relative imports made absolute first."""
 
-    __slots__ = ("project", "package")
+    __slots__ = ("project", "package", "module")
 
     def __init__(self, project: Project, module: str, package: bool = False) -> None:
         self.project = project
         self.package = module if package else module.rpartition(".")[0]
+        self.module = module
+
+    def uses_of(self, local: str) -> FrozenSet[Tuple[str, str]]:
+        """How other modules of the project use this module's top-level ``local`` (``conn``, or
+        ``get_client()``): see ``Project.uses_of``."""
+        return self.project.uses_of(f"{self.module}.{local}")
 
     def binding(self, qualified: str) -> Optional[Binding]:
         if qualified.startswith("."):

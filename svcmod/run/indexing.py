@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Set, Tuple
 
-from svcmod.check.project_index import MAX_HOPS, Entry, Project, View, module_name, module_names
+from svcmod.check.project_index import MAX_HOPS, USES, Entry, Project, View, module_name, module_names
 from svcmod.results import FileResult
 from svcmod.run.source import read_source
 
@@ -68,7 +68,10 @@ def uses(view: View, imported: FrozenSet[str], source: bytes) -> Dict[str, str]:
     result stays valid only while these are unchanged."""
     project = view.project
     modules = set(imported) | set(view.relative_imports(source))
-    return {m: project.digest(m) for m in sorted(modules) if m.split(".")[0] in project.tops}
+    found = {m: project.digest(m) for m in sorted(modules) if m.split(".")[0] in project.tops}
+    own = USES + view.module  # how other modules use this one's names (a client's blocking reads)
+    found[own] = project.digest(own)
+    return found
 
 
 def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
@@ -80,6 +83,7 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     tops = frozenset(name.split(".")[0] for name, _ in modules.values())
     outside = frozenset(m for m in wanted if m.split(".")[0] not in tops)
     lent: Dict[str, Dict[str, Entry]] = {}
+    lending: Set[str] = set()  # modules lending names (not only recording how they use others')
     sources: Dict[str, bytes] = {}
     imports: Dict[str, FrozenSet[str]] = {}
     pending = []
@@ -89,6 +93,8 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             names = result.index.get("names") or {}
             if names:
                 lent[modules[path][0]] = {k: (v[0], v[1], tuple(v[2])) for k, v in names.items()}
+                if any(not name.startswith(USES) for name in names):
+                    lending.add(modules[path][0])
             continue
         try:
             source, _ = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
@@ -103,9 +109,11 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     def lend(path: str) -> None:
         read.add(path)
         module, package = modules[path]
-        names = module_names(sources[path], module, package)
+        names = module_names(sources[path], module, package, tops)
         if names:
             lent[module] = names
+            if any(not name.startswith(USES) for name in names):
+                lending.add(module)
 
     words = [module.encode() for module in outside]
 
@@ -122,7 +130,8 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     for _ in range(MAX_HOPS):  # then those importing a module found lending something, and so on
         before = len(read)
         for path in pending:
-            if path not in read and lent and (any(m in lent for m in imports_of(path)) or b"from ." in sources[path]):
+            if path not in read and lending and (any(m in lending for m in imports_of(path))
+                                                 or b"from ." in sources[path]):
                 lend(path)
         if len(read) == before:
             break
