@@ -122,6 +122,22 @@ def test_warm_run_checks_no_unchanged_file_and_reports_the_same(tmp_path, checks
     assert opened == []  # not even read: stat says unchanged
 
 
+def test_two_copies_of_a_tree_do_not_share_a_bucket(tmp_path, checks):
+    import shutil
+    first = write(tmp_path / "repo", {"a.py": MISSING, "c.py": "x = 1\n"})  # the default configuration
+    for name in ("a.py", "c.py"):
+        set_mtime(first / name, time.time() - 60)
+    lint(first)
+    second = tmp_path / "copy"
+    shutil.copytree(first, second, copy_function=shutil.copy2)  # its cache too, as a committed one would be
+    checks.clear()
+    assert lint(second) == lint(first)
+    assert len(checks) == 2  # nothing taken from the copied cache
+    buckets = {p.name for p in (first / ".svcmod_cache").glob("svcmod-*.json")}
+    copied = {p.name for p in (second / ".svcmod_cache").glob("svcmod-*.json")}
+    assert copied - buckets, "the copy's run used the bucket of the original's directory"
+
+
 def test_cache_directory_is_tagged_and_git_ignored(tmp_path):
     root = tree(tmp_path)
     lint(root)

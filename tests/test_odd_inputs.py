@@ -96,6 +96,16 @@ def test_file_over_max_file_size_is_not_read_whole(svcmod, tmp_path):
     assert_good_still_fixed(tmp_path)
 
 
+def test_a_file_over_max_file_size_fails_the_gate_with_one_line_naming_it(svcmod, tmp_path):
+    big = b"x = 1\n" * 300  # nothing to find in it: only the size keeps the gate closed
+    write(tmp_path, {"pyproject.toml": "[tool.svcmod]\nmax-file-size = 1000\n", "clean.py": "x = 1\n", "big.py": big})
+    result = svcmod("lint", "--no-cache", ".", cwd=tmp_path)
+    assert result.exit_code == 1, result  # documented: 1, findings remain; an unchecked file never passes
+    [line] = result.stdout.splitlines()
+    assert line.startswith("big.py:1:1: SVC901 ") and "max-file-size" in line and "1000" in line, result
+    assert "Traceback" not in result.stderr and "All checks passed" not in result.stdout + result.stderr, result
+
+
 def test_file_just_under_max_file_size_is_checked(svcmod, tmp_path):
     small = NEEDS_PARSE + b"requests.get('u')\n"
     write(tmp_path, {"pyproject.toml": f"[tool.svcmod]\nmax-file-size = {len(small)}\n", "small.py": small})

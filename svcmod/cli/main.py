@@ -12,6 +12,7 @@ from svcmod.cli.migrate import migrate
 from svcmod.cli.report import report_command
 from svcmod.cli.rules import rule_command, rules_command
 from svcmod.cli.server import server_command
+from svcmod.run.stopping import Interrupted, interrupt_anywhere
 
 
 class _Commands(click.Group):
@@ -21,7 +22,11 @@ class _Commands(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with interrupt_anywhere():
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Interrupted as stop:  # before or after a run (a run reports its own, with the files written)
+            click.echo(f"svcmod: interrupted ({stop})", err=True)
+            sys.exit(stop.exit_code)
         except click.exceptions.UsageError as error:
             if type(error).__name__ == "NoArgsIsHelpError":  # plain `svcmod`: the help, as click shows it
                 error.show()
@@ -32,9 +37,9 @@ class _Commands(click.Group):
         except click.ClickException as error:
             click.echo(f"svcmod: error: {error.format_message()}", err=True)
             sys.exit(error.exit_code)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
+        except click.exceptions.Abort:  # click's name for a KeyboardInterrupt that got past the handlers
+            click.echo("svcmod: interrupted (SIGINT)", err=True)
+            sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
+from svcmod.run.stopping import whole_write
+
 
 class WriteRefused(Exception):
     """The file was not written; the message says why."""
@@ -76,8 +78,15 @@ def write_if_unchanged(path: Path, original: bytes, new: bytes, force: bool = Fa
             # replacing one name would leave the other names with the old content
             raise WriteRefused(f"has {info.st_nlink} hard links; not written (replacing it would split them; "
                                "--force-write writes it in place)")
-        _write_in_place(path, original, new, mode)
+        with whole_write():
+            _write_in_place(path, original, new, mode)
         return
+    with whole_write():
+        _replace(path, original, new, info)
+
+
+def _replace(path: Path, original: bytes, new: bytes, info: os.stat_result) -> None:
+    mode = stat.S_IMODE(info.st_mode)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".svcmod-tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM during a run: stop checking, write nothing more, say what was written; twice: at once."""
+"""Ctrl-C and SIGTERM: during a run, stop checking, write nothing more, say what was written; twice: at once."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
 
-class Interrupted(Exception):
-    """The run was stopped by a signal; ``written`` lists the files already written (display names)."""
+class Interrupted(BaseException):
+    """The run was stopped by a signal; ``written`` lists the files already written (display names).
+
+    A BaseException, as KeyboardInterrupt is: no ``except Exception`` on the way takes it for an error."""
 
     def __init__(self, signum: int, written: Optional[List[str]] = None) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -46,9 +48,10 @@ def stop_on_signals() -> Iterator[StopRequest]:
         return
 
     def handle(signum, frame) -> None:
-        if request.signum is not None:
-            os._exit(128 + signum)
-        request.signum = signum
+        if request.signum is not None or _FIRST[0]:
+            _end_at_once(signum)
+            return
+        request.signum = _FIRST[0] = signum
 
     previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -56,3 +59,57 @@ def stop_on_signals() -> Iterator[StopRequest]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+#: The first SIGINT/SIGTERM the process got (0: none yet): any later one ends it at once.
+_FIRST: List[int] = [0]
+#: While a file is being written: [0], or the exit code a second signal asked for meanwhile.
+_WRITING: List[int] = []
+
+
+def _end_at_once(signum: int, frame: object = None) -> None:
+    if _WRITING:
+        _WRITING[0] = 128 + signum  # the file being written is finished first: never half of one
+        return
+    os._exit(128 + signum)
+
+
+@contextmanager
+def whole_write() -> Iterator[None]:
+    """A second Ctrl-C that comes while a file is written ends the process once the write is done
+    (milliseconds), so that the file is whole and no temporary file is left behind."""
+    if _WRITING:
+        yield
+        return
+    _WRITING.append(0)
+    try:
+        yield
+    finally:
+        code = _WRITING.pop()
+        if code:
+            os._exit(code)
+
+
+@contextmanager
+def interrupt_anywhere() -> Iterator[None]:
+    """Outside a run (reading configuration, finding files): SIGINT and SIGTERM raise Interrupted
+    where the program is, so the command ends with its own message and exit code, not click's
+    "Aborted!" or no message at all. Inside a run, ``stop_on_signals`` takes over."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, frame) -> None:
+        if _FIRST[0]:
+            _end_at_once(signum)
+            return
+        _FIRST[0] = signum
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # once stopping, the process is about to end: another signal must not raise in its way out
+            signal.signal(number, _end_at_once if _FIRST[0] else handler)
