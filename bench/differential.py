@@ -244,8 +244,7 @@ def _compare_mutants(batch: Tuple[int, int, int]) -> Tally:
         _FIXING = Comparison(fix=True)
     seed, start, count = batch
     tally = Tally()
-    rewrites = mutant_maker.REWRITES + ((mutant_maker.call_spacing,) if _CALL_SPACING else ())
-    made = mutant_maker.mutants(_MUTATED, count, seed * 1_000_003 + start, rewrites)
+    made = mutant_maker.mutants(_MUTATED, count, seed * 1_000_003 + start)
     number = 0
     while True:
         try:
@@ -300,13 +299,10 @@ def _pooled(jobs: int, work: Callable[[T], Tally], items: Sequence[T], describe:
 
 _MUTATED: List[str] = []
 _FIX_EVERY = 5
-_CALL_SPACING = False
 
 
-def _init(texts: List[str], call_spacing: bool = False) -> None:
-    global _CALL_SPACING
+def _init(texts: List[str]) -> None:
     _MUTATED[:] = texts
-    _CALL_SPACING = call_spacing
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -316,8 +312,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-corpus", action="store_true", help="mutants and rule examples only")
     parser.add_argument("--only", nargs="+", metavar="DIR", help="only these corpus folders (e.g. stdlib)")
     parser.add_argument("-j", "--jobs", type=int, default=2)
-    parser.add_argument("--call-spacing", action="store_true",
-                        help="also space out calls (pool . get (x)): not yet sound, see bench/mutants.py")
     parser.add_argument("--save", type=Path, metavar="DIR", help="write each differing source to DIR")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -354,7 +348,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         batches = [(args.seed, start, min(batch, args.mutants - start)) for start in range(0, args.mutants, batch)]
         tally = Tally()
         for one in _pooled(args.jobs, _compare_mutants, batches, lambda b: f"mutants {b[1]}-{b[1] + b[2]}",
-                           _init, (mutated, args.call_spacing)):
+                           _init, (mutated,)):
             tally.add(one)
         report.append((f"mutants (seed {args.seed}, from {len(mutated)} texts; with and without fixes)", tally))
 

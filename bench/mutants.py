@@ -160,17 +160,30 @@ def odd_spacing(text: str, rng: random.Random) -> Optional[str]:
 
 
 def call_spacing(text: str, rng: random.Random) -> Optional[str]:
-    """Spaces around the dots and before the brackets of calls (``pool . apply (f)``).
-
-    NOT YET SOUND: the rules' tokens (``.get(``) and the excerpts' call patterns are matched on
-    the text as written, so the fast path misses findings here. Left out of ``REWRITES`` until
-    they are; ``bench/differential.py --call-spacing`` counts what it misses."""
+    """Calls and attribute accesses spaced as Python allows: spaces around the dot and before the
+    bracket (``pool . apply (f)``), a line end (after a comment, or a blank line) before a dot
+    inside brackets (``(requests`` + ``.get(url))``), a backslash continuation before a dot or bracket."""
     def rewrite(node: ast.stmt, line: str) -> Optional[str]:
-        if isinstance(node, (ast.Expr, ast.Assign, ast.Return)) and "(" in line and '"' not in line \
-                and "'" not in line and "#" not in line:
+        if not isinstance(node, (ast.Expr, ast.Assign, ast.Return)) or "(" not in line or '"' in line \
+                or "'" in line or "#" in line:
+            return None
+        indent = line[:node.col_offset]
+        form = rng.randrange(3)
+        if form == 0:
             new = re.sub(r"(\w)\(", r"\1 (", line, count=1)
             return re.sub(r"(\w)\.(\w)", r"\1 . \2", new, count=1)
-        return None
+        if form == 1:
+            depth = 0
+            for at, character in enumerate(line):
+                depth += (character in "([{") - (character in ")]}")
+                if character == "." and depth > 0 and re.match(r"[\w)\]]\.[A-Za-z_]", line[at - 1:at + 2]):
+                    gap = rng.choice(["\n", "  # why\n", "\n\n"])
+                    return line[:at] + gap + indent + "        " + line[at:]
+            return None
+        found = re.compile(r"\w[.(]").search(line, node.col_offset)
+        if found is None:
+            return None
+        return line[:found.start() + 1] + " \\\n" + indent + "        " + line[found.start() + 1:]
     return _one_liners(text, rewrite)
 
 
@@ -513,7 +526,7 @@ def async_variants(text: str, rng: random.Random) -> Optional[str]:
 
 
 REWRITES: Sequence[Rewrite] = (
-    tabs, odd_spacing, continuations, semicolons, one_line_compounds, guarded_imports, parenthesised_imports,
+    tabs, odd_spacing, call_spacing, continuations, semicolons, one_line_compounds, guarded_imports, parenthesised_imports,
     aliased_imports, imports_in_functions, rule_words, column_zero_strings, form_feeds, crlf, bom, decorators,
     nested, async_variants,
 )

@@ -1,6 +1,7 @@
 """The contract between the engine and a rule: what a rule declares, sees and reports."""
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import (
@@ -167,7 +168,8 @@ class FastPath:
     sound: the rule sees every file, whole, as LibCST parses it.
 
     - ``imports``: the file must import one of these modules (top-level or dotted prefix) …
-    - ``tokens``: … and contain one of these byte strings (empty: no condition) …
+    - ``tokens``: … and contain one of these byte strings (empty: no condition), read as Python
+      reads them (``mentions``: ``.get(`` is also ``. get (`` and ``.\\n get(``) …
     - ``test``: … and pass this test of its bytes and imported modules.
     - ``parts``: the rule may see an excerpt of a long file (``Parts``); None: whole files only.
     - ``sketch``: the rule reads nothing a sketch (``svcmod/fastpath/sketch.py``) leaves out:
@@ -191,7 +193,7 @@ class FastPath:
         imports ``imported`` (as ``svcmod.check.names.imported_modules`` reads them)."""
         if self.imports and not any(m in imported for m in self.imports):
             return False
-        if self.tokens and not any(t in source for t in self.tokens):
+        if self.tokens and not any(mentions(source, t) for t in self.tokens):
             return False
         return self.test is None or self.test(source, imported)
 
@@ -215,6 +217,34 @@ class FastPath:
     @property
     def declares_something(self) -> bool:
         return bool(self.imports or self.tokens or self.test is not None)
+
+
+#: What Python lets stand between two tokens: spaces, tabs, form feeds, backslash continuations and,
+#: inside brackets, line ends and comments.
+_GAP = rb"(?:[ \t\f\r\n\\]|#[^\r\n]*)*"
+#: After ``import``, a from-import's list may name others first (``import (a as b,`` + ``warn``).
+_IMPORT_GAP = rb"(?:[\w \t\f\r\n\\(),.]|#[^\r\n]*)*?"
+_PIECE = re.compile(rb"\w+|[^\w\s]")
+_SPACED: Dict[bytes, Tuple[bytes, Any]] = {}
+
+
+def mentions(text: bytes, token: bytes) -> bool:
+    """Whether ``text`` holds ``token`` as Python reads it: its pieces (words, punctuation) in
+    order, with whatever Python lets stand between them (``requests . get (url)``, ``(pool`` +
+    ``.get(url))``, ``loop = loop``, ``from logging import (getLogger, warn)``). May say yes
+    for text that is not code (a comment, a string): the fast path then just parses more; never no
+    where Python would read the token. Costs one substring search when the token is written as given."""
+    if token in text:
+        return True
+    spaced = _SPACED.get(token)
+    if spaced is None:
+        pieces = _PIECE.findall(token)
+        words = [piece for piece in pieces if piece[:1].isalnum() or piece[:1] == b"_"]
+        pattern = b"".join(re.escape(piece) + (_IMPORT_GAP if piece == b"import" else _GAP)
+                           for piece in pieces[:-1]) + re.escape(pieces[-1]) if len(pieces) > 1 else None
+        spaced = _SPACED[token] = (max(words, key=len) if words else b"", pattern and re.compile(pattern))
+    longest, pattern = spaced
+    return pattern is not None and longest in text and pattern.search(text) is not None
 
 
 @dataclass(frozen=True)

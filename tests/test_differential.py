@@ -73,6 +73,10 @@ FROM jobs
             pass
 '''
 
+#: Long enough for excerpts (only the functions a rule may find something in are parsed).
+LONG = b"import logging\nimport subprocess\nfrom concurrent.futures import ThreadPoolExecutor\n\n\n" + b"".join(
+    b"def step%d(x):\n    return x + %d\n\n\n" % (number, number) for number in range(60))
+
 MISSES = {
     "one-line try import": (b"try: import requests\nexcept ImportError: pass\n\nrequests.get(url)\n", "SVC101"),
     "import continued by a backslash": (b"import os, \\\n    requests\n\nrequests.get(url)\n", "SVC101"),
@@ -87,6 +91,23 @@ MISSES = {
                                         "SVC202"),
     "form feeds before top-level lines": (b"\x0c\nfrom psycopg2 import connect as pg_connect\n\x0cconn = pg_connect(dsn)\n",
                                           "SVC108"),
+    # tokens (.warn(, loop=, range() read as written, not as Python reads them
+    "a spaced call in a long file": (LONG + b"log = logging.getLogger()\n\n\ndef g():\n    log . warn ('x')\n",
+                                     "SVC307"),
+    "a call after a comment in brackets": (LONG + b"def g(cmd):\n    return (subprocess.run  # why\n        (cmd))\n",
+                                           "SVC106"),
+    "a line end before the dot in brackets": (LONG + b"def g(job):\n    future = ThreadPoolExecutor().submit(job)\n"
+                                              b"    return (future.\n        result())\n", "SVC109"),
+    "a backslash before the dot": (LONG + b"def g(job):\n    future = ThreadPoolExecutor().submit(job)\n"
+                                   b"    return future \\\n        .result ()\n", "SVC109"),
+    "a keyword argument over two lines": (b"import asyncio\n\n\nasync def f(loop):\n    await asyncio.sleep(1, loop\n= loop)\n",
+                                          "SVC303"),
+    "a name after others in a from-import": (b"from logging import getLogger, warn\nwarn('x')\n", "SVC307"),
+    "a spaced deprecated alias": (b"import unittest\n\n\nclass T(unittest.TestCase):\n    def test(self):\n"
+                                  b"        self.assert_ (1)\n", "SVC308"),
+    "for over a spaced range": (b"import requests\n\n\ndef f(u):\n    for _ in range (3):\n        try:\n"
+                                b"            return requests.get(u, timeout=1)\n        except requests.ConnectionError:\n"
+                                b"            pass\n", "SVC202"),
 }
 
 

@@ -34,7 +34,7 @@ from typing import (
 import libcst as cst
 
 from svcmod.fastpath.prefilter import may_hold_loop_with_try
-from svcmod.rule import dotted, has_star_kwargs, is_none, keyword
+from svcmod.rule import dotted, has_star_kwargs, is_none, keyword, mentions
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.rule import Rule
@@ -793,7 +793,7 @@ def is_constant(expr: cst.BaseExpression) -> bool:
 
 def may_hold_retry_loop(source: bytes) -> bool:
     """Prefilter: the text could hold a hand-written retry loop."""
-    return b"except" in source and (b"while" in source or b"range(" in source or b"count(" in source) \
+    return b"except" in source and (b"while" in source or mentions(source, b"range(") or mentions(source, b"count(")) \
         and may_hold_loop_with_try(source, permanent)
 
 

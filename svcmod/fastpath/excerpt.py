@@ -69,6 +69,7 @@ from typing import (
 import libcst as cst
 
 from svcmod.fastpath.outline import NAME, Outline, Region, first_line
+from svcmod.rule import mentions as mentions_token
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.fastpath.sketch import Sketcher
@@ -81,8 +82,11 @@ _BLOCKS = tuple(getattr(ast, name) for name in ("If", "Try", "TryStar", "With", 
                                                 "AsyncFor", "While", "Match") if hasattr(ast, name))
 _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
 _WORD = re.compile(NAME)
+#: What may stand between two tokens: spaces, backslash continuations, and inside brackets line
+#: ends and comments (``(pool  # why`` + ``.get(url))``).
+_GAP = rb"(?:\s|\\|#[^\r\n]*)*"
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
-_CALLED = re.compile(rb"(" + NAME + rb")(?:\s|\\)*\(")
+_CALLED = re.compile(rb"(" + NAME + rb")" + _GAP + rb"\(")
 #: A line ended by a backslash: the next line continues it, even a blank one.
 _CONTINUED = re.compile(rb"\\\r?\n")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
@@ -366,7 +370,7 @@ class _Mentions:
         """Whether ``text`` mentions a token or a word (what makes an assignment derive a name)."""
         body = text.text
         for token in self.tokens:
-            if token in body:
+            if mentions_token(body, token):
                 return True
         return bool(self.words) and not text.words.isdisjoint(self.words)
 
@@ -669,7 +673,7 @@ def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported:
     tokens = fast_path.part_tokens
     checks = []
     if tokens:
-        checks.append(_Mentions([token for token in tokens if token in source], ()))
+        checks.append(_Mentions([token for token in tokens if mentions_token(source, token)], ()))
     if parts.via_imports or not tokens:
         modules = fast_path.part_imports
         if not modules:
@@ -723,7 +727,7 @@ def _attributes_read(self_name: str, text: bytes) -> Set[bytes]:
 
 @lru_cache(maxsize=64)
 def _attribute_pattern(self_name: str) -> Pattern[bytes]:
-    return re.compile(re.escape(self_name.encode()) + rb"\s*\.\s*(" + NAME + rb")")
+    return re.compile(re.escape(self_name.encode()) + _GAP + rb"\." + _GAP + rb"(" + NAME + rb")")
 
 
 _NAME_CHARACTER = re.compile(rb"[A-Za-z0-9_\x80-\xff]")
@@ -764,8 +768,8 @@ def _targets(self_name: str) -> Tuple[Pattern[bytes], Pattern[bytes]]:
     """An attribute of ``self_name`` written where a target may be (see ``_Part.may_assign``): before
     what may follow a target, or after ``as`` (the attributes of ``myself`` too, which only keeps more)."""
     attribute = _attribute_pattern(self_name).pattern
-    return (re.compile(attribute + rb"\s*(?:(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)|[,)\]]|:[^=\n]*=(?!=)|in\b)"),
-            re.compile(rb"as\s+" + attribute))
+    return (re.compile(attribute + _GAP + rb"(?:(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)|[,)\]]|:[^=\n]*=(?!=)|in\b)"),
+            re.compile(rb"as" + _GAP + attribute))
 
 
 def _keep_attribute_binders(parts: Sequence[_Part]) -> None:
