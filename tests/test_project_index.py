@@ -463,3 +463,17 @@ def test_a_warm_run_sees_a_blocking_read_added_in_another_module(tmp_path):
     consumer.write_text(consumer.read_text().replace("cache.get(key)", "cache.brpop(key)"))
     cache_line = [f for f in message() if f["location"]["row"] == 4]  # connections.py did not change
     assert "uses this client for blocking reads (`brpop`)" in cache_line[0]["message"]
+
+
+def test_same_named_modules_of_two_services_stay_apart(tmp_path):
+    """Issue 17, item 6: each service's ``client.py`` is its own module ``client`` (keyed by its import root)."""
+    root = write(tmp_path / "services-repo", {
+        "pyproject.toml": '[project]\nname = "services"\n',
+        "billing/client.py": "import requests\n\nsession = requests.Session()\n",
+        "billing/app.py": "from client import session\n\n\ndef status(url):\n    return session.get(url)\n",
+        "cache/client.py": "import redis\n\nsession = redis.Redis(host='cache', socket_timeout=5)\n",
+        "cache/app.py": "from client import session\n\n\ndef status(key):\n    return session.get(key)\n",
+    })
+    expected = {("billing/app.py", 5, "SVC101")}
+    assert lint(root, "--no-cache") == expected
+    assert flake8(root, "billing/app.py", "cache/app.py") == expected

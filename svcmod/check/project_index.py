@@ -70,6 +70,7 @@ def module_names(source: bytes, module: str, package: bool = False,
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
+    module = split_key(module)[1]
     reader = _Reader(module if package else module.rpartition(".")[0])
     reader.body(tree.body)
     found = {name: entry for name, entry in reader.names.items() if entry is not None}
@@ -278,49 +279,91 @@ def _own_nodes(fn: ast.AST) -> Iterable[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
+#: Separates a module's import root from its dotted name in a module key (``/srv/a:client``).
+ROOT = ":"
+
+
+def module_key(root: str, module: str) -> str:
+    """The key of a module in the project index: its dotted name within its import root (the
+    directory above its top-level package), so that two ``client.py`` of two services stay apart."""
+    return f"{root}{ROOT}{module}" if root else module
+
+
+def split_key(key: str) -> Tuple[str, str]:
+    """(import root, dotted name) of a module key (a bare dotted name has the root "")."""
+    root, _, module = key.rpartition(ROOT)
+    return root, module
+
+
 class Project:
     """The names of a project's modules and its declared clients, as the resolver asks for them.
 
-    ``modules``: module name -> its names (``module_names``); ``declared``: qualified name ->
-    what it behaves like (config ``clients``)."""
+    ``modules``: module key (``module_key``, or a bare dotted name) -> its names
+    (``module_names``); ``declared``: qualified name -> what it behaves like (config ``clients``).
+    A dotted name is looked up first in the asking module's import root (``root``), then in the
+    one other root that has it (a shared library of the monorepo); in several others: unknown."""
 
     def __init__(self, modules: Mapping[str, Mapping[str, Entry]], declared: Mapping[str, str] = ()) -> None:
         self.modules = {name: dict(names) for name, names in modules.items()}
         self.declared = dict(declared)
-        self.tops = frozenset(name.split(".")[0] for name in self.modules)
-        #: qualified name -> (module using it, use) for every use another module makes of it
-        self.used: Dict[str, set] = {}
-        for module, names in self.modules.items():
-            for key, (kind, target, uses) in names.items():
-                if key.startswith(USES):
-                    self.used.setdefault(target, set()).update((module, use) for use in uses)
+        self.spaces: Dict[str, Dict[str, Dict[str, Entry]]] = {}  # root -> dotted name -> names
+        self.homes: Dict[str, List[str]] = {}  # dotted name -> the roots that have it
+        for key, names in self.modules.items():
+            root, module = split_key(key)
+            self.spaces.setdefault(root, {})[module] = names
+            self.homes.setdefault(module, []).append(root)
+        self.tops = frozenset(module.split(".")[0] for module in self.homes)
+        #: (root, qualified name) -> (module using it, use) for every use another module makes of it
+        self.used: Dict[Tuple[str, str], set] = {}
+        for key, names in self.modules.items():
+            root, module = split_key(key)
+            for name, (kind, target, uses) in names.items():
+                if name.startswith(USES):
+                    home = self.home(_module_of(target), root)
+                    if home is not None:
+                        self.used.setdefault((home, target), set()).update((module, use) for use in uses)
         #: nothing to lend and nothing declared: the resolver needs no project at all
         self.empty = not any(self.modules.values()) and not self.declared
-        self._resolved: Dict[str, Optional[Binding]] = {}
+        self._resolved: Dict[Tuple[str, str], Optional[Binding]] = {}
 
-    def entry(self, qualified: str) -> Optional[Entry]:
+    def home(self, module: str, root: str = "") -> Optional[str]:
+        """The import root whose ``module`` a module of ``root`` imports: its own if it has one,
+        else the only other one; None when none or several others have it."""
+        roots = self.homes.get(module)
+        if not roots:
+            return None
+        if root in roots:
+            return root
+        return roots[0] if len(roots) == 1 else None
+
+    def names_of(self, module: str, root: str = "") -> Optional[Dict[str, Entry]]:
+        home = self.home(module, root)
+        return self.spaces[home][module] if home is not None else None
+
+    def entry(self, qualified: str, root: str = "") -> Optional[Entry]:
         module, _, name = qualified.rpartition(".")
-        names = self.modules.get(module)
+        names = self.names_of(module, root)
         return names.get(name) if names is not None and not name.startswith(USES) else None
 
-    def uses_of(self, qualified: str) -> FrozenSet[Tuple[str, str]]:
+    def uses_of(self, qualified: str, root: str = "") -> FrozenSet[Tuple[str, str]]:
         """How the project's other modules use ``qualified`` (``svc.store.conn``, or
         ``svc.store.get_client()`` for what a function returns): (using module, use) pairs, the
         uses as ``module_names`` records them."""
-        return frozenset(self.used.get(qualified, ()))
+        home = self.home(_module_of(qualified), root)
+        return frozenset(self.used.get((home, qualified), ())) if home is not None else frozenset()
 
-    def binding(self, qualified: str) -> Optional[Binding]:
+    def binding(self, qualified: str, root: str = "") -> Optional[Binding]:
         """What ``qualified`` is, when it leads out of the project or is a declared client; None
         when the resolver should go on as it would without a project."""
-        if qualified in self._resolved:
-            return self._resolved[qualified]
+        if (root, qualified) in self._resolved:
+            return self._resolved[(root, qualified)]
         from svcmod.check.names import Alias, Factory, Value
         found: Optional[Binding] = None
         like = self.declared.get(qualified)
         if like is not None:
             found = Alias(like)
         else:
-            entry = self._follow(qualified)
+            entry = self._follow(qualified, root)
             if entry is not None and entry[1].split(".")[0] not in self.tops:
                 kind, target, overrides = entry
                 if kind == "alias":
@@ -329,16 +372,16 @@ class Project:
                     found = Value(target, frozenset(overrides))
                 else:
                     found = Factory(target, frozenset(overrides))
-        self._resolved[qualified] = found
+        self._resolved[(root, qualified)] = found
         return found
 
-    def _follow(self, qualified: str) -> Optional[Entry]:
+    def _follow(self, qualified: str, root: str = "") -> Optional[Entry]:
         """The entry of ``qualified``, re-exports followed to the module that made the value."""
-        entry = self.entry(qualified)
+        entry = self.entry(qualified, root)
         hops = 0
         while entry is not None and hops < MAX_HOPS:
             kind, target, overrides = entry
-            further = self.entry(target)
+            further = self.entry(target, root)
             if further is None:
                 declared = self.declared.get(target)
                 if declared is not None:
@@ -356,19 +399,19 @@ class Project:
             hops += 1
         return entry if hops < MAX_HOPS else None
 
-    def borrowed(self, imported: Iterable[str]) -> FrozenSet[str]:
+    def borrowed(self, imported: Iterable[str], root: str = "") -> FrozenSet[str]:
         """The modules (with their dotted prefixes) whose objects a file importing ``imported``
         reaches through the project or declared clients: the fast path must treat the file as
         importing them too."""
         found = set()
         imported = set(imported)
         for module in imported:
-            names = self.modules.get(module)
+            names = self.names_of(module, root)
             if names:
                 for name in names:
                     if name.startswith(USES):
                         continue
-                    binding = self.binding(f"{module}.{name}")
+                    binding = self.binding(f"{module}.{name}", root)
                     if binding is not None:
                         found.update(_prefixes(_target(binding)))
         for name, like in self.declared.items():
@@ -377,19 +420,25 @@ class Project:
                 found.update(_prefixes(like))
         return frozenset(found)
 
-    def digest(self, module: str) -> str:
-        """A fingerprint of what ``module`` exports to the project (empty when nothing); of
-        ``"@module"``: of the uses other modules make of its names."""
+    def digest(self, module: str, root: str = "") -> str:
+        """A fingerprint of what ``module`` (a dotted name, seen from ``root``) exports to the
+        project (empty when nothing); of ``"@" + module``: of the uses other modules make of its names."""
         if module.startswith(USES):
             module = module[len(USES):]
-            uses = sorted((q, m, u) for q, pairs in self.used.items() if q.rpartition(".")[0] == module
-                          or q.endswith("()") and q[:-2].rpartition(".")[0] == module for m, u in pairs)
+            home = self.home(module, root)
+            uses = sorted((q, m, u) for (r, q), pairs in self.used.items()
+                          if r == home and _module_of(q) == module for m, u in pairs)
             return hashlib.sha1(json.dumps(uses).encode()).hexdigest()[:16] if uses else ""
-        names = self.modules.get(module)
+        names = self.names_of(module, root)
         if not names:
             return ""
         text = json.dumps(sorted((k, list(v[:2]), list(v[2])) for k, v in names.items()))
         return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _module_of(qualified: str) -> str:
+    """``svc.store`` of ``svc.store.conn`` and of ``svc.store.get_client()``."""
+    return qualified[:-2].rpartition(".")[0] if qualified.endswith("()") else qualified.rpartition(".")[0]
 
 
 def _target(binding: Binding) -> str:
@@ -403,19 +452,16 @@ def _prefixes(qualified: str) -> List[str]:
 
 
 class View:
-    """The project as one module sees it: its relative imports made absolute first."""
+    """The project as one module sees it: its relative imports made absolute first, and its own
+    import root's modules before another root's of the same name."""
 
-    __slots__ = ("project", "package", "module")
+    __slots__ = ("project", "package", "module", "root")
 
     def __init__(self, project: Project, module: str, package: bool = False) -> None:
+        """``module``: its key (``module_key``) or bare dotted name."""
         self.project = project
-        self.package = module if package else module.rpartition(".")[0]
-        self.module = module
-
-    def uses_of(self, local: str) -> FrozenSet[Tuple[str, str]]:
-        """How other modules of the project use this module's top-level ``local`` (``conn``, or
-        ``get_client()``): see ``Project.uses_of``."""
-        return self.project.uses_of(f"{self.module}.{local}")
+        self.root, self.module = split_key(module)
+        self.package = self.module if package else self.module.rpartition(".")[0]
 
     def binding(self, qualified: str) -> Optional[Binding]:
         if qualified.startswith("."):
@@ -424,11 +470,19 @@ class View:
             if absolute is None:
                 return None
             qualified = absolute
-        return self.project.binding(qualified)
+        return self.project.binding(qualified, self.root)
+
+    def uses_of(self, local: str) -> FrozenSet[Tuple[str, str]]:
+        """How other modules of the project use this module's top-level ``local`` (``conn``, or
+        ``get_client()``): see ``Project.uses_of``."""
+        return self.project.uses_of(f"{self.module}.{local}", self.root)
+
+    def digest(self, module: str) -> str:
+        return self.project.digest(module, self.root)
 
     def borrowed(self, imported: Iterable[str], source: bytes) -> FrozenSet[str]:
         """``Project.borrowed`` for this file, its relative imports (``from .http import x``) included."""
-        return self.project.borrowed([*imported, *self.relative_imports(source)])
+        return self.project.borrowed([*imported, *self.relative_imports(source)], self.root)
 
     def relative_imports(self, source: bytes) -> List[str]:
         found = []

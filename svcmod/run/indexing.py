@@ -14,7 +14,17 @@ import os
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Set, Tuple
 
-from svcmod.check.project_index import MAX_HOPS, USES, Entry, Project, View, module_name, module_names
+from svcmod.check.project_index import (
+    MAX_HOPS,
+    USES,
+    Entry,
+    Project,
+    View,
+    module_key,
+    module_name,
+    module_names,
+    split_key,
+)
 from svcmod.results import FileResult
 from svcmod.run.source import read_source
 
@@ -37,9 +47,15 @@ class ModuleNamer:
         self._packages: Dict[str, List[str]] = {}
 
     def __call__(self, path: str) -> Tuple[str, bool]:
-        """(``pkg.sub.mod``, whether the file is a package's ``__init__.py``)."""
+        """(the module's key: ``pkg.sub.mod`` within its import root, the directory above its
+        top-level package (``project_index.module_key``); whether the file is a package's
+        ``__init__.py``)."""
         directory, filename = os.path.split(os.path.abspath(path))
-        return module_name([*self._package(directory), filename]), filename == "__init__.py"
+        package = self._package(directory)
+        root = directory
+        for _ in package:
+            root = os.path.dirname(root)
+        return module_key(root, module_name([*package, filename])), filename == "__init__.py"
 
     def _package(self, directory: str) -> List[str]:
         known = self._packages.get(directory)
@@ -68,9 +84,9 @@ def uses(view: View, imported: FrozenSet[str], source: bytes) -> Dict[str, str]:
     result stays valid only while these are unchanged."""
     project = view.project
     modules = set(imported) | set(view.relative_imports(source))
-    found = {m: project.digest(m) for m in sorted(modules) if m.split(".")[0] in project.tops}
-    own = USES + view.module  # how other modules use this one's names (a client's blocking reads)
-    found[own] = project.digest(own)
+    found = {module_key(view.root, m): view.digest(m) for m in sorted(modules) if m.split(".")[0] in project.tops}
+    # how other modules use this one's names (a client's blocking reads)
+    found[USES + module_key(view.root, view.module)] = view.digest(USES + view.module)
     return found
 
 
@@ -80,7 +96,7 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     """The project of ``paths`` (absolute), the module name of each, and the sources read on the
     way (kept for the ``uses`` of the files about to be checked)."""
     modules = {path: namer(path) for path in paths}
-    tops = frozenset(name.split(".")[0] for name, _ in modules.values())
+    tops = frozenset(split_key(name)[1].split(".")[0] for name, _ in modules.values())
     outside = frozenset(m for m in wanted if m.split(".")[0] not in tops)
     lent: Dict[str, Dict[str, Entry]] = {}
     lending: Set[str] = set()  # modules lending names (not only recording how they use others')
@@ -94,7 +110,7 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             if names:
                 lent[modules[path][0]] = {k: (v[0], v[1], tuple(v[2])) for k, v in names.items()}
                 if any(not name.startswith(USES) for name in names):
-                    lending.add(modules[path][0])
+                    lending.add(split_key(modules[path][0])[1])
             continue
         try:
             source, _ = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
@@ -113,7 +129,7 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
         if names:
             lent[module] = names
             if any(not name.startswith(USES) for name in names):
-                lending.add(module)
+                lending.add(split_key(module)[1])
 
     words = [module.encode() for module in outside]
 
@@ -153,7 +169,14 @@ def still_valid(result: FileResult, project: Project) -> bool:
     used = result.index.get("uses")
     if used is None:
         return project.empty
-    return not project.empty and all(project.digest(module) == digest for module, digest in used.items())
+    return not project.empty and all(_digest(project, key) == digest for key, digest in used.items())
+
+
+def _digest(project: Project, key: str) -> str:
+    """``Project.digest`` of a key of ``uses`` (a module key, ``@`` first for the uses of its names)."""
+    uses = key.startswith(USES)
+    root, module = split_key(key[len(USES):] if uses else key)
+    return project.digest(USES + module if uses else module, root)
 
 
 #: What the cache keeps of a file checked while the project lent nothing and declared no client.
