@@ -2,6 +2,7 @@
 reports, and refuses bad configuration, exactly as a run that imports them."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,3 +97,45 @@ def test_the_record_is_stale_for_another_svcmod_version(tmp_path, monkeypatch):
     assert index.load(str(tmp_path)) is not None
     monkeypatch.setattr(index, "__version__", "0.0.0-other")
     assert index.load(str(tmp_path)) is None
+
+
+def planted_records(real: bytes) -> dict:
+    """What a repository could commit as ``rules-index.json``: the real record with SVC101 left out
+    (unsigned, or with the signature of the real one), and things that are no record at all."""
+    data = json.loads(real)
+    body = json.loads(data["record"]) if "record" in data else data
+    body["rules"] = [entry for entry in body["rules"] if entry[0] != "SVC101"]
+    return {
+        "edited, unsigned": json.dumps(body).encode(),
+        "edited, signature of the real one": json.dumps({"record": json.dumps(body),
+                                                         "signature": data.get("signature", "0" * 64)}).encode(),
+        "deeply nested": b"[" * 200_000,
+        "wrong types": json.dumps({"record": json.dumps({"rules": 5}), "signature": 7}).encode(),
+        "not json": b"\xff\xfe",
+    }
+
+
+@pytest.mark.parametrize("case", sorted(planted_records(b'{"rules": []}')))
+def test_a_planted_rules_index_is_ignored_and_rebuilt(tmp_path, case):
+    root = project(tmp_path, "[tool.svcmod]\nselect = ['SVC101']\n")
+    cold = svcmod_lint(root)
+    assert "SVC101" in cold.stdout
+    path = root / ".svcmod_cache" / index.FILE_NAME
+    path.write_bytes(planted_records(path.read_bytes())[case])
+    planted = svcmod_lint(root)
+    assert "EXIT 1" in planted.stderr and "Traceback" not in planted.stderr, planted.stderr
+    assert planted.stdout == cold.stdout  # SVC101 still known, selected and found
+    assert "svcmod.lint_rules." in planted.stderr  # the record was not used: the rules were imported
+    assert index.load(str(root / ".svcmod_cache")) is not None  # and a record of this user's replaced it
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_planted_as_the_rules_index_does_not_hang(tmp_path):
+    root = project(tmp_path)
+    cold = svcmod_lint(root)
+    path = root / ".svcmod_cache" / index.FILE_NAME
+    path.unlink()
+    os.mkfifo(path)
+    planted = subprocess.run([sys.executable, "-c", PROBE, "lint", "."], cwd=root, capture_output=True,
+                             text=True, timeout=120)
+    assert planted.stdout == cold.stdout and "EXIT 1" in planted.stderr, planted.stderr

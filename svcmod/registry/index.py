@@ -7,21 +7,32 @@ codes and a digest of their source). The first run that imports the rules record
 provably current: same svcmod and Python version, same ``svcmod.rules`` entry points, and the same
 digest of every source file in the directories the rules were loaded from (so editing, adding or
 removing a rule, or installing another pack, makes it stale, and the rules are imported again).
+
+The record sits in a directory that may have been committed, copied or planted, and it decides
+which codes and options are valid and which modules the rules look for. So it is trusted only if
+it carries an HMAC under the user's own key (svcmod.project.user_key, as the cache's entries do)
+and has exactly the shape ``record`` writes; anything else is ignored and the rules are imported
+(the next run that saves the cache writes a new record).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import stat
 import sys
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from svcmod import __version__
+from svcmod.project.user_key import sign, signed
 from svcmod.settings import Setting
 
 FILE_NAME = "rules-index.json"
-FORMAT = 2
+FORMAT = 3  # 3: signed with the user's key
+#: Larger than any record of real rules: a bigger file is not read.
+MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,11 +115,20 @@ def _stand_in(default: Any) -> Any:
 
 
 def load(directory: str) -> Optional[RuleIndex]:
-    """The record in ``directory`` if it is current, else None (then the rules must be imported)."""
+    """The record in ``directory`` if this user's svcmod wrote it, unchanged, and it is current;
+    else None (then the rules must be imported)."""
     try:
-        with open(os.path.join(directory, FILE_NAME), "rb") as handle:
-            data = json.loads(handle.read())
-        if data["environment"] != _environment():
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(os.path.join(directory, FILE_NAME), flags)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None  # a FIFO or device planted under the name: never read
+            signed_data = json.loads(handle.read(MAX_BYTES + 1))
+        body = signed_data["record"]
+        if not (isinstance(body, str) and signed(body.encode(), signed_data["signature"])):
+            return None
+        data = json.loads(body)
+        if not _well_formed(data) or data["environment"] != _environment():
             return None
         fingerprint = source_fingerprint(data["directories"])
         if fingerprint != data["fingerprint"]:
@@ -116,9 +136,45 @@ def load(directory: str) -> Optional[RuleIndex]:
         rules = tuple(RuleRecord(code, dict(options), {k: list(v) for k, v in choices.items()},
                                  FastPathRecord(tuple(imports), tuple(part_imports)))
                       for code, options, choices, imports, part_imports in data["rules"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     return RuleIndex(rules, fingerprint)
+
+
+#: A rule code as the registry accepts it.
+_CODE = re.compile(r"[A-Z]{1,4}[0-9]{1,4}")
+
+
+def _well_formed(data: Any) -> bool:
+    """Exactly the shape ``record`` writes (checked even though signed: a bad record is ignored,
+    never a crash)."""
+    if not (isinstance(data, dict) and set(data) == {"environment", "directories", "fingerprint", "rules"}
+            and isinstance(data["fingerprint"], str) and isinstance(data["directories"], list)
+            and all(isinstance(d, str) and os.path.isabs(d) and "\0" not in d for d in data["directories"])
+            and isinstance(data["rules"], list)):
+        return False
+    for entry in data["rules"]:
+        if not (isinstance(entry, list) and len(entry) == 5):
+            return False
+        code, options, choices, imports, part_imports = entry
+        if not (isinstance(code, str) and _CODE.fullmatch(code) and isinstance(options, dict)
+                and all(isinstance(k, str) and _plain(v) for k, v in options.items())
+                and isinstance(choices, dict)
+                and all(isinstance(k, str) and isinstance(v, list) and all(map(_plain, v)) for k, v in choices.items())
+                and _names(imports) and _names(part_imports)):
+            return False
+    return True
+
+
+def _plain(value: Any) -> bool:
+    """A JSON scalar or a list of them: what ``_stand_in`` and rule choices are."""
+    if isinstance(value, list):
+        return all(v is None or isinstance(v, (bool, int, float, str)) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def record(rules: Sequence[Any], directories: Sequence[str], fingerprint: str) -> Optional[bytes]:
@@ -135,6 +191,6 @@ def record(rules: Sequence[Any], directories: Sequence[str], fingerprint: str) -
                            "fingerprint": fingerprint, "rules": entries})
     except (TypeError, ValueError):
         return None
-    if json.loads(text)["rules"] != entries:
+    if json.loads(text)["rules"] != entries or not _well_formed(json.loads(text)):
         return None  # e.g. a tuple among the choices would come back as a list: not the same rule
-    return text.encode()
+    return json.dumps({"record": text, "signature": sign(text.encode())}).encode()

@@ -29,9 +29,9 @@ could come from anywhere, and reading it must not run code.
 
 Never trusted: a cache directory may have been committed, copied or planted, and an edited entry
 would hide findings. Every entry carries an HMAC under a key of the user's own, kept outside any
-repository (``$XDG_CACHE_HOME/svcmod/key``, else ``~/.cache/svcmod/key``, made on first use, mode
-0600); an entry whose HMAC does not match, or that is not exactly the shape svcmod writes (types,
-codes, no control characters), is a miss and the file is checked again. The bucket key includes
+repository (svcmod.project.user_key, which signs the rules index too); an entry whose HMAC does
+not match, or that is not exactly the shape svcmod writes (types, codes, no control characters), is
+a miss and the file is checked again. The bucket key includes
 the cache directory's own path, so buckets never match across directories.
 """
 from __future__ import annotations
@@ -52,6 +52,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from svcmod import __version__
 from svcmod.check.policy import FixPolicy
 from svcmod.project.config import Config, ConfigError
+from svcmod.project.user_key import sign
 from svcmod.results import FileResult, Finding
 from svcmod.registry.index import FILE_NAME as RULE_INDEX, source_fingerprint
 from svcmod.run.source import digest
@@ -361,45 +362,8 @@ def _text(value: Any) -> bool:
 
 
 def _authenticator(key: str, path: str, entry: list) -> str:
-    """HMAC of an entry (without its day of last use, the last item, which changes) under the user's secret."""
-    data = json.dumps([key, path, entry[:-1]], separators=(",", ":")).encode("utf-8", "surrogateescape")
-    return hmac.new(_secret(), data, hashlib.sha256).hexdigest()
-
-
-_SECRET: List[bytes] = []
-
-
-def secret_path() -> Path:
-    """Where the user's cache key lives: in the user's cache directory, outside any repository."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "svcmod" / "key"
-
-
-def _secret() -> bytes:
-    """The user's cache key, made on first use (0600). When it cannot be read or made, a key of this
-    process only: nothing stored before is trusted, which only costs speed."""
-    if not _SECRET:
-        path = secret_path()
-        key = b""
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(os.urandom(32).hex())
-            except FileExistsError:
-                pass
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
-                    key = handle.read(256).strip()
-        except (OSError, AttributeError):
-            key = b""
-        _SECRET.append(key if len(key) >= 32 else os.urandom(32))
-    return _SECRET[0]
+    """HMAC of an entry (without its day of last use, the last item, which changes) under the user's key."""
+    return sign(json.dumps([key, path, entry[:-1]], separators=(",", ":")).encode("utf-8", "surrogateescape"))
 
 
 def _result(filename: str, entry: List[Any]) -> FileResult:
