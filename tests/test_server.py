@@ -173,6 +173,64 @@ async def test_each_workspace_folder_gets_its_own_configuration(client: Language
     assert messages == ["add timeout=15", "add timeout=10"]
 
 
+def two_folders(tmp_path: Path) -> List[Path]:
+    """Two projects of one workspace, with the same module and no configuration of their own."""
+    folders = [tmp_path / "billing", tmp_path / "shipping"]
+    for folder in folders:
+        write(folder, {"pyproject.toml": "[project]\nname = 'x'\n", "app.py": UNSAFE_AND_SAFE})
+    return folders
+
+
+async def codes_per_folder(client: LanguageClient, folders: List[Path], options: Any = None) -> List[List[str]]:
+    await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=folders[0].parent.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+        initialization_options=options))
+    await asyncio.sleep(0.3)  # the server asks for the folders' settings once initialized
+    return [sorted(d.code for d in await open_file(client, folder / "app.py")) for folder in folders]
+
+
+@pytest.mark.asyncio
+async def test_settings_per_workspace_folder_from_initialization_options(client: LanguageClient, tmp_path: Path):
+    folders = two_folders(tmp_path)
+    found = await codes_per_folder(client, folders, {"svcmod": {
+        "ignore": ["SVC101"], "folders": {folders[1].as_uri(): {"ignore": ["SVC307"]}}}})
+    # the second folder's own ignore replaces the one given for every folder
+    assert found == [["SVC307"], ["SVC101", "SVC101"]]
+
+
+@pytest.mark.asyncio
+async def test_settings_per_workspace_folder_from_workspace_configuration(client: LanguageClient, tmp_path: Path):
+    folders = two_folders(tmp_path)
+    client.set_configuration({"svcmod": {"select": ["SVC3"]}}, scope_uri=folders[0].as_uri())
+    client.set_configuration({"svcmod": {"enable": False}}, scope_uri=folders[1].as_uri())
+    assert await codes_per_folder(client, folders) == [["SVC307"], []]
+
+
+@pytest.mark.asyncio
+async def test_a_session_of_a_shared_library_is_followed_as_lint_follows_it(client: LanguageClient,
+                                                                          monorepo: Path):
+    await start(client, monorepo)
+    name = "services/orders/orders/catalog.py"
+    diagnostics = await open_file(client, monorepo / name)
+
+    found = json.loads(cli("lint", "--format", "json", "--no-cache", ".", cwd=monorepo).stdout)
+    expected = [(f["code"], f["location"]["row"]) for f in found if f["filename"].endswith("catalog.py")]
+    # acme.http's module-level session and the one service_session() returns, in libs/acme-framework
+    assert [(d.code, d.range.start.line + 1) for d in diagnostics] == expected == \
+        [("SVC101", 9), ("SVC101", 14), ("SVC101", 18)]
+
+    # the library changes on disk (saved in the editor, or by git): the index follows
+    library = monorepo / "libs/acme-framework/acme/http.py"
+    library.write_text(library.read_text(encoding="utf-8").replace("session = requests.Session()",
+                                                                    "session = None"), encoding="utf-8")
+    uri = (monorepo / name).as_uri()
+    client.diagnostics.pop(uri)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=library.as_uri())))
+    assert [d.range.start.line + 1 for d in await diagnostics_of(client, uri)] == [14, 18]
+
+
 @pytest.mark.asyncio
 async def test_quick_fixes_one_by_one_give_what_lint_fix_unsafe_writes(client: LanguageClient, project: Path,
                                                                       tmp_path: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import time
 import tokenize
 from dataclasses import dataclass, field
@@ -17,14 +18,16 @@ from pygls.uris import to_fs_path, uri_scheme
 from svcmod import __version__
 from svcmod.check.checker import FindingAt
 from svcmod.check.policy import FixPolicy
-from svcmod.integrations.server.settings import Settings
+from svcmod.integrations.server.settings import Settings, split_folders
 from svcmod.integrations.server.text import Change, Text, changes, comment_insertion, from_client, to_client
 from svcmod.project.config import ConfigError, is_selected
 from svcmod.results import ENGINE_CODES, FileResult, Finding
 from svcmod.run.buffer import BufferChecks
 
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.svcmod"
-CONFIG_GLOBS = ("**/pyproject.toml", "**/svcmod.toml")
+CONFIG_FILES = ("/pyproject.toml", "/svcmod.toml")
+#: config files, and the project's modules: what they lend each other (the project index)
+WATCHED_GLOBS = ("**/pyproject.toml", "**/svcmod.toml", "**/*.py")
 _LOG_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
               "info": types.MessageType.Info, "debug": types.MessageType.Log}
 _LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
@@ -48,9 +51,12 @@ class Linted:
 class SvcmodServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("svcmod", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.settings = Settings()
-        self._checks: Optional[BufferChecks] = None
-        self._checks_key: Optional[tuple] = None
+        self.settings = Settings()  # every folder's, unless the folder has its own
+        #: workspace folder (its path) -> its own settings as the client sent them (on top of ``settings``)
+        self.folder_raw: Dict[str, Any] = {}
+        self._folder_settings: Dict[str, Settings] = {}
+        #: (settings that build rules, workspace folder) -> configurations, rules and project index
+        self._checks: Dict[Tuple[tuple, str], BufferChecks] = {}
         self.linted: Dict[str, Linted] = {}
         self._scheduled: Dict[str, asyncio.TimerHandle] = {}
         self._last_lint: Dict[str, float] = {}
@@ -59,37 +65,115 @@ class SvcmodServer(LanguageServer):
         self._links: Dict[Any, Optional[str]] = {}  # rule class -> its documentation link
 
     # -- configuration --------------------------------------------------------------------
-    def checks(self) -> BufferChecks:
-        """Configurations and rules, built once and again only when settings or config files change."""
-        key = self.settings.engine_key()
-        if self._checks is None or self._checks_key != key:
-            config = Path(self.settings.config) if self.settings.config else None
+    def folder_of(self, path: Path) -> Optional[Path]:
+        """The workspace folder holding ``path`` (the innermost, when folders nest)."""
+        found: Optional[Path] = None
+        for folder in self.folders():
+            if (path == folder or folder in path.parents) and (found is None or found in folder.parents):
+                found = folder
+        return found
+
+    def folders(self) -> List[Path]:
+        if not self._workspace_ready():
+            return []
+        found = []
+        for folder in self.workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path:
+                found.append(Path(os.path.abspath(path)))
+        return found
+
+    def settings_for(self, path: Path) -> Settings:
+        """The settings of the workspace folder holding ``path``."""
+        folder = self.folder_of(path)
+        if folder is None or str(folder) not in self.folder_raw:
+            return self.settings
+        known = self._folder_settings.get(str(folder))
+        if known is None:
+            known, problems = self.settings.updated(self.folder_raw[str(folder)])
+            for problem in problems:
+                self.error_once(f"svcmod: settings of {folder}: {problem}")
+            self._folder_settings[str(folder)] = known
+        return known
+
+    def checks(self, path: Path) -> BufferChecks:
+        """Configurations, rules and project index for ``path``: built once per workspace folder and
+        settings, and again only when settings or config files change."""
+        settings = self.settings_for(path)
+        folder = self.folder_of(path)
+        key = (settings.engine_key(), str(folder))
+        checks = self._checks.get(key)
+        if checks is None:
+            config = Path(settings.config) if settings.config else None
             if config is not None and not config.is_absolute():
-                config = self.root() / config
-            self._checks_key = key
-            self._checks = None
-            self._rules.clear()  # keyed by id() of configurations about to go
-            self._checks = BufferChecks(config, self.settings.select, self.settings.ignore)
-        return self._checks
+                config = (folder or self.root()) / config
+            checks = self._checks[key] = BufferChecks(config, settings.select, settings.ignore, project_root=folder)
+        return checks
 
     def reload(self, why: str) -> None:
         """Read configurations again and check every open document with them."""
         log.info("%s: reading configuration again, checking %d open document(s)", why, len(self.linted))
-        self._checks = None
-        self._rules.clear()
+        self._checks.clear()
+        self._folder_settings.clear()
+        self._rules.clear()  # keyed by id() of configurations now gone
         self._shown.clear()
         for uri in list(self.workspace.text_documents):
             self.lint(uri)
 
-    def apply_settings(self, raw: Any, origin: str) -> None:
+    def apply_settings(self, raw: Any, origin: str, folders: Optional[Dict[str, Any]] = None) -> None:
+        """``raw``: settings for every folder; ``folders``: workspace folder -> its own (replacing
+        those known). Both also as ``initializationOptions`` give them: ``{"svcmod": {..., "folders":
+        {"<folder URI or path>": {...}}}}``."""
+        raw, given = split_folders(raw)
+        folders = {**given, **(folders or {})}
         settings, problems = self.settings.updated(raw)
         for problem in problems:
             self.error_once(f"svcmod: {origin}: {problem}")
-        changed = settings != self.settings
-        self.settings = settings
+        folder_raw = dict(self.folder_raw)
+        for folder, value in folders.items():
+            path = to_fs_path(folder) if folder.startswith("file:") else folder
+            folder_raw[os.path.abspath(path or folder)] = value
+        changed = settings != self.settings or folder_raw != self.folder_raw
+        self.settings, self.folder_raw = settings, folder_raw
         logging.getLogger("svcmod").setLevel(_LEVELS[settings.log_level])
         if changed:
             self.reload("settings changed")
+
+    async def pull_settings(self) -> None:
+        """Ask a client that keeps settings per folder (``workspace/configuration``) for every folder's."""
+        workspace = self.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return
+        folders = list(self.workspace.folders.values())
+        try:
+            answer = await self.workspace_configuration_async(types.ConfigurationParams(
+                items=[types.ConfigurationItem(section="svcmod")]
+                + [types.ConfigurationItem(scope_uri=folder.uri, section="svcmod") for folder in folders]))
+        except Exception as error:
+            log.warning("could not read the client's settings: %s", error)
+            return
+        if not answer:
+            return
+        scoped = {folder.uri: value for folder, value in zip(folders, answer[1:]) if value is not None}
+        self.apply_settings(answer[0], "workspace settings", scoped)
+
+    def index_changed(self, path: Path) -> None:
+        """``path``, a file of a project, changed on disk: its project index is built again, and the
+        open documents of that project checked again when what it lends changed."""
+        changed = False
+        for checks in list(self._checks.values()):
+            root = checks.project_root
+            if root is not None and (root in path.parents):
+                try:
+                    changed = checks.refresh_index() or changed
+                except (ConfigError, OSError) as error:
+                    log.warning("could not index %s again: %s", root, error)
+        if changed:
+            folder = self.folder_of(path)
+            log.info("%s changed what it lends the project: checking its open documents again", path)
+            for uri in list(self.workspace.text_documents):
+                if uri in self.linted and self.folder_of(self.linted[uri].path) == folder:
+                    self.lint(uri)
 
     def root(self) -> Path:
         folders = list(self.workspace.folders.values()) if self._workspace_ready() else []
@@ -130,7 +214,7 @@ class SvcmodServer(LanguageServer):
         """
         if uri in self._scheduled:
             return
-        delay = self.settings.lint_delay / 1000
+        delay = self.settings_for(self.path_of(uri)).lint_delay / 1000
         wait = max(0.0, self._last_lint.get(uri, float("-inf")) + delay - time.monotonic())
         loop = asyncio.get_running_loop()
         self._scheduled[uri] = loop.call_later(wait, self._lint_scheduled, uri)
@@ -168,13 +252,15 @@ class SvcmodServer(LanguageServer):
         return linted
 
     def _check(self, uri: str, version: Optional[int], source: str, language: Optional[str]) -> Optional[Linted]:
-        if not self.settings.enable or not (language == "python" or uri.endswith((".py", ".pyi"))):
+        if not (language == "python" or uri.endswith((".py", ".pyi"))):
+            return None
+        path = self.path_of(uri)
+        if not self.settings_for(path).enable:
             return None
         text = Text(source)
-        path = self.path_of(uri)
         started = time.perf_counter()
         try:
-            checks = self.checks()
+            checks = self.checks(path)
             if checks.excluded(path):
                 log.debug("%s: excluded by the configuration; not checked", path)
                 return None
@@ -242,7 +328,7 @@ class SvcmodServer(LanguageServer):
     def rule(self, linted: Linted, code: str) -> Any:
         try:
             from svcmod.registry.rules import rules_for
-            config = self.checks().config_for(linted.path)
+            config = self.checks(linted.path).config_for(linted.path)
             rules = self._rules.get(id(config))
             if rules is None:
                 rules = self._rules[id(config)] = {rule.code: rule for rule in rules_for(config)}
@@ -267,7 +353,7 @@ class SvcmodServer(LanguageServer):
         if finding.fix_applicability is None or (finding.fix_applicability == "unsafe" and not unsafe):
             return False
         try:
-            config = self.checks().config_for(linted.path)
+            config = self.checks(linted.path).config_for(linted.path)
         except (ConfigError, OSError):
             return False
         return is_selected(finding.code, config.fixable, config.unfixable)
@@ -276,7 +362,7 @@ class SvcmodServer(LanguageServer):
                    ) -> Optional[str]:
         """The text ``svcmod lint --fix`` would write with ``policy`` (only the fixes of the findings
         ``fixes_at``, when given); None when it would write nothing."""
-        result = self.checks().check(linted.path, str(linted.path), linted.text.encoded(), policy, fixes_at)
+        result = self.checks(linted.path).check(linted.path, str(linted.path), linted.text.encoded(), policy, fixes_at)
         if result.fixed is None:
             return None
         return linted.text.decoded(result.fixed)
@@ -292,9 +378,10 @@ class SvcmodServer(LanguageServer):
         return linted.fixes[key]
 
     def fix_all(self, linted: Linted) -> Optional[str]:
-        key = ("fix-all", self.settings.unsafe_fixes)
+        unsafe = self.settings_for(linted.path).unsafe_fixes
+        key = ("fix-all", unsafe)
         if key not in linted.fixes:
-            linted.fixes[key] = self.fixed_text(linted, FixPolicy(apply=True, unsafe=self.settings.unsafe_fixes))
+            linted.fixes[key] = self.fixed_text(linted, FixPolicy(apply=True, unsafe=unsafe))
         return linted.fixes[key]
 
     def edit(self, linted: Linted, made: Sequence[Change]) -> types.WorkspaceEdit:
@@ -333,10 +420,10 @@ class SvcmodServer(LanguageServer):
             end = self.server_position(linted.text, params.range.end)
             for finding in self.findings_in(linted, start, end):
                 actions.extend(self.quick_fixes(linted, finding, lazy))
-        if wanted(FIX_ALL) and any(self.fixable(linted, f, self.settings.unsafe_fixes)
-                                   for f in linted.result.findings):
+        unsafe = self.settings_for(linted.path).unsafe_fixes
+        if wanted(FIX_ALL) and any(self.fixable(linted, f, unsafe) for f in linted.result.findings):
             action = types.CodeAction(
-                title=f"svcmod: fix all{' (unsafe fixes included)' if self.settings.unsafe_fixes else ''}",
+                title=f"svcmod: fix all{' (unsafe fixes included)' if unsafe else ''}",
                 kind=FIX_ALL, data={"uri": linted.uri, "version": linted.version, "action": "fix-all"})
             if lazy or self.resolve(action).edit is not None:
                 actions.append(action)
@@ -461,13 +548,14 @@ def create_server() -> SvcmodServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: SvcmodServer, params: types.InitializedParams) -> None:
+        await ls.pull_settings()
         watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
         if watched and watched.dynamic_registration:
             try:
                 await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
                     id="svcmod-config-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                     register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in CONFIG_GLOBS]))]))
+                        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED_GLOBS]))]))
             except Exception as error:  # the client may refuse: config changes then apply after a save
                 log.warning("could not watch configuration files: %s", error)
 
@@ -482,10 +570,13 @@ def create_server() -> SvcmodServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: SvcmodServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if uri.endswith(("/pyproject.toml", "/svcmod.toml")):
+        if uri.endswith(CONFIG_FILES):
             ls.reload(f"{uri} saved")
-        elif uri in ls.workspace.text_documents:
+            return
+        if uri in ls.workspace.text_documents:
             ls.lint(uri)
+        if uri.endswith(".py") and uri_scheme(uri) == "file":
+            ls.index_changed(ls.path_of(uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SvcmodServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -494,24 +585,26 @@ def create_server() -> SvcmodServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: SvcmodServer, params: types.DidChangeWatchedFilesParams) -> None:
-        ls.reload(", ".join(change.uri for change in params.changes) + " changed")
+        configs = [change.uri for change in params.changes if change.uri.endswith(CONFIG_FILES)]
+        if configs:
+            ls.reload(", ".join(configs) + " changed")  # the index is built again with the rest
+            return
+        for change in params.changes:
+            if change.uri.endswith(".py") and uri_scheme(change.uri) == "file":
+                ls.index_changed(ls.path_of(change.uri))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls: SvcmodServer, params: types.DidChangeConfigurationParams) -> None:
         raw = params.settings
         if not raw and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
-            # a client that pulls: the notification says only that something changed
-            try:
-                answer = await ls.workspace_configuration_async(types.ConfigurationParams(
-                    items=[types.ConfigurationItem(section="svcmod")]))
-                raw = answer[0] if answer else None
-            except Exception as error:
-                log.warning("could not read the client's settings: %s", error)
+            await ls.pull_settings()  # a client that pulls: the notification says only that something changed
+            return
         ls.apply_settings(raw, "workspace settings")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def folders_changed(ls: SvcmodServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    async def folders_changed(ls: SvcmodServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         ls.reload("workspace folders changed")
+        await ls.pull_settings()
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True))

@@ -69,6 +69,22 @@ class Settings:
         return (self.select, self.ignore, self.config)
 
 
+def split_folders(raw: Any) -> Tuple[Any, Mapping[str, Any]]:
+    """``raw`` without its ``folders`` (workspace folder URI or path -> that folder's settings),
+    and those, in any shape ``Settings.updated`` accepts."""
+    if not isinstance(raw, Mapping):
+        return raw, {}
+    inner = raw
+    for wrapper in ("svcmod", "settings"):
+        if isinstance(raw.get(wrapper), Mapping):
+            inner = raw[wrapper]
+            break
+    folders = inner.get("folders")
+    if not isinstance(folders, Mapping):
+        return raw, {}
+    return {key: value for key, value in inner.items() if key != "folders"}, folders
+
+
 def _kind(expected: Any) -> str:
     if expected is bool:
         return "true or false"
