@@ -141,6 +141,22 @@ def test_a_native_crash_is_svc901_and_the_run_goes_on(svcmod, tmp_path, fix):
         assert "app.py:2:1: SVC101" in result.stdout, result
 
 
+@pytest.mark.parametrize("crash", [False, True])
+def test_stderr_stays_empty_when_the_caller_turned_faulthandler_on(tmp_path, crash):
+    """pytest, like any program embedding svcmod, turns faulthandler on; workers inherit it, and a
+    crashed worker printed its stack on stderr. The crash is SVC901; stderr has nothing."""
+    import sys
+    names = ["app.py"] + (["crash.py"] if crash else [])
+    write(tmp_path, {"app.py": CALL, "crash.py": crashing_file()})
+    program = ("import faulthandler, sys\nfaulthandler.enable()\nfrom svcmod.cli.main import main\n"
+               "sys.argv = ['svcmod'] + sys.argv[1:]\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", program, "lint", "--no-cache", "-q", *names], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "app.py:2:1: SVC101" in result.stdout, result
+    assert ("crash.py:1:1: SVC901" in result.stdout) == crash, result
+    assert result.stderr == "", result.stderr
+
+
 def test_a_crash_in_migrate_still_writes_the_report(svcmod, tmp_path):
     write(tmp_path, {"pyproject.toml": "[project]\nname = 'svc'\n", "crash.py": crashing_file(), "app.py": CALL})
     result = svcmod("migrate", "v2", ".", "--report-json", "report.json", cwd=tmp_path)

@@ -219,9 +219,16 @@ def _serve(conn: Connection, work: Callable[[Any], Any], init: Callable[..., Non
 
 
 def _become_worker(conn: Connection) -> None:
-    """Ignore Ctrl-C (the main process decides), die with the main process, hold no other pipe."""
+    """Ignore Ctrl-C (the main process decides), die with the main process, hold no other pipe,
+    and die quietly: a worker that crashes costs one file, reported as SVC901 (which says how it
+    died), so a faulthandler inherited from the parent (pytest turns it on) must not print the
+    worker's stack on stderr. One the user asked for (``-X faulthandler``, ``PYTHONFAULTHANDLER``)
+    stays on."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    asked = "faulthandler" in getattr(sys, "_xoptions", {}) or os.environ.get("PYTHONFAULTHANDLER")
+    if not asked and "faulthandler" in sys.modules:
+        sys.modules["faulthandler"].disable()
     for other in _MAIN_ENDS:
         if other is not conn:
             try:
