@@ -36,7 +36,8 @@ def merge_command(reports: Tuple[str, ...], output_format: str, output_file: Opt
     Refuses (exit 2, naming the shard) a missing, doubled or mismatched shard. Exits 1 when the
     merged lint report holds findings or the merged migration has errors, as the unsharded run would.
     """
-    from svcmod.outputs.shards import ShardError, check_complete, merged_lint, merged_migrate, read_shard
+    from svcmod.outputs.shards import (ShardError, check_complete, merged_fix_edits, merged_lint, merged_migrate,
+                                       read_shard)
     writable_file(output_file, "--output")
     try:
         shards = [read_shard(path) for path in reports]
@@ -55,6 +56,7 @@ def merge_command(reports: Tuple[str, ...], output_format: str, output_file: Opt
             # as the unsharded migrate: 1 for errors, or for changes pending with --check/--diff
             sys.exit(1 if (errors or pending) and not exit_zero else 0)
         result = merged_lint(shards)
+        fix_edits = merged_fix_edits(shards)
     except ShardError as error:
         raise fail(str(error))
     if output_format in ("text", "github"):
@@ -66,7 +68,8 @@ def merge_command(reports: Tuple[str, ...], output_format: str, output_file: Opt
     from svcmod.outputs.formats import renderer
     color = output_file is None and output_format == "text" and use_color(sys.stdout)
     with output_stream(output_file) as stream:
-        renderer(output_format)(result, stream, color=color, project_root=project_root, docs_url=rule_docs_url)
+        renderer(output_format)(result, stream, color=color, project_root=project_root, docs_url=rule_docs_url,
+                                fix_edits=fix_edits)
     count = len(result.findings)
     click.echo(f"Merged {plural(len(shards), 'shard')}: {plural(count, 'finding')}.", err=True)
     sys.exit(1 if count and not exit_zero else 0)

@@ -7,7 +7,7 @@ A lint shard is ``svcmod lint --shard K/N --format json`` output, an object
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 from svcmod.outputs import json_input
 from svcmod.outputs.json_input import JSONInputError
@@ -132,6 +132,19 @@ def merged_lint(shards: Sequence[Shard]) -> RunResult:
             if finding.project:
                 result.projects[file_result.filename] = finding.project
     return result
+
+
+def merged_fix_edits(shards: Sequence[Shard]) -> Dict[Tuple[str, str, int, int], List[Dict[str, Any]]]:
+    """The ``fix.edits`` of the shards' findings, by (filename, code, row, column), as
+    ``json_format`` writes them again."""
+    edits: Dict[Tuple[str, str, int, int], List[Dict[str, Any]]] = {}
+    for shard in shards:
+        for item in shard.data:
+            fix = item.get("fix") if isinstance(item, dict) else None
+            if isinstance(fix, dict) and isinstance(fix.get("edits"), list):
+                location = item["location"]
+                edits[(str(item["filename"]), str(item["code"]), location["row"], location["column"])] = fix["edits"]
+    return edits
 
 
 def merged_migrate(shards: Sequence[Shard]) -> Dict[str, Any]:

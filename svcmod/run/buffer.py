@@ -27,10 +27,11 @@ class BufferChecks:
     """
 
     def __init__(self, config_file: Optional[Path] = None, select: Sequence[str] = (),
-                 ignore: Sequence[str] = (), project_root: Optional[Path] = None) -> None:
+                 ignore: Sequence[str] = (), project_root: Optional[Path] = None,
+                 extend_select: Sequence[str] = ()) -> None:
         self.finder = ConfigFinder(config_file)
         self.discovery = Discovery(self.finder, force_exclude=True)
-        self.select, self.ignore = tuple(select), tuple(ignore)
+        self.select, self.ignore, self.extend_select = tuple(select), tuple(ignore), tuple(extend_select)
         self._effective: Dict[int, Config] = {}
         self._codes: Dict[int, List[str]] = {}
         self._checkers: Dict[Tuple[int, FixPolicy], Checker] = {}
@@ -44,7 +45,7 @@ class BufferChecks:
         found = self.finder.for_path(path, is_dir=False)
         effective = self._effective.get(id(found))
         if effective is None:
-            effective = found.with_cli(self.select, (), self.ignore)
+            effective = found.with_cli(self.select, self.extend_select, self.ignore)
             validate(effective)
             self._effective[id(found)] = effective
             self._codes[id(found)] = known_codes(effective)
