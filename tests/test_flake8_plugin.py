@@ -186,3 +186,23 @@ def test_the_plugin_reports_exactly_when_flake8_selects_its_code(tmp_path, optio
     completed = flake8(*options, "app.py", cwd=tmp_path)
     assert b"Traceback" not in completed.stderr
     assert (b"SVC101" in completed.stdout) == reported, completed.stdout
+
+
+def test_flake8_reads_the_project_index_from_lints_cache(tmp_path, monkeypatch):
+    """Issue 17, item 5: after ``svcmod lint``, the plugin parses no unchanged file for the index
+    (it takes each file's part from lint's cache) and finds what lint found across modules."""
+    from svcmod.run import indexing
+    monorepo = Path(shutil.copytree(REPO / "fixtures" / "monorepo", tmp_path / "monorepo"))
+    expected = lint_findings(".", cwd=monorepo)  # also fills the cache
+    catalog = "services/orders/orders/catalog.py"  # sessions of the shared library acme.http
+    assert {(row, code) for path, row, _, code in expected if path == catalog} >= {(9, "SVC101"), (14, "SVC101")}
+    parsed = []
+    real = indexing.module_names
+    monkeypatch.setattr(indexing, "module_names", lambda *args, **kwargs: parsed.append(args[1]) or real(*args, **kwargs))
+    monkeypatch.setattr(flake8_plugin, "_setup", None)
+    monkeypatch.chdir(monorepo)
+    lines = (monorepo / catalog).read_text().splitlines(True)
+    found = SvcmodChecker(ast.parse("".join(lines)), lines, catalog).findings()
+    assert {(f.line, f.column, f.code) for f in found} == {(row, col, code) for path, row, col, code in expected
+                                                           if path == catalog}
+    assert parsed == []

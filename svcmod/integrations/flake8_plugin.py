@@ -68,7 +68,8 @@ class _Setup:
     def project_for(self, path: Path, checker: "Checker") -> Optional[object]:
         """The project index as ``path``'s module sees it: built once per process from every file
         of its repository (a service's imports from a shared library of the monorepo included), as
-        ``svcmod lint`` builds it."""
+        ``svcmod lint`` builds it, and from ``svcmod lint``'s cache where it has the file: an
+        unchanged file is then neither read nor parsed, and both see the same index."""
         from svcmod.check.project_index import View
         from svcmod.run.indexing import ModuleNamer, collect, declared_clients, rule_modules
         root = _repository_root(path)
@@ -77,11 +78,40 @@ class _Setup:
         if project is None:
             from svcmod.project.discovery import Discovery
             files = [str(p.absolute()) for p in Discovery(self.finder).files([root])]
-            project, _, _ = collect(files, namer, rule_modules(checker.rule_classes), {},
+            project, _, _ = collect(files, namer, rule_modules(checker.rule_classes), self.cached_index(root, files),
                                     declared_clients([checker.config]))
             self.projects[root] = project
         module, package = namer(str(path))
         return View(project, module, package)  # type: ignore[arg-type]
+
+    def cached_index(self, root: Path, files: Sequence[str]) -> Dict[str, object]:
+        """The results ``svcmod lint`` (no fixes, its default cache directory) keeps of ``files``
+        that are unchanged since, by path: the project index reads their part from there. Read only
+        (the plugin's findings ignore noqa, so they are not what lint would store); a cache that
+        is missing, not svcmod's or unreadable gives nothing."""
+        try:
+            from svcmod.check.policy import FixPolicy
+            from svcmod.registry.rules import rules_for, selected_rules
+            from svcmod.run.cache import Cache, cache_directory, code_fingerprint, ownership_problem
+            directory = cache_directory(None, self.finder.for_path(root / "__init__.py"))
+            if not directory.is_dir() or ownership_problem(directory) is not None:
+                return {}
+            cache = Cache(directory)
+            buckets: Dict[int, object] = {}
+            found: Dict[str, object] = {}
+            for path in files:
+                config = self.finder.for_path(Path(path))
+                bucket = buckets.get(id(config))
+                if bucket is None:
+                    effective = config.with_cli((), (), ())
+                    bucket = buckets[id(config)] = cache.bucket(
+                        effective, selected_rules(effective), FixPolicy(), None, code_fingerprint(rules_for(effective)))
+                result = bucket.lookup(path, path)  # type: ignore[attr-defined]
+                if result is not None and result.index is not None:
+                    found[path] = result
+            return found
+        except (ConfigError, OSError, ValueError):
+            return {}
 
     def ignored_codes(self, path: Path, config: Config) -> Tuple[str, ...]:
         """Codes turned off for ``path`` by ``per-file-ignores``, as ``svcmod lint`` computes them."""
