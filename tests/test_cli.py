@@ -153,11 +153,14 @@ def test_json_output_has_ruff_shape(svcmod, tmp_path):
         "filename": str(tmp_path / "app.py"),  # absolute, as ruff's
         "location": {"row": 5, "column": 12},
         "end_location": {"row": 5, "column": 29},
-        "fix": {"applicability": "unsafe", "message": "add timeout=10"},
+        "fix": {"applicability": "unsafe", "message": "add timeout=10",
+                "edits": [{"content": ", timeout=10", "location": {"row": 5, "column": 28},
+                           "end_location": {"row": 5, "column": 28}}]},
         "project": tmp_path.name,
         "url": "https://github.com/svcmod/svcmod/blob/v0.1.0/README.md#rules",
         "noqa_row": 5,
         "cell": None,
+        "severity": "error",
     }]
 
 
