@@ -157,6 +157,22 @@ async def test_diagnostics_of_a_monorepo_file_are_those_of_lint(client: Language
 
 
 @pytest.mark.asyncio
+async def test_every_diagnostic_links_the_page_lint_links_even_without_references(client: LanguageClient,
+                                                                                 project: Path):
+    # SVC204's documentation has no References section: the link is still svcmod's page of the rule
+    source = ("import tenacity\n\n\n@tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_random(0, 1),\n"
+              "                retry=tenacity.retry_if_exception_type(Exception))\ndef fetch(client):\n"
+              "    return client.fetch()\n")
+    write(project, {"broad.py": source})
+    await start(client, project)
+    diagnostics = await open_file(client, project / "broad.py") + await open_file(client, project / "app.py")
+    expected = {(f["code"], f["url"]) for f in json.loads(
+        cli("lint", "--format", "json", "--no-cache", "broad.py", "app.py", cwd=project).stdout)}
+    assert {(d.code, d.code_description.href) for d in diagnostics} == expected
+    assert "SVC204" in {code for code, _ in expected}
+
+
+@pytest.mark.asyncio
 async def test_each_workspace_folder_gets_its_own_configuration(client: LanguageClient, monorepo: Path):
     folders = [monorepo / "services" / "notifications", monorepo / "services" / "orders"]
     await client.initialize_session(types.InitializeParams(

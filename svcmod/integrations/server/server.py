@@ -20,6 +20,7 @@ from svcmod.check.checker import FindingAt
 from svcmod.check.policy import FixPolicy
 from svcmod.integrations.server.settings import Settings, split_folders
 from svcmod.integrations.server.text import Change, Text, changes, comment_insertion, from_client, to_client
+from svcmod.outputs.rule_docs import rule_url
 from svcmod.project.config import ConfigError, is_selected
 from svcmod.results import ENGINE_CODES, FileResult, Finding
 from svcmod.run.buffer import BufferChecks
@@ -62,7 +63,6 @@ class SvcmodServer(LanguageServer):
         self._last_lint: Dict[str, float] = {}
         self._shown: Set[str] = set()  # errors already shown to the user (each once)
         self._rules: Dict[int, Dict[str, Any]] = {}  # id(config) -> code -> rule class
-        self._links: Dict[Any, Optional[str]] = {}  # rule class -> its documentation link
 
     # -- configuration --------------------------------------------------------------------
     def folder_of(self, path: Path) -> Optional[Path]:
@@ -309,11 +309,8 @@ class SvcmodServer(LanguageServer):
             end=types.Position(line=end_line, character=to_client(text.line(end_line), end_column, encoding)))
 
     def diagnostic(self, linted: Linted, finding: Finding) -> types.Diagnostic:
-        rule = self.rule(linted, finding.code)
-        if rule not in self._links:
-            from svcmod.outputs.sarif import help_uri
-            self._links[rule] = help_uri(rule) if rule is not None else None
-        href = self._links[rule]
+        # the link `svcmod lint --format json` gives the finding (``url``) and SARIF its rule (``helpUri``)
+        href = rule_url(finding.code, finding.name)
         return types.Diagnostic(
             range=self.client_range(linted.text, *self.span(linted, finding)),
             message=finding.message,
