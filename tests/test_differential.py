@@ -77,6 +77,17 @@ FROM jobs
 LONG = b"import logging\nimport subprocess\nfrom concurrent.futures import ThreadPoolExecutor\n\n\n" + b"".join(
     b"def step%d(x):\n    return x + %d\n\n\n" % (number, number) for number in range(60))
 
+LESS_INDENTED = """import requests
+
+
+def fetch(url):
+    while True:
+        try:
+            return {call}
+        except requests.ConnectionError:
+            pass
+"""
+
 MISSES = {
     "one-line try import": (b"try: import requests\nexcept ImportError: pass\n\nrequests.get(url)\n", "SVC101"),
     "import continued by a backslash": (b"import os, \\\n    requests\n\nrequests.get(url)\n", "SVC101"),
@@ -105,6 +116,19 @@ MISSES = {
     "a name after others in a from-import": (b"from logging import getLogger, warn\nwarn('x')\n", "SVC307"),
     "a spaced deprecated alias": (b"import unittest\n\n\nclass T(unittest.TestCase):\n    def test(self):\n"
                                   b"        self.assert_ (1)\n", "SVC308"),
+    # a line in brackets indented less than its block ended the retry-loop scan there
+    "a retry loop with a bracket continuation at column 0": (LESS_INDENTED.format(
+        call='requests.get(url, timeout=5, params={{\n"q": 1}})').encode(), "SVC206"),
+    "a retry loop with a backslash continuation at column 0": (LESS_INDENTED.format(
+        call="requests.get(url, timeout=5) or \\\nNone").encode(), "SVC206"),
+    "a bracket continuation after a string holding a closing bracket": (LESS_INDENTED.format(
+        call='requests.get(url, timeout=5, params={{")": 1,\n"q": 1}})').encode(), "SVC206"),
+    "a for-range retry loop with a bracket continuation": (LESS_INDENTED.replace("while True", "for _ in range(3)").format(
+        call="requests.get(url, timeout=5, params=dict(\n  q=1))").encode(), "SVC202"),
+    "a with header over lines indented less than the loop": (
+        b"import requests\n\n\ndef fetch(url, fast):\n    while True:\n        with (a\nif fast else b):\n"
+        b"            try:\n                return requests.get(url, timeout=5)\n"
+        b"            except requests.ConnectionError:\n                pass\n", "SVC206"),
     "for over a spaced range": (b"import requests\n\n\ndef f(u):\n    for _ in range (3):\n        try:\n"
                                 b"            return requests.get(u, timeout=1)\n        except requests.ConnectionError:\n"
                                 b"            pass\n", "SVC202"),

@@ -20,6 +20,9 @@ _OTHER_BLOCKS = (b"if ", b"if(", b"elif", b"else", b"try", b"except", b"finally"
 _WITH = (b"with ", b"with(", b"async with")
 _FOR = (b"for ", b"for(", b"async for")
 _CLAUSES = (b"except", b"else", b"finally")
+#: Block words that also stand inside expressions (``(a`` + ``if c else b)``): a line starting with
+#: one is a header only if it is one whole (``if x:``).
+_IN_EXPRESSIONS = (b"if ", b"if(", b"else")
 
 
 def _width(indent: bytes) -> int:
@@ -41,6 +44,72 @@ def _enclosing_line(source: bytes, end: int, indent: int) -> Optional[Tuple[int,
     return None
 
 
+#: String literals and comments, left to right (for counting brackets in code).
+_STRINGS_AND_COMMENTS = re.compile(rb"(?s)'''.*?'''|" + rb'""".*?"""' + rb"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#[^\n]*""")
+#: What a line ends with when the next one continues it: an operator, a comma, an opening bracket,
+#: a word that needs more after it.
+_OPEN_ENDS = tuple(bytes([c]) for c in b",([{+-*/%&|^<>=.@~\\")
+_OPEN_END_WORDS = re.compile(rb"(?:^|\W)(?:and|or|not|in|is|if|else|for|lambda|await|yield|from|async|as)$")
+#: What only a line continuing the one above starts with (a closing bracket, an operator, ``.attr``).
+_CONTINUING_STARTS = tuple(bytes([c]) for c in b")]},.:;=+-*/%&|^<>~!") + (b"and ", b"or ", b"in ", b"is ",
+                                                                               b"not in ", b"else ")
+#: What a line continuing the one above or a statement of its own may start with.
+_EITHER_STARTS = re.compile(rb"[(\[{'\"@]|[A-Za-z]{1,2}['\"]|(?:if|for|async|not|lambda|await)\b")
+
+
+def _in_brackets(source: bytes, line_start: int, text: bytes) -> Optional[bool]:
+    """Whether the line at ``line_start`` (``text``, stripped) continues the code line above it
+    (Python ignores indentation inside brackets and after a backslash: such a line may be indented
+    less than its block): True, False, or None when the two lines cannot tell (``(a`` + ``if c
+    else b)`` and ``x = a`` + ``if c: …`` look alike)."""
+    if _continues_above(source, line_start, text):
+        return True
+    end = line_start - 1
+    above = b""
+    while end > 0:
+        start = source.rfind(b"\n", 0, end) + 1
+        above = _code(source[start:end]).strip()
+        if above:
+            break
+        end = start - 1
+    if not above:
+        return False
+    if _balance(above) > 0 or above.endswith(_OPEN_ENDS) or _OPEN_END_WORDS.search(above):
+        return True
+    code = _code(text).strip()
+    return None if _EITHER_STARTS.match(code) and not _is_header(code) else False
+
+
+def _continues_above(source: bytes, line_start: int, text: bytes) -> bool:
+    """The line at ``line_start`` (``text``, stripped) surely continues one above it: the line
+    before it ends with a backslash, or it closes a bracket it did not open (``if fast else b):``),
+    or it starts with what no statement starts with (``.get(url)``, ``, b)``, ``and x``)."""
+    before = source[:line_start - 1].rstrip(b"\r")
+    if before.endswith(b"\\"):
+        return True
+    code = _code(text).strip()
+    return _balance(code) < 0 or code.startswith(_CONTINUING_STARTS)
+
+
+def _code(line: bytes) -> bytes:
+    """``line`` with each string as ``s`` and without its comment."""
+    return _STRINGS_AND_COMMENTS.sub(_as_code, line) if b"'" in line or b'"' in line or b"#" in line else line
+
+
+def _as_code(match: "re.Match[bytes]") -> bytes:
+    return b"" if match.group().startswith(b"#") else b"s"
+
+
+def _balance(code: bytes) -> int:
+    return code.count(b"(") + code.count(b"[") + code.count(b"{") - code.count(b")") - code.count(b"]") \
+        - code.count(b"}")
+
+
+def _is_header(code: bytes) -> bool:
+    """A whole block header on one line (``else:``, ``if x:``, ``def f(x):``)."""
+    return code.endswith(b":") and _balance(code) == 0
+
+
 def _statement_end(source: bytes, start: int, indent: int) -> int:
     """Offset where the statement at ``indent`` beginning at ``start`` ends (a try with its clauses)."""
     at = source.find(b"\n", start)
@@ -50,10 +119,18 @@ def _statement_end(source: bytes, start: int, indent: int) -> int:
         text = line.lstrip()
         if text and not text.startswith(b"#"):
             width = _width(line[:len(line) - len(text)])
-            if width < indent or (width == indent and not text.startswith(_CLAUSES)):
+            if (width < indent or (width == indent and not text.startswith(_CLAUSES))) \
+                    and not _continues(source, start, at):
                 return at
         at = line_end
     return len(source)
+
+
+def _continues(source: bytes, start: int, end: int) -> bool:
+    """The line after ``end`` continues the code from ``start`` (a statement's first line) to
+    ``end``, whatever its indentation: its two lines say so, or a bracket opened there is still open."""
+    continuing = _in_brackets(source, end + 1, source[end + 1:_line_end(source, end + 1)].strip())
+    return continuing if continuing is not None else _balance(_code(source[start:end])) > 0
 
 
 def may_hold_loop_with_try(source: bytes, permanent: Optional[Callable[[str], bool]] = None) -> bool:
@@ -221,6 +298,8 @@ def _scan_loops(source: bytes, permanent: Optional[Callable[[str], bool]] = None
             if found is None:
                 break  # module level
             at, text, indent = found
+            if _continues_above(source, at, text):
+                return True  # a line in brackets, indented less than the block: cannot tell, keep the file
             if text.startswith(_WITH):
                 continue  # looked through, as the rules do
             if text.startswith(b"while"):
@@ -229,7 +308,8 @@ def _scan_loops(source: bytes, permanent: Optional[Callable[[str], bool]] = None
                 if b"range" in text or b"count" in text or not text.rstrip().endswith(b":"):
                     return True
                 break
-            if text.startswith(_OTHER_BLOCKS) or text.startswith(b"@"):
+            if text.startswith(_OTHER_BLOCKS) and (not text.startswith(_IN_EXPRESSIONS)
+                                                   or _is_header(_code(text).strip())) or text.startswith(b"@"):
                 break
-            return True  # a continuation line of a longer header: cannot tell, keep the file
+            return True  # a continuation line (of a longer header, in brackets): cannot tell, keep the file
     return False
