@@ -157,7 +157,7 @@ def test_json_output_has_ruff_shape(svcmod, tmp_path):
                 "edits": [{"content": ", timeout=10", "location": {"row": 5, "column": 28},
                            "end_location": {"row": 5, "column": 28}}]},
         "project": tmp_path.name,
-        "url": "https://github.com/svcmod/svcmod/blob/v0.1.0/README.md#rules",
+        "url": "https://github.com/svcmod/svcmod/blob/v0.1.0/README.md#svc101",
         "noqa_row": 5,
         "cell": None,
         "severity": "error",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence, Type
 
+from svcmod.outputs.rule_docs import anchor
 from svcmod.rule import Rule
 
 #: The README's table sits between these lines; what is between them is replaced, nothing else.
@@ -20,7 +21,9 @@ def markdown_table(rules: Sequence[Type[Rule]]) -> str:
     lines = ["| code | name | fix | what it finds |", "|---|---|---|---|"]
     for rule in rules:
         summary = rule.summary().replace("|", "\\|")
-        lines.append(f"| {rule.code} | `{rule.name}` | {rule.fix_safety or 'report'} | {summary} |")
+        # the id is what outputs link to (``rule_docs.anchor``): one anchor per rule, as ruff has a page
+        lines.append(f"| <a id=\"{anchor(rule.code)}\"></a>{rule.code} | `{rule.name}` | "
+                     f"{rule.fix_safety or 'report'} | {summary} |")
     return "\n".join(lines) + "\n"
 
 

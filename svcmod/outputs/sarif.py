@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO, Type
 from urllib.parse import quote
@@ -24,15 +23,11 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: The key of svcmod's own fingerprint in ``partialFingerprints`` (the one ``--baseline`` uses).
 FINGERPRINT_KEY = "svcmod/v1"
 FAMILIES = {"SVC1": "deadline", "SVC2": "retry", "SVC3": "deprecation", "SVC4": "deprecation", "SVC9": "engine"}
-_URL = re.compile(r"https?://[^\s)>\]]+")
 
 
 def help_uri(rule: Type[Rule]) -> Optional[str]:
-    """The first link of the rule's ``References`` section (else of its docstring), if any."""
-    doc = rule.__doc__ or ""
-    references = doc.split("## References", 1)
-    match = _URL.search(references[1] if len(references) > 1 else doc)
-    return match.group(0).rstrip(".,") if match else None
+    """The rule's documentation (its row in svcmod's README), as ``helpUri`` links it."""
+    return rule_url(rule.code, rule.name)
 
 
 def rule_descriptor(code: str, example: Finding, docs_url: Optional[str] = None) -> Dict[str, Any]:
