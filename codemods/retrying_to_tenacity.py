@@ -306,9 +306,24 @@ def existing_import_from(module: cst.Module, name: str) -> Optional[cst.ImportFr
             return None
         for small in statement.body:
             if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
-                    and not isinstance(small.names, cst.ImportStar) and source_of(small.module) == name:
-                return small
+                    and not isinstance(small.names, cst.ImportStar) and source_of(small.module) == name \
+                    and all(alias.asname is None for alias in small.names):
+                return small  # an aliased import stays on a line of its own, as isort keeps it
     return None
+
+
+def merged_import_from(first: cst.ImportFrom, second: cst.ImportFrom, extra: Sequence[str] = ()) -> cst.ImportFrom:
+    """``from tenacity import …`` of ``first`` (retargeted from retrying if it was) with the
+    names of ``second`` and ``extra`` it lacks: the file keeps one import of the module."""
+    assert not isinstance(first.names, cst.ImportStar) and not isinstance(second.names, cst.ImportStar)
+    names = dict.fromkeys([*(source_of(a.name) for a in first.names), *(source_of(a.name) for a in second.names),
+                           *extra])
+    # in isort's order (ruff's default): constants, then classes, then the rest
+    ordered = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n))
+    aliases = [cst.ImportAlias(name=cst.Name(n), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+               for n in ordered]
+    aliases[-1] = aliases[-1].with_changes(comma=first.names[-1].comma)
+    return first.with_changes(module=cst.Name(TENACITY), names=aliases)
 
 
 def imported_names(node: cst.ImportFrom) -> List[Tuple[str, str]]:

@@ -21,6 +21,7 @@ from svcmod.codemods.retrying_to_tenacity import (
     bare_call,
     existing_import_from,
     imported_names,
+    merged_import_from,
     retarget_import_alias,
     retarget_import_from,
     translate,
@@ -418,19 +419,33 @@ class RetryingLibrary(Rule):
         if whole:
             for alias in imports.module_aliases:
                 replacements[alias] = retarget_import_alias(alias)
-            # a file that already imports from tenacity keeps one such import: the names join it
-            existing = existing_import_from(module, TENACITY) if host is not None else None
+            # a file that already imports from tenacity keeps one such import: the later of the two
+            # joins the earlier (its blank lines and comments above stay with the earlier one)
+            existing = existing_import_from(module, TENACITY) \
+                if host is not None and all(local == name for name, local in imported_names(host)) else None
             for statement in imports.from_imports:
                 if statement is host and existing is not None:
-                    replacements[statement] = cst.RemoveFromParent()
-                    additions.extend(AddImport(TENACITY, name, local if local != name else None)
-                                     for name, local in [*imported_names(statement), *((n, n) for n in joined)])
+                    if _position(module, host) < _position(module, existing):
+                        replacements[host] = merged_import_from(host, existing, joined)
+                        replacements[existing] = cst.RemoveFromParent()
+                    else:
+                        replacements[host] = cst.RemoveFromParent()
+                        additions.extend(AddImport(TENACITY, name) for name, _ in imported_names(host))
+                        additions.extend(AddImport(TENACITY, name) for name in joined)
                 else:
                     replacements[statement] = retarget_import_from(statement, sorted(joined) if statement is host else ())
         if not replacements:
             return None
         return Fix(replacements, UNSAFE, "migrate retrying to tenacity (behaviour of retrying 1.4 kept)",
                    tuple(dict.fromkeys(additions)))
+
+
+def _position(module: cst.Module, node: cst.CSTNode) -> int:
+    """The index of the module-level statement holding ``node``."""
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.SimpleStatementLine) and any(small is node for small in statement.body):
+            return index
+    return len(module.body)
 
 
 def _module_prefix(expr: cst.BaseExpression) -> str:

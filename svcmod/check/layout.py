@@ -1,6 +1,7 @@
 """Black-style layout of the statements a fix rewrote, so a file ``ruff format`` accepted still is."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -44,9 +45,22 @@ class _Break:
     flat: str
 
 
+@dataclass(frozen=True)
+class _Comment:
+    """A statement's trailing comment: printed after its last line, counted in the line's width
+    unless it is a pragma (``# noqa``, ``# type:``…), which ruff does not count."""
+
+    text: str
+
+    @property
+    def width(self) -> int:
+        return 0 if _PRAGMA.match(self.text) else len(self.text) + 2
+
+
+_PRAGMA = re.compile(r"#\s*(noqa|type:|pyright:|pylint:|mypy:)", re.IGNORECASE)
 _SOFT = _Break("")
 _LINE = _Break(" ")
-_Doc = Union[str, list, _Group, _Indent, _IfBroken, _Break]
+_Doc = Union[str, list, _Group, _Indent, _IfBroken, _Break, _Comment]
 
 
 def _broken(doc: _Doc) -> bool:
@@ -90,6 +104,8 @@ def _fits(head: Tuple[int, int, _Doc], rest: List[Tuple[int, int, _Doc]], width:
         elif isinstance(doc, _IfBroken):
             if mode == _BROKEN:
                 width -= len(doc.text)
+        elif isinstance(doc, _Comment):
+            width -= doc.width
         elif isinstance(doc, _Break):
             if mode == _BROKEN:
                 return True
@@ -124,6 +140,9 @@ def render(doc: _Doc, width: int) -> str:
             if mode == _BROKEN:
                 out.append(part.text)
                 column += len(part.text)
+        elif isinstance(part, _Comment):
+            out.append("  " + part.text)
+            column += part.width
         elif isinstance(part, _Break):
             if mode == _FLAT:
                 out.append(part.flat)
@@ -280,13 +299,32 @@ def _bracketed(node: cst.BaseExpression) -> _Doc:
 
 
 def _outermost(node: cst.BaseExpression) -> _Doc:
-    """A statement's own expression: ``a - f(x)`` (one operator, a call last) breaks in that
-    call's brackets, as ruff does rather than adding parentheses."""
-    if isinstance(node, cst.BinaryOperation) and not node.lpar and isinstance(node.right, (cst.Call, cst.Subscript)) \
-            and not isinstance(node.left, cst.BinaryOperation):
-        _no_comments(node.operator)
-        return [_atom(node.left), _atom(node.operator), expression(node.right)]
+    """A returned expression: ``a - f(x)`` or ``a or f(x)`` (one operator, a call with arguments
+    last) breaks in that call's brackets, as ruff does; any other chain of operators gets
+    parentheses when it must break (``return (\n    a\n    or b.c()\n)``), as ruff adds them."""
+    if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)) and not node.lpar:
+        if isinstance(node.right, cst.Call) and node.right.args and not node.right.lpar \
+                and not isinstance(node.left, (cst.BinaryOperation, cst.BooleanOperation)):
+            _no_comments(node.operator)
+            return [_atom(node.left), _atom(node.operator), expression(node.right)]
+        return _group([_IfBroken("("), _Indent([_SOFT, _chain(node)]), _SOFT, _IfBroken(")")])
     return expression(node)
+
+
+def _chain(node: cst.BaseExpression) -> _Doc:
+    """``a + b + c`` (one operator) that may break before each operator."""
+    if not isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)) or node.lpar:
+        return expression(node)
+    kind, operator = type(node), type(node.operator)
+    operands = []
+    while isinstance(node, kind) and not node.lpar and type(node.operator) is operator:
+        _no_comments(node.operator)
+        operands.append((_atom(node.operator).strip(), node.right))
+        node = node.left
+    parts: list = [expression(node)]
+    for symbol, operand in reversed(operands):
+        parts += [_LINE, f"{symbol} ", expression(operand)]
+    return _group(parts)
 
 
 def _small_statement(node: cst.BaseSmallStatement) -> _Doc:
@@ -346,13 +384,12 @@ def statement_of(node: cst.CSTNode) -> Statement:
     if isinstance(node, cst.SimpleStatementLine):
         if len(node.body) != 1:
             raise Unsupported("several statements on a line")
-        _no_comments(node.trailing_whitespace)
         written = _code(node.with_changes(leading_lines=())).rstrip("\r\n")
-        return Statement(_small_statement(node.body[0]), written, "line")
+        return Statement([_small_statement(node.body[0]), *_trailing(node.trailing_whitespace)], written, "line")
     if isinstance(node, cst.Decorator):
-        _no_comments(node.trailing_whitespace, node.whitespace_after_at)
+        _no_comments(node.whitespace_after_at)
         written = _code(node.with_changes(leading_lines=())).rstrip("\r\n")
-        return Statement(["@", expression(node.decorator)], written, "decorator")
+        return Statement(["@", expression(node.decorator), *_trailing(node.trailing_whitespace)], written, "decorator")
     if isinstance(node, cst.For):
         _no_comments(node.whitespace_after_for, node.whitespace_before_in, node.whitespace_after_in,
                      node.whitespace_before_colon)
@@ -363,16 +400,26 @@ def statement_of(node: cst.CSTNode) -> Statement:
         header = node.with_changes(leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]))
         return Statement(doc, "\n".join(_code(header).split("\n")[:-2]), "for")
     if isinstance(node, cst.With):
-        if len(node.items) != 1 or isinstance(node.lpar, cst.LeftParen):
-            raise Unsupported("with several items")
-        item = node.items[0]
-        _no_comments(node.whitespace_after_with, node.whitespace_before_colon, item.asname)
+        if isinstance(node.lpar, cst.LeftParen):
+            raise Unsupported("with items in parentheses")
+        _no_comments(node.whitespace_after_with, node.whitespace_before_colon,
+                     *(item.asname for item in node.items), *(item.comma for item in node.items))
         if not isinstance(node.body, cst.IndentedBlock):
             raise Unsupported("with on one line")
         _no_comments(node.body.header)
-        doc: list = ["async " if node.asynchronous else "", "with ", expression(item.item)]
-        if item.asname is not None:
-            doc += [" as ", _atom(item.asname.name)]
+        items = []
+        for item in node.items:
+            items.append([expression(item.item), *([" as ", _atom(item.asname.name)] if item.asname else [])])
+        doc: list = ["async " if node.asynchronous else "", "with "]
+        if len(items) == 1:
+            doc += items[0]
+        else:
+            # several items: one per line between parentheses when they do not fit, as ruff lays
+            # them out for Python 3.9 and later (its default target)
+            inner: list = []
+            for index, item_doc in enumerate(items):
+                inner += [",", _LINE, item_doc] if index else [item_doc]
+            doc.append(_group([_IfBroken("("), _Indent([_SOFT, *inner, _IfBroken(",")]), _SOFT, _IfBroken(")")]))
         doc.append(":")
         header = node.with_changes(leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]))
         written = _code(header).split("\n")
@@ -380,12 +427,23 @@ def statement_of(node: cst.CSTNode) -> Statement:
     raise Unsupported(type(node).__name__)
 
 
+def _trailing(whitespace: cst.TrailingWhitespace) -> list:
+    """The document of a statement's trailing comment (none: nothing)."""
+    return [_Comment(whitespace.comment.value)] if whitespace.comment is not None else []
+
+
 def laid_out(statement: Statement, width: int) -> Optional[str]:
     """The statement's text at ``width`` columns, or None when a line of it would not fit."""
     text = render(statement.doc, width)
-    if any(len(line) > width for line in text.split("\n")):
+    if any(_width(line) > width for line in text.split("\n")):
         return None
     return text
+
+
+def _width(line: str) -> int:
+    """A line's columns, a trailing pragma comment (``# noqa``) not counted, as ruff counts them."""
+    code, hash_, comment = line.partition("  #")
+    return len(code) if hash_ and _PRAGMA.match("#" + comment) else len(line)
 
 
 def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNode:
@@ -394,13 +452,14 @@ def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNo
         assert isinstance(original, cst.SimpleStatementLine)
         parsed = cst.parse_statement(text + "\n")
         assert isinstance(parsed, cst.SimpleStatementLine)
-        return original.with_changes(body=parsed.body)
+        return original.with_changes(body=parsed.body, trailing_whitespace=parsed.trailing_whitespace)
     if statement.kind == "decorator":
         assert isinstance(original, cst.Decorator)
         parsed = cst.parse_statement(text + "\ndef f():\n    pass\n")
         assert isinstance(parsed, cst.FunctionDef)
         return original.with_changes(decorator=parsed.decorators[0].decorator,
-                                     whitespace_after_at=parsed.decorators[0].whitespace_after_at)
+                                     whitespace_after_at=parsed.decorators[0].whitespace_after_at,
+                                     trailing_whitespace=parsed.decorators[0].trailing_whitespace)
     if statement.kind == "for":
         assert isinstance(original, cst.For)
         parsed = cst.parse_statement(text + "\n    pass\n")
@@ -411,7 +470,8 @@ def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNo
     parsed = cst.parse_statement(text + "\n    pass\n")
     assert isinstance(parsed, cst.With)
     return original.with_changes(items=parsed.items, whitespace_after_with=parsed.whitespace_after_with,
-                                 whitespace_before_colon=parsed.whitespace_before_colon)
+                                 whitespace_before_colon=parsed.whitespace_before_colon,
+                                 lpar=parsed.lpar, rpar=parsed.rpar)
 
 
 def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> cst.CSTNode:
@@ -424,8 +484,8 @@ def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> cst.CSTNo
     except Exception:  # Unsupported, or a node this module never met: the fix stays as written
         return updated
     formatted = laid_out(old, width) == old.written
-    too_long = any(len(line) > width for line in new.written.split("\n")) \
-        and not any(len(line) > width for line in old.written.split("\n"))
+    too_long = any(_width(line) > width for line in new.written.split("\n")) \
+        and not any(_width(line) > width for line in old.written.split("\n"))
     if not formatted and not too_long:
         return updated
     text = laid_out(new, width)

@@ -4,11 +4,12 @@ from tenacity import (
     retry,
     retry_if_exception,
     retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
     wait_fixed,
     wait_random,
 )
 from tenacity import retry as tenacity_retry
-from tenacity import stop_after_attempt, wait_exponential
 
 
 class TransientBankError(Exception):
