@@ -153,3 +153,41 @@ def test_a_migration_split_by_project_merges_into_the_unsharded_report(svcmod, t
     assert len(list(patches.iterdir())) == 3  # one patch per project, each from the one job that had it
     missing = svcmod("report", "merge", reports[0], reports[2], cwd=tmp_path)
     assert missing.exit_code == 2 and "shard 2/3 missing" in missing.stderr
+
+
+def test_merged_migrate_shards_give_the_pull_request_bodies_of_one_run(svcmod, tmp_path):
+    import re
+    root = monorepo(tmp_path / "repo")
+    (root / "services" / "billing" / "requirements.txt").write_text("requests>=2\nretrying==1.3.4\n")
+    (root / "services" / "billing" / "app" / "retried.py").write_text(
+        "from retrying import retry\n\n\n@retry(stop_max_attempt_number=3)\ndef f():\n    return 1\n")
+    reports = []
+    for k in (1, 2):
+        report = tmp_path / f"migrate-{k}.json"
+        result = run_in_process(["migrate", "v2", ".", "--check", "--shard", f"{k}/2", "--report-json", str(report),
+                                 "--patch-dir", str(tmp_path / "patches")], root)
+        assert result.exit_code in (0, 1), result
+        reports.append(str(report))
+    merged = svcmod("report", "merge", *reports, "--output", str(tmp_path / "merged.json"),
+                    "--report-md", str(tmp_path / "merged.md"), cwd=tmp_path)
+    assert merged.exit_code == 1, merged
+    per_project = svcmod("report", "merge", *reports, "--output", str(tmp_path / "again.json"),
+                         "--report-md", str(tmp_path / "bodies") + "/", cwd=tmp_path)
+    assert per_project.exit_code == 1, per_project
+    whole = run_in_process(["migrate", "v2", ".", "--check", "--report-md", str(tmp_path / "whole.md"),
+                            "--patch-dir", str(tmp_path / "patches")], root)
+    assert whole.exit_code == 1, whole
+
+    def timeless(text: str) -> str:  # each run's own time
+        return re.sub(r"\(\d+\.\d s\)", "(s)", text)
+
+    body = timeless((tmp_path / "merged.md").read_text())
+    assert body == timeless((tmp_path / "whole.md").read_text())
+    assert "### Dependencies" in body and "tenacity" in body and "git apply" in body
+    assert sorted(p.name for p in (tmp_path / "bodies").iterdir()) == [
+        "services-billing.md", "services-search.md", "services-users.md"]
+    lint_shard = tmp_path / "lint.json"
+    lint_shard.write_text(json.dumps(lint_json(root, "--shard", "1/1")))
+    refused = svcmod("report", "merge", str(lint_shard), "--report-md", str(tmp_path / "x.md"), cwd=tmp_path)
+    assert refused.exit_code == 2 and "--report-md is for migrate reports" in refused.stderr, refused
+    assert not (tmp_path / "x.md").exists()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 from svcmod import __version__
-from svcmod.outputs.reports import ProjectReport
+from svcmod.outputs.reports import AppliedEdit, FileChange, FollowUp, ProjectReport
 
 
 def project_data(report: ProjectReport, patch: Optional[str] = None) -> Dict[str, Any]:
@@ -76,3 +78,50 @@ def render(reports: List[ProjectReport], *, migration: str, mode: str, elapsed: 
     if shard is not None:  # for `svcmod report merge` (svcmod/outputs/shards.py)
         data["shard"] = shard
     return json.dumps(data, indent=2) + "\n"
+
+
+@dataclass
+class DependencyChange:
+    """A dependency manifest edit as a report lists it (read back from JSON)."""
+
+    file: str
+    line: int
+    description: str
+    code: str
+
+
+class NotAReport(ValueError):
+    """A JSON document that is not a ``--report-json`` report."""
+
+
+def read_reports(document: Dict[str, Any]) -> Tuple[List[ProjectReport], Dict[str, str], Dict[str, Tuple[str, str]]]:
+    """The projects of a ``--report-json`` document (e.g. merged from shards) as the reports that
+    rendered it, with each project's patch file and how to apply it, by project: so a merged
+    migration gets the same Markdown as one run. File contents are not in the JSON: a changed
+    file is known by its name only."""
+    reports: List[ProjectReport] = []
+    patches: Dict[str, str] = {}
+    applying: Dict[str, Tuple[str, str]] = {}
+    try:
+        for index, data in enumerate(document["projects"]):
+            name = str(data["name"])
+            report = ProjectReport(name, Path(str(data["path"])), int(data["files_scanned"]), int(data["lines"]),
+                                   float(data["seconds"]))
+            report.changes = [FileChange(str(file), str(file), b"", b"") for file in data["files_changed"]]
+            report.edits = [AppliedEdit(str(e["code"]), str(e["name"]), str(e["file"]), int(e["line"]),
+                                        str(e["description"]), bool(e["changes_behaviour"])) for e in data["edits"]]
+            report.follow_ups = [FollowUp(str(f["code"]), str(f["name"]), str(f["message"]), str(f["file"]),
+                                          int(f["line"]), int(f["column"])) for f in data["follow_ups"]]
+            report.errors = [FollowUp(str(f["code"]), "", str(f["message"]), str(f["file"]), int(f["line"]), 0)
+                             for f in data["errors"]]
+            report.dependencies = [DependencyChange(str(d["file"]), int(d["line"]), str(d["change"]), str(d["code"]))
+                                   for d in data.get("dependencies", [])]
+            if data.get("patch"):
+                patches[name] = str(data["patch"])
+                if isinstance(data.get("apply"), dict):
+                    applying[name] = (str(data["apply"]["from"]), str(data["apply"]["command"]))
+            reports.append(report)
+    except (KeyError, TypeError, ValueError) as error:
+        where = f"projects[{index}]" if "index" in locals() else "the document"
+        raise NotAReport(f"{where}: not a migrate report ({type(error).__name__}: {error})") from None
+    return reports, patches, applying

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from svcmod import __version__
 from svcmod.outputs.reports import ProjectReport, patch_filename
@@ -43,8 +43,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def project_body(report: ProjectReport, migration: str, mode: str, patch: Optional[str] = None) -> str:
-    """The Markdown body of a pull request for one project."""
+def project_body(report: ProjectReport, migration: str, mode: str, patch: Optional[str] = None,
+                 apply: Optional[Tuple[str, str]] = None) -> str:
+    """The Markdown body of a pull request for one project; ``apply``: where and how to apply
+    ``patch`` when already known (read back from a JSON report), else worked out here."""
     lines: List[str] = []
     edits, follow_ups = report.edits, report.follow_ups
     would = mode in ("check", "diff")
@@ -111,7 +113,7 @@ def project_body(report: ProjectReport, migration: str, mode: str, patch: Option
         lines.append("")
     if patch and report.changes:
         from svcmod.outputs.reports.patches import apply_command
-        place, command = apply_command(report, patch)
+        place, command = apply or apply_command(report, patch)
         lines.append("### Apply")
         lines.append("")
         lines.append(f"From {place}:")
@@ -124,18 +126,19 @@ def project_body(report: ProjectReport, migration: str, mode: str, patch: Option
 
 
 def render(reports: List[ProjectReport], *, migration: str, mode: str,
-           patches: Optional[Dict[str, str]] = None) -> str:
+           patches: Optional[Dict[str, str]] = None, applying: Optional[Dict[str, Tuple[str, str]]] = None) -> str:
     """All projects in one document, each section ready to paste as its own pull-request body."""
-    patches = patches or {}
-    sections = [project_body(r, migration, mode, patches.get(r.name)) for r in reports]
+    patches, applying = patches or {}, applying or {}
+    sections = [project_body(r, migration, mode, patches.get(r.name), applying.get(r.name)) for r in reports]
     return "\n---\n\n".join(sections) if sections else "No Python files found.\n"
 
 
 def write(reports: List[ProjectReport], target: Union[str, Path], *, migration: str, mode: str,
-          patches: Optional[Dict[str, str]] = None) -> List[Path]:
+          patches: Optional[Dict[str, str]] = None, applying: Optional[Dict[str, Tuple[str, str]]] = None
+          ) -> List[Path]:
     """Write to ``target``: one file for all projects, or one ``<project>.md`` each if it is a
     directory (an existing one, or a name ending with a slash)."""
-    patches = patches or {}
+    patches, applying = patches or {}, applying or {}
     as_directory = str(target).endswith(("/", "\\"))
     target = Path(target)
     if as_directory or target.is_dir():
@@ -143,10 +146,12 @@ def write(reports: List[ProjectReport], target: Union[str, Path], *, migration: 
         written = []
         for report in reports:
             path = target / (patch_filename(report.name)[:-len(".patch")] + ".md")
-            path.write_text(project_body(report, migration, mode, patches.get(report.name)), encoding="utf-8",
+            path.write_text(project_body(report, migration, mode, patches.get(report.name), applying.get(report.name)),
+                            encoding="utf-8",
                             errors="backslashreplace")  # a file name that is not UTF-8 must not crash
             written.append(path)
         return written
-    target.write_text(render(reports, migration=migration, mode=mode, patches=patches), encoding="utf-8",
+    target.write_text(render(reports, migration=migration, mode=mode, patches=patches, applying=applying),
+                      encoding="utf-8",
                       errors="backslashreplace")
     return [target]
