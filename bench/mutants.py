@@ -3,10 +3,11 @@
 The fast path (``svcmod/fastpath/``, ``svcmod.check.names.imported_modules``) reads bytes before
 anything parses them: imports, retry loops and functions are found by their text. Each rewrite
 here writes the same code in another legal way that such scans can trip on: tabs and odd spacing,
-``\\`` continuations, ``;``-joined statements, one-line compound statements, parenthesised and
-aliased imports, imports in functions and under ``if TYPE_CHECKING``, rule words in comments and
-strings, triple-quoted strings with lines at column 0, form feeds, CRLF, a BOM, decorators, nested
-functions and classes, ``async`` variants. ``mutants(source, rng)`` applies a few at random; a
+spaced calls (``pool . get (url)``, a line end or a comment before a dot in brackets), ``\\``
+continuations, ``;``-joined statements, one-line compound statements, parenthesised and aliased
+imports, imports in functions and under ``if TYPE_CHECKING``, rule words in comments and strings,
+triple-quoted strings with lines at column 0, form feeds, CRLF, a BOM, decorators, nested functions
+and classes, ``async`` variants. ``mutants(source, rng)`` applies a few at random; a
 rewrite that does not apply (or would not compile) gives nothing.
 """
 from __future__ import annotations

@@ -193,7 +193,8 @@ class FastPath:
         imports ``imported`` (as ``svcmod.check.names.imported_modules`` reads them)."""
         if self.imports and not any(m in imported for m in self.imports):
             return False
-        if self.tokens and not any(mentions(source, t) for t in self.tokens):
+        if self.tokens and not any(t in source for t in self.tokens) \
+                and not any(mentions(source, t) for t in self.tokens):
             return False
         return self.test is None or self.test(source, imported)
 
@@ -220,10 +221,12 @@ class FastPath:
 
 
 #: What Python lets stand between two tokens: spaces, tabs, form feeds, backslash continuations and,
-#: inside brackets, line ends and comments.
-_GAP = rb"(?:[ \t\f\r\n\\]|#[^\r\n]*)*"
+#: inside brackets, line ends and comments. A comment is taken whole, up to its line end: were it
+#: taken in part too, a text of many comments could be split in exponentially many ways.
+_COMMENT = rb"#[^\r\n]*(?=[\r\n])"
+_GAP = rb"(?:[ \t\f\r\n\\]|" + _COMMENT + rb")*"
 #: After ``import``, a from-import's list may name others first (``import (a as b,`` + ``warn``).
-_IMPORT_GAP = rb"(?:[\w \t\f\r\n\\(),.]|#[^\r\n]*)*?"
+_IMPORT_GAP = rb"(?:[\w \t\f\r\n\\(),.]|" + _COMMENT + rb")*?"
 _PIECE = re.compile(rb"\w+|[^\w\s]")
 _SPACED: Dict[bytes, Tuple[bytes, Any]] = {}
 

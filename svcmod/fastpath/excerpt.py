@@ -84,9 +84,11 @@ _NON_UTF8_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]
 _WORD = re.compile(NAME)
 #: What may stand between two tokens: spaces, backslash continuations, and inside brackets line
 #: ends and comments (``(pool  # why`` + ``.get(url))``).
-_GAP = rb"(?:\s|\\|#[^\r\n]*)*"
+_GAP = rb"(?:\s|\\|#[^\r\n]*(?=[\r\n]))*"  # a comment whole: no backtracking into it
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
 _CALLED = re.compile(rb"(" + NAME + rb")" + _GAP + rb"\(")
+#: Where a token is more than one word or sign: Python may read it spaced out.
+_PIECES = re.compile(rb"\W")
 #: A line ended by a backslash: the next line continues it, even a blank one.
 _CONTINUED = re.compile(rb"\\\r?\n")
 _LITERALS = (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.BinOp, ast.UnaryOp,
@@ -357,6 +359,8 @@ class _Mentions:
 
     def __init__(self, tokens: Sequence[bytes], words: Iterable[str], calls: bool = False) -> None:
         self.tokens = tuple(tokens)
+        # tokens of several pieces (``.get(``) may also be written spaced out (``. get (``)
+        self.spaced = tuple(token for token in self.tokens if _PIECES.search(token))
         self.words: Set[bytes] = {word.encode() for word in words}
         self.calls = calls
 
@@ -370,6 +374,9 @@ class _Mentions:
         """Whether ``text`` mentions a token or a word (what makes an assignment derive a name)."""
         body = text.text
         for token in self.tokens:
+            if token in body:
+                return True
+        for token in self.spaced:
             if mentions_token(body, token):
                 return True
         return bool(self.words) and not text.words.isdisjoint(self.words)
