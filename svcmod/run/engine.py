@@ -1,9 +1,11 @@
 """Running the checker over many files: discovery, configuration per file, a process pool, writes."""
 from __future__ import annotations
 
+import ast
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -27,7 +29,7 @@ from svcmod.run.indexing import (
 )
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
 from svcmod.run.stopping import StopRequest, stop_on_signals
-from svcmod.run.workers import Job, Lost, run_jobs
+from svcmod.run.workers import Job, Lost, run_here, run_jobs
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.checker import Checker
@@ -457,7 +459,11 @@ def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], confi
         _engine_finding(configs[task.config], file_result, "SVC901", _not_checked(why, configs[task.config]))
         done(index, (file_result, None))
 
-    finished_all = run_jobs([job(p) for p in payloads], _check_job, _init_worker, init_args, jobs, done, lost, stop)
+    if _safe_here(payloads, configs):  # a commit hook's few small files: no worker to start
+        finished_all = run_here([job(p) for p in payloads], _check_job, _init_worker, init_args, done, lost, stop)
+    else:
+        finished_all = run_jobs([job(p) for p in payloads], _check_job, _init_worker, init_args, jobs, done, lost,
+                                stop)
     if finished_all and refused:
         # the findings the fixes would have removed are still in the file: report them all
         again = [(payloads[i][0], payloads[i][1], True) for i in refused]
@@ -473,6 +479,54 @@ def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], confi
     if not finished_all:
         stop.check(written)
     return results  # type: ignore[return-value]
+
+
+#: A run of at most this many files may be checked in the main process (starting a worker, which
+#: imports the checker again, was most of a commit hook's time) when every one of them is safe:
+IN_PROCESS_FILES = 8
+#: at most this big,
+IN_PROCESS_BYTES = 256 * 1024
+#: nested no deeper than this in Python's own tree (the standard library's deepest file: 33; LibCST's
+#: native parser crashes on 9,000 ``elif`` branches, depth 9,000, and takes seconds on a 2,000-term
+#: ``+`` chain, depth 2,000),
+IN_PROCESS_DEPTH = 100
+#: and small enough that this many bytes of memory per byte of source stay within the
+#: configuration's check-memory-limit (LibCST needed over a gigabyte for a 1 MB file).
+MEMORY_PER_BYTE = 2048
+
+
+def _safe_here(payloads: Sequence[Tuple[_Task, Optional[bytes], bool]], configs: Sequence[Config]) -> bool:
+    """Whether these files can be checked in this process: few, small, shallow and valid Python.
+    Anything unclear (an unreadable file, a syntax error) goes to a worker."""
+    if not payloads or len(payloads) > IN_PROCESS_FILES:
+        return False
+    for task, source, _ in payloads:
+        limit = min(IN_PROCESS_BYTES, configs[task.config].check_memory_limit * 1024 * 1024 // MEMORY_PER_BYTE)
+        if source is None:
+            try:
+                source, _ = read_source(Path(task.path), limit)  # never waits on a FIFO
+            except OSError:
+                return False
+        if len(source) > limit or _depth_over(source, IN_PROCESS_DEPTH):
+            return False
+    return True
+
+
+def _depth_over(source: bytes, limit: int) -> bool:
+    """``source`` nests deeper than ``limit`` in Python's own tree, or Python cannot parse it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about the user's code are not ours to print
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _engine_finding(config: Config, result: FileResult, code: str, message: str) -> None:

@@ -1,8 +1,9 @@
 """Worker processes that check files so that no single file can crash, hang or exhaust the run.
 
-Every file is checked in a worker process, even when there is only one: LibCST's native parser
-can segfault on valid code (9,000 ``elif`` branches), take minutes (a 20,000-term ``+`` chain) or
-gigabytes. A worker that dies costs the file it was on (reported, not checked) and is replaced; a
+Files are checked in worker processes: LibCST's native parser can segfault on valid code (9,000
+``elif`` branches), take minutes (a 20,000-term ``+`` chain) or gigabytes. Only a run of a few
+small, shallow files (a commit hook's) is checked in the main process (``run_here``; the engine
+decides which runs can). A worker that dies costs the file it was on (reported, not checked) and is replaced; a
 file that takes longer than its time limit has its worker killed; each file runs under a memory
 limit (``RLIMIT_AS``). Workers never write files: the main process writes each result as it
 arrives, so everything written has been accounted for, and a stop (Ctrl-C, SIGTERM) ends the
@@ -144,6 +145,27 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[Any], Any], init: Callable[...
         stopping = stop()
         for worker in workers:
             worker.end(kill=stopping or bool(worker.queue))
+
+
+def run_here(jobs: Sequence[Job], work: Callable[[Any], Any], init: Callable[..., None], init_args: tuple,
+             done: Callable[[int, Any], None], lost: Callable[[int, Lost], None],
+             stop: Callable[[], bool] = lambda: False) -> bool:
+    """``run_jobs`` in this process, for jobs the caller judged unable to crash it (no fork, no
+    pipe: a few files at a commit hook's pace). No time or memory limit applies here."""
+    init(*init_args)
+    for index, job in enumerate(jobs):
+        if stop():
+            return False
+        try:
+            result = work(job.payload)
+        except MemoryError:
+            lost(index, Lost("memory", f"{job.memory_mib}"))
+            continue
+        except Exception as error:  # the work reports its own errors; this is a last resort
+            lost(index, Lost("error", f"{type(error).__name__}: {error}"))
+            continue
+        done(index, result)
+    return not stop()
 
 
 def _receive(worker: _Worker, jobs: Sequence[Job], done: Callable[[int, Any], None],
