@@ -1,22 +1,40 @@
 """The ``svcmod`` command group: one module per command, each parsing options and calling the library."""
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import List, Optional
 
 import click
 
 from svcmod import __version__
-from svcmod.cli.baseline import baseline_command
-from svcmod.cli.lint import lint
-from svcmod.cli.migrate import migrate
-from svcmod.cli.report import report_command
-from svcmod.cli.rules import rule_command, rules_command
-from svcmod.cli.server import server_command
 from svcmod.run.stopping import Interrupted, interrupt_anywhere
+
+#: Each command's module and object, imported when the command is asked for: ``svcmod --version``
+#: and ``svcmod lint`` do not load migrate's, the language server's or the other commands' code.
+COMMANDS = {
+    "baseline": ("svcmod.cli.baseline", "baseline_command"),
+    "lint": ("svcmod.cli.lint", "lint"),
+    "migrate": ("svcmod.cli.migrate", "migrate"),
+    "report": ("svcmod.cli.report", "report_command"),
+    "rule": ("svcmod.cli.rules", "rule_command"),
+    "rules": ("svcmod.cli.rules", "rules_command"),
+    "server": ("svcmod.cli.server", "server_command"),
+}
 
 
 class _Commands(click.Group):
-    """click's own usage errors take three lines; CI logs and wrappers read one, as for every other error."""
+    """click's own usage errors take three lines; CI logs and wrappers read one, as for every other error.
+    Commands are imported when used (``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return self.commands.get(cmd_name)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         if not standalone_mode:
@@ -48,6 +66,3 @@ class _Commands(click.Group):
 def main() -> None:
     """Find and fix missing deadlines, unsafe retries and deprecated APIs in Python services."""
 
-
-for command in (lint, rules_command, rule_command, baseline_command, migrate, report_command, server_command):
-    main.add_command(command)
