@@ -49,6 +49,16 @@ def test_warm_run_imports_no_libcst_and_no_rule_and_reports_the_same(tmp_path):
     assert "EXIT 1 LOADED []" in warm.stderr, warm.stderr
 
 
+def test_a_warm_run_with_declared_deprecations_imports_no_rule(tmp_path):
+    root = project(tmp_path, "[tool.svcmod]\nselect = ['SVC']\n\n[[tool.svcmod.deprecations]]\ncode = 'SVC401'\n"
+                             "name = 'requests.get'\nreplacement = 'requests.fetch'\n")
+    cold = svcmod_lint(root)
+    assert "a.py:5:12: SVC401" in cold.stdout and "SVC101" in cold.stdout, cold
+    warm = svcmod_lint(root)
+    assert warm.stdout == cold.stdout
+    assert "EXIT 1 LOADED []" in warm.stderr, warm.stderr
+
+
 def test_a_changed_file_is_checked_with_the_rules_imported(tmp_path):
     root = project(tmp_path)
     svcmod_lint(root)
@@ -64,6 +74,10 @@ def test_a_changed_file_is_checked_with_the_rules_imported(tmp_path):
     "[tool.svcmod.rules.SVC101]\nnot-an-option = 1",
     "[tool.svcmod.rules.SVC101]\ntimeout = 'ten'",
     "[tool.svcmod.rules.SVC101]\ntimeout = -5",
+    "[[tool.svcmod.deprecations]]\ncode = 'SVC401'\nname = 'requests.get'\nbogus = 1",
+    "[[tool.svcmod.deprecations]]\ncode = 'SVC101'\nname = 'requests.get'",
+    "[[tool.svcmod.deprecations]]\ncode = 'SVC401'\nname = 'requests.get'\n"
+    "[tool.svcmod.rules.SVC401]\ntimeout = 1",
 ])
 def test_a_warm_run_refuses_bad_configuration_as_the_reference_does(tmp_path, bad):
     root = project(tmp_path)

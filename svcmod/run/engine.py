@@ -217,9 +217,21 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
     use_cache = options.cache and options.fast_path
     rule_index = _load_rule_index(options, finder, real_paths) if use_cache else None
 
+    declared: Dict[int, Optional[Sequence[Any]]] = {}
+
     def installed(config: Config) -> Optional[Sequence[Any]]:
         """The rules' records when they stand for the rules ``config`` has (None: import them)."""
-        return rule_index.rules if rule_index is not None and not config.deprecations else None
+        if rule_index is None or not config.deprecations:
+            return rule_index.rules if rule_index is not None else None
+        if id(config) not in declared:  # and its declared deprecations', made without LibCST
+            from svcmod.registry.declared import deprecations_of
+            from svcmod.registry.index import FastPathRecord, RuleRecord
+            made = deprecations_of(config)
+            taken = {record.code for record in rule_index.rules}
+            # a code taken by an installed rule: the rules are imported, so the error names that rule
+            declared[id(config)] = None if any(d.code in taken for d in made) else rule_index.rules + tuple(
+                RuleRecord(d.code, {}, {}, FastPathRecord((d.module,), (d.module,))) for d in made)
+        return declared[id(config)]
 
     def index_of(config: Config) -> int:
         key = id(config)
