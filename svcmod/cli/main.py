@@ -65,4 +65,3 @@ class _Commands(click.Group):
 @click.version_option(__version__, prog_name="svcmod")
 def main() -> None:
     """Find and fix missing deadlines, unsafe retries and deprecated APIs in Python services."""
-
