@@ -63,6 +63,7 @@ class SvcmodServer(LanguageServer):
         self._last_lint: Dict[str, float] = {}
         self._shown: Set[str] = set()  # errors already shown to the user (each once)
         self._rules: Dict[int, Dict[str, Any]] = {}  # id(config) -> code -> rule class
+        self._stamps: Dict[str, Optional[Tuple[int, int]]] = {}  # files of projects seen changed: (mtime, size)
 
     # -- configuration --------------------------------------------------------------------
     def folder_of(self, path: Path) -> Optional[Path]:
@@ -160,6 +161,14 @@ class SvcmodServer(LanguageServer):
     def index_changed(self, path: Path) -> None:
         """``path``, a file of a project, changed on disk: its project index is built again, and the
         open documents of that project checked again when what it lends changed."""
+        try:
+            status = path.stat()
+            stamp: Optional[Tuple[int, int]] = (status.st_mtime_ns, status.st_size)
+        except OSError:
+            stamp = None  # deleted
+        if stamp is not None and self._stamps.get(str(path)) == stamp:
+            return  # already seen: a save comes as didSave and again from the file watcher
+        self._stamps[str(path)] = stamp
         changed = False
         for checks in list(self._checks.values()):
             root = checks.project_root
