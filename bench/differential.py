@@ -356,9 +356,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for name, tally in report:
         for difference in tally.differences:
             print(difference)
-            if args.save:
+            if args.save and difference.source:  # by the file's own name: a corpus path is absolute
                 args.save.mkdir(parents=True, exist_ok=True)
-                (args.save / difference.name.split()[0]).write_bytes(difference.source)
+                (args.save / Path(difference.name.split()[0]).name).write_bytes(difference.source)
         total += len(tally.differences)
     print()
     corpus_lines = sum(t.lines for n, t in report if not n.startswith(("rule examples", "mutants")))

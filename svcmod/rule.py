@@ -193,8 +193,7 @@ class FastPath:
         imports ``imported`` (as ``svcmod.check.names.imported_modules`` reads them)."""
         if self.imports and not any(m in imported for m in self.imports):
             return False
-        if self.tokens and not any(t in source for t in self.tokens) \
-                and not any(mentions(source, t) for t in self.tokens):
+        if self.tokens and not mentions_any(source, self.tokens):
             return False
         return self.test is None or self.test(source, imported)
 
@@ -237,8 +236,16 @@ def mentions(text: bytes, token: bytes) -> bool:
     ``.get(url))``, ``loop = loop``, ``from logging import (getLogger, warn)``). May say yes
     for text that is not code (a comment, a string): the fast path then just parses more; never no
     where Python would read the token. Costs one substring search when the token is written as given."""
-    if token in text:
-        return True
+    return token in text or mentions_spaced(text, token)
+
+
+def mentions_any(text: bytes, tokens: Sequence[bytes]) -> bool:
+    """``mentions`` for any of ``tokens``: first each as written (a plain search), then spaced out."""
+    return any(token in text for token in tokens) or any(mentions_spaced(text, token) for token in tokens)
+
+
+def mentions_spaced(text: bytes, token: bytes) -> bool:
+    """``mentions`` but for the token as written, which the caller has looked for already."""
     spaced = _SPACED.get(token)
     if spaced is None:
         pieces = _PIECE.findall(token)

@@ -17,7 +17,7 @@ from svcmod.rule import (
     descendants,
     has_star_kwargs,
     is_none,
-    mentions,
+    mentions_any,
     positional_count,
 )
 
@@ -51,7 +51,7 @@ CREATORS = (b"Future", b"run_coroutine_threadsafe", b"submit(", b"Thread", b"Tim
 
 
 def _shows_a_waitable(source: bytes, imported: FrozenSet[str]) -> bool:
-    if not any(mentions(source, c) for c in CREATORS):
+    if not mentions_any(source, CREATORS):
         return False
     if not any(module in imported for module in MODULES if module != "asyncio"):
         # of asyncio's objects only run_coroutine_threadsafe's future blocks a thread

@@ -69,7 +69,7 @@ from typing import (
 import libcst as cst
 
 from svcmod.fastpath.outline import NAME, Outline, Region, first_line
-from svcmod.rule import mentions as mentions_token
+from svcmod.rule import mentions as mentions_token, mentions_spaced
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.fastpath.sketch import Sketcher
@@ -86,7 +86,11 @@ _WORD = re.compile(NAME)
 #: ends and comments (``(pool  # why`` + ``.get(url))``).
 _GAP = rb"(?:\s|\\|#[^\r\n]*(?=[\r\n]))*"  # a comment whole: no backtracking into it
 #: A name followed by an opening bracket: what a call looks like (``f(``, ``obj.f (``, ``f\\\n(``).
-_CALLED = re.compile(rb"(" + NAME + rb")" + _GAP + rb"\(")
+_CALLED = re.compile(rb"(" + NAME + rb")(?:\s|\\)*\(")
+#: The same across comments (``subprocess.run  # why`` + ``(cmd)`` in brackets): slower, so only
+#: for a text where a comment is followed by an opening bracket.
+_CALLED_ACROSS_COMMENTS = re.compile(rb"(" + NAME + rb")" + _GAP + rb"\(")
+_COMMENT_THEN_BRACKET = re.compile(rb"#[^\r\n]*(?=[\r\n])" + _GAP + rb"\(")
 #: Where a token is more than one word or sign: Python may read it spaced out.
 _PIECES = re.compile(rb"\W")
 #: A line ended by a backslash: the next line continues it, even a blank one.
@@ -342,7 +346,8 @@ class _Text:
     @property
     def called(self) -> FrozenSet[bytes]:
         if self._called is None:
-            self._called = frozenset(_CALLED.findall(self.text))
+            across = b"#" in self.text and _COMMENT_THEN_BRACKET.search(self.text) is not None
+            self._called = frozenset((_CALLED_ACROSS_COMMENTS if across else _CALLED).findall(self.text))
         return self._called
 
     def targets(self, self_name: str) -> FrozenSet[bytes]:
@@ -377,7 +382,7 @@ class _Mentions:
             if token in body:
                 return True
         for token in self.spaced:
-            if mentions_token(body, token):
+            if mentions_spaced(body, token):
                 return True
         return bool(self.words) and not text.words.isdisjoint(self.words)
 

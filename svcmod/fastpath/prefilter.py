@@ -84,8 +84,8 @@ def _continues_above(source: bytes, line_start: int, text: bytes) -> bool:
     """The line at ``line_start`` (``text``, stripped) surely continues one above it: the line
     before it ends with a backslash, or it closes a bracket it did not open (``if fast else b):``),
     or it starts with what no statement starts with (``.get(url)``, ``, b)``, ``and x``)."""
-    before = source[:line_start - 1].rstrip(b"\r")
-    if before.endswith(b"\\"):
+    ending = source[max(0, line_start - 3):line_start - 1]  # the line above's last bytes (not copying the file)
+    if ending.endswith(b"\\") or ending == b"\\\r":
         return True
     code = _code(text).strip()
     return _balance(code) < 0 or code.startswith(_CONTINUING_STARTS)
