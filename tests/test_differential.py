@@ -129,6 +129,9 @@ MISSES = {
         b"import requests\n\n\ndef fetch(url, fast):\n    while True:\n        with (a\nif fast else b):\n"
         b"            try:\n                return requests.get(url, timeout=5)\n"
         b"            except requests.ConnectionError:\n                pass\n", "SVC206"),
+    "form feeds before indented lines of a retry loop": (
+        b"import time\n\n\nasync def fetch(client):\n\x0c    while True:\n\x0c        try:\n"
+        b"\x0c            return await client.get('/')\n        except OSError:\n\x0c            time.sleep(0.5)\n", "SVC206"),
     "for over a spaced range": (b"import requests\n\n\ndef f(u):\n    for _ in range (3):\n        try:\n"
                                 b"            return requests.get(u, timeout=1)\n        except requests.ConnectionError:\n"
                                 b"            pass\n", "SVC202"),

@@ -26,6 +26,8 @@ _IN_EXPRESSIONS = (b"if ", b"if(", b"else")
 
 
 def _width(indent: bytes) -> int:
+    if b"\f" in indent:  # as in Python's tokenizer, a form feed sets the column back to 0
+        indent = indent[indent.rfind(b"\f") + 1:]
     return len(indent.expandtabs()) if b"\t" in indent else len(indent)
 
 
@@ -231,15 +233,15 @@ def _leaves(last: bytes, inline: bool) -> bool:
 
 
 def _starts_line(source: bytes, line_start: int, at: int) -> bool:
-    """Only spaces and tabs are between the start of the line and ``at``."""
-    return not source[line_start:at].strip(b" \t")
+    """Only spaces, tabs and form feeds are between the start of the line and ``at``."""
+    return not source[line_start:at].strip(b" \t\f")
 
 
 def _leaves_somewhere(source: bytes, start: int, end: int) -> bool:
     """``return`` or ``break`` between ``start`` and ``end``, starting a line or after ``:`` or ``;``
     (``try: return f()``, ``if ok: break``)."""
     for match in _LEAVING_WORD.finditer(source, start, end):
-        before = source[source.rfind(b"\n", 0, match.start()) + 1:match.start()].rstrip(b" \t")
+        before = source[source.rfind(b"\n", 0, match.start()) + 1:match.start()].rstrip(b" \t\f")
         if not before or before.endswith((b":", b";")):
             return True
     return False
