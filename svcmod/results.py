@@ -36,6 +36,9 @@ class Finding:
     fix_message: Optional[str] = None
     project: Optional[str] = None
     source_line: str = ""
+    #: the text edits of this finding's fix made alone, as ruff's JSON ``fix.edits`` gives them
+    #: (svcmod/run/fix_edits.py); made only when the run asks (``--format json``), None otherwise
+    fix_edits: Optional[List[Dict[str, Any]]] = None
 
     def to_dict(self) -> Dict[str, Any]:
         """The ruff-compatible JSON shape."""

@@ -355,3 +355,34 @@ def test_clean_up_deletes_only_its_own_stale_bucket_files(tmp_path):
 def test_a_cache_directory_svcmod_made_is_used_again(tmp_path):
     root = tree(tmp_path)
     assert lint(root) == lint(root) == [("a.py", 5, "SVC101"), ("b.py", 3, "SVC106")]
+
+
+def edits_by_finding(root: Path, **options) -> dict:
+    options.setdefault("cache_dir", root / ".svcmod_cache")
+    result = run(RunOptions(paths=[root], jobs=1, cache=True, **options))
+    return {(Path(f.filename).name, f.line, f.code): f.fix_edits for f in result.findings}
+
+
+def test_a_warm_json_run_takes_each_fixs_edits_from_the_cache_and_a_text_runs_entry_has_none(tmp_path, checks):
+    root = tree(tmp_path)
+    assert set(edits_by_finding(root).values()) == {None}  # a text run makes no edits...
+    checks.clear()
+    cold = edits_by_finding(root, fix_edits=True)  # ...so its entries cannot serve a JSON run
+    assert cold[("a.py", 5, "SVC101")] == [{"content": ", timeout=10", "location": {"row": 5, "column": 28},
+                                             "end_location": {"row": 5, "column": 28}}]
+    assert all(cold.values()) and checks != []
+    checks.clear()
+    assert edits_by_finding(root, fix_edits=True) == cold
+    assert checks == []  # neither checked nor fixed again: no parser in a warm JSON run
+
+
+def test_a_warm_json_run_does_not_import_the_parser(tmp_path):
+    import subprocess
+    root = tree(tmp_path)
+    command = [sys.executable, "-X", "importtime", "-m", "svcmod", "lint", "--format", "json", "."]
+    cold = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    warm = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    assert cold.returncode == warm.returncode == 1, warm.stderr
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    assert [f["fix"]["edits"] for f in json.loads(warm.stdout)][0], warm.stdout
+    assert " libcst" not in warm.stderr

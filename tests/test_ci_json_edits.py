@@ -119,3 +119,4 @@ def test_the_json_has_the_keys_ruff_writes_for_the_same_problem(svcmod, tmp_path
     # the same place (the call; ruff's span ends with the callee, svcmod's with the call), in ruff's own columns
     assert ours["location"] == theirs["S113"]["location"]
     assert ours["noqa_row"] == theirs["S113"]["noqa_row"] and ours["filename"] == theirs["S113"]["filename"]
+

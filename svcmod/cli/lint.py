@@ -104,6 +104,7 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
         keep_sources=diff or stdin is not None,
         jobs=jobs, config_file=config_file, stdin=stdin, force_exclude=force_exclude,
         cache=not no_cache, cache_dir=cache_dir, shard=shard_part, fast_path=not no_fast_path,
+        fix_edits=output_format == "json" and not statistics,
     )
     try:
         if changed_since is not None:
@@ -131,14 +132,9 @@ def lint(paths: Tuple[Path, ...], select: Tuple[str, ...], extend_select: Tuple[
     if show_fixes:
         _list_fixes(result)
     shown = dict(unsafe=unsafe_fixes, project_root=project_root, docs_url=rule_docs_url)
-    if output_format == "json" and not statistics:
-        from svcmod.run.fix_edits import fix_edits
-        sources = {name: next((r.fixed for r in result.files if r.filename == name and r.fixed), data)
-                   for name, data in [stdin]} if stdin is not None else {}
-        given = [p for p in options.paths if str(p) != "-"]
-        shown["fix_edits"] = fix_edits(result, config_file, options.select, options.extend_select,
-                                       options.ignore, sources,
-                                       given[0] if len(given) == 1 and given[0].is_dir() else None)
+    if options.fix_edits:  # made by the workers with the findings (svcmod/run/fix_edits.py)
+        shown["fix_edits"] = {(f.filename, f.code, f.line, f.column): f.fix_edits
+                              for f in result.findings if f.fix_edits is not None}
     if stdin is not None and fix:
         for file_result in result.files:
             if file_result.filename == stdin[0]:

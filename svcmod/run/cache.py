@@ -12,7 +12,9 @@ with an error before any work, since the clean-up deletes files there. The clean
 bucket files by their own name pattern, never anything else in the directory. A bucket is everything that can change a
 file's results apart from the file itself: the svcmod version, the Python version, the source of the
 engine and of every rule module (so editing a rule invalidates), the selected rule codes, the
-effective configuration (``Config.fingerprint()``) and the fix policy. Inside a bucket, results are
+effective configuration (``Config.fingerprint()``), the fix policy, and whether the run makes each
+fixable finding's ``fix.edits`` (``--format json``: its bucket keeps them, so a warm JSON run needs
+no parser). Inside a bucket, results are
 kept per absolute path.
 
 When is a file unchanged? Fast path: its ``(mtime_ns, size)`` equals the recorded one, and the file
@@ -58,7 +60,8 @@ from svcmod.registry.index import FILE_NAME as RULE_INDEX, source_fingerprint
 from svcmod.run.source import digest
 
 DIRECTORY_NAME = ".svcmod_cache"
-FORMAT = 3  # 2: an entry keeps the file's part of the project index; 3: and an authenticator
+FORMAT = 4  # 2: an entry keeps the file's part of the project index; 3: and an authenticator;
+# 4: a finding keeps its fix.edits (in the buckets of runs that make them: --format json)
 #: A file modified this close to when its results were recorded is checked by content, not stat.
 RACY_SECONDS = 2.0
 #: Buckets and entries unused this long are deleted.
@@ -118,14 +121,14 @@ def code_fingerprint(rules: Sequence[Any]) -> str:
 
 def bucket_key(config: Config, rules: Sequence[Any], policy: FixPolicy,
                only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None,
-               directory: Optional[Path] = None) -> Tuple[str, str]:
+               directory: Optional[Path] = None, fix_edits: bool = False) -> Tuple[str, str]:
     """(key, identity): the key changes with anything that changes results; the identity names
     the bucket's owner (config file and fix policy), so a superseded bucket can be pruned.
 
     ``rules``: the selected rule classes, or (with the ``fingerprint`` of their source, from
     svcmod.registry.index) their records."""
     policy_part = [policy.apply, policy.unsafe, sorted(policy.only) if policy.only is not None else None,
-                   sorted(only_codes) if only_codes is not None else None]
+                   sorted(only_codes) if only_codes is not None else None, fix_edits]
     identity = json.dumps([str(config.path), config.select, config.extend_select, config.ignore, policy_part])
     where = os.path.realpath(directory) if directory is not None else None  # never shared across directories
     key_data = json.dumps([FORMAT, __version__, list(sys.version_info[:2]),
@@ -138,8 +141,9 @@ def bucket_key(config: Config, rules: Sequence[Any], policy: FixPolicy,
 class Bucket:
     """Results of one (configuration, rules, policy) combination, per absolute path."""
 
-    def __init__(self, cache: "Cache", key: str, identity: str) -> None:
+    def __init__(self, cache: "Cache", key: str, identity: str, fix_edits: bool = False) -> None:
         self.cache = cache
+        self.fix_edits = fix_edits  # its findings carry their fix.edits
         self.key = key
         self.identity = identity
         self.path = cache.directory / f"svcmod-{key}.json"
@@ -180,6 +184,8 @@ class Bucket:
             return  # only results that a later run with the same policy would reproduce unchanged
         if any(f.code == "SVC902" for f in result.findings):
             return  # a refused write depends on the moment, not on the file
+        if self.fix_edits and any(f.fix_applicability is not None and f.fix_edits is None for f in result.findings):
+            return  # edits not made in time: made again next run
         findings = [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.findings]
         self.touched[path] = self._entry(stamp, [result.lines, result.parsed, result.skipped, findings,
                                                        result.index, 0])
@@ -221,11 +227,12 @@ class Cache:
                                       "(or cache-dir = in the configuration), or run with --no-cache")
 
     def bucket(self, config: Config, rules: Sequence[Any], policy: FixPolicy,
-               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None) -> Bucket:
-        key, identity = bucket_key(config, rules, policy, only_codes, fingerprint, self.directory)
+               only_codes: Optional[Iterable[str]], fingerprint: Optional[str] = None,
+               fix_edits: bool = False) -> Bucket:
+        key, identity = bucket_key(config, rules, policy, only_codes, fingerprint, self.directory, fix_edits)
         found = self.buckets.get(key)
         if found is None:
-            found = self.buckets[key] = Bucket(self, key, identity)
+            found = self.buckets[key] = Bucket(self, key, identity, fix_edits)
         return found
 
     def save(self) -> None:
@@ -348,8 +355,25 @@ def _well_formed(entry: list) -> bool:
                 and all(_text(row[k]) for k in ("name", "message", "source_line"))
                 and all(_whole(row[k]) for k in ("line", "column", "end_line", "end_column"))
                 and row["fix_applicability"] in (None, "safe", "unsafe")
-                and (row["fix_message"] is None or _text(row["fix_message"]))):
+                and (row["fix_message"] is None or _text(row["fix_message"]))
+                and (row["fix_edits"] is None or _well_formed_edits(row["fix_edits"]))):
             return False
+    return True
+
+
+def _well_formed_edits(edits: Any) -> bool:
+    """A finding's fix.edits as svcmod.run.fix_edits makes them: content (any text: it is code, and
+    is written to JSON escaped), location and end location."""
+    if not isinstance(edits, list):
+        return False
+    for edit in edits:
+        if not (isinstance(edit, dict) and set(edit) == {"content", "location", "end_location"}
+                and isinstance(edit["content"], str) and len(edit["content"]) < 10_000_000):
+            return False
+        for place in (edit["location"], edit["end_location"]):
+            if not (isinstance(place, dict) and set(place) == {"row", "column"}
+                    and _whole(place["row"]) and _whole(place["column"])):
+                return False
     return True
 
 

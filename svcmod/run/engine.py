@@ -61,6 +61,8 @@ class RunOptions:
     index_files: Optional[Sequence[Path]] = None
     # False: every file parsed whole, every selected rule run on it (the reference; no cache)
     fast_path: bool = True
+    # give each fixable finding the text edits of its fix made alone (``--format json``'s fix.edits)
+    fix_edits: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,25 +85,30 @@ _Stamp = Tuple[int, int, str]
 
 
 def _init_worker(configs: Sequence[Config], policy: FixPolicy, only: Optional[FrozenSet[str]],
-                 stamp: bool = False, fast_path: bool = True, project: Optional[Project] = None) -> None:
+                 stamp: bool = False, fast_path: bool = True, fix_edits: bool = False,
+                 project: Optional[Project] = None) -> None:
     _WORKER.clear()
     _WORKER.update(configs=list(configs), policy=policy, only=only, checkers={}, stamp=stamp,
-                   fast_path=fast_path, project=project)
+                   fast_path=fast_path, fix_edits=fix_edits, project=project)
     for index in range(len(configs)):
         _checker(index)  # set up before the first file's time limit starts
 
 
-def _checker(index: int, plain: bool = False) -> Checker:
+#: What a fix.edits check fixes: every fix, as ruff gives unsafe fixes their edits too.
+_EVERY_FIX = FixPolicy(apply=True, unsafe=True)
+
+
+def _checker(index: int, plain: bool = False, every_fix: bool = False) -> Checker:
     """The checker of a configuration; ``plain``: one that fixes nothing (for a file whose fixes were
-    not written: every finding is still in it)."""
+    not written: every finding is still in it); ``every_fix``: one that makes every fix (fix.edits)."""
     from svcmod.check.checker import Checker
-    checkers: Dict[Tuple[int, bool], Checker] = _WORKER["checkers"]  # type: ignore[assignment]
-    checker = checkers.get((index, plain))
+    checkers: Dict[Tuple[int, bool, bool], Checker] = _WORKER["checkers"]  # type: ignore[assignment]
+    checker = checkers.get((index, plain, every_fix))
     if checker is None:
-        policy = FixPolicy() if plain else _WORKER["policy"]
+        policy = _EVERY_FIX if every_fix else FixPolicy() if plain else _WORKER["policy"]
         checker = Checker(_WORKER["configs"][index], policy, _WORKER["only"],  # type: ignore[index,arg-type]
                           fast_path=_WORKER["fast_path"])  # type: ignore[arg-type]
-        checkers[(index, plain)] = checker
+        checkers[(index, plain, every_fix)] = checker
     return checker
 
 
@@ -129,6 +136,8 @@ def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False
         elif project is not None and task.module:
             result.index = UNINDEXED
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
+        if _WORKER.get("fix_edits") and not plain:
+            _add_fix_edits(task, result, source, view, started)
     except MemoryError:
         raise  # reported by the worker loop, which knows the limit
     except Exception as error:  # a bug in a rule must not stop the run or lose the file
@@ -136,6 +145,23 @@ def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False
         checker.engine_finding(result, "SVC901", f"internal error while checking: "
                                 f"{type(error).__name__}: {error}", 1, 1)
     return result
+
+
+def _add_fix_edits(task: _Task, result: FileResult, source: bytes, view: Optional[View], started: float) -> None:
+    """The fix.edits of the file's fixable findings, made here in the worker (under its limits).
+    With --fix they are edits of the fixed text, where the findings left are. They get the file's
+    time limit again (the job has twice it): past that, a finding has no edits but the file its findings."""
+    from svcmod.run.fix_edits import attach_edits, fixable
+    if not fixable(result.findings):
+        return
+    fixer = _checker(task.config, every_fix=True)
+    text = result.fixed if result.fixed is not None else source
+    limit = fixer.config.check_time_limit
+
+    def fix(at):
+        return fixer.check(task.filename, text, task.ignored, True, view, fixes_at=frozenset([at]))
+
+    attach_edits(result.findings, text, fix, started + limit)
 
 
 def _check_stamped(task: _Task, source: Optional[bytes] = None,
@@ -287,7 +313,7 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
         run_configs = [c.with_cli(options.select, options.extend_select, options.ignore) for c in everyone.values()]
         result.shard = _identity(options.shard, files, whole, real_paths, run_configs or configs)
 
-    init_args = (configs, options.fix, options.only_codes, use_cache, options.fast_path)
+    init_args = (configs, options.fix, options.only_codes, use_cache, options.fast_path, options.fix_edits)
     jobs = options.jobs or os.cpu_count() or 1
     stop.check()
     cache = _open_cache(options, finder, real_paths) if use_cache else None
@@ -422,7 +448,7 @@ def _bucket(cache, config: Config, options: RunOptions, installed: Optional[Sequ
     else:
         fingerprint = rule_index.fingerprint  # type: ignore[union-attr]
     return cache.bucket(config, _selected(config, options.only_codes, installed), options.fix,
-                        options.only_codes, fingerprint)
+                        options.only_codes, fingerprint, options.fix_edits)
 
 
 def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], configs: List[Config], jobs: int,
@@ -438,7 +464,9 @@ def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], confi
 
     def job(payload: Tuple[_Task, Optional[bytes], bool]) -> Job:
         config = configs[payload[0].config]
-        return Job(payload, config.check_time_limit, config.check_memory_limit)
+        # fix.edits: the file's time limit again for them (they stop there, keeping the findings)
+        seconds = config.check_time_limit * (2 if options.fix_edits else 1)
+        return Job(payload, seconds, config.check_memory_limit)
 
     def done(index: int, outcome: Tuple[FileResult, Optional[_Stamp]]) -> None:
         nonlocal finished

@@ -5,49 +5,51 @@ A finding's fix is made alone, as an editor's quick fix makes it (with the fixes
 its imports, and every check a written fix passes), and the edits are the smallest changes of text
 between the file and that result: applying them gives exactly the bytes ``svcmod lint --fix``
 writes when that finding is the file's only fixable one.
+
+They are made in the worker that checks the file (``svcmod/run/engine.py``), under its limits, and
+kept in the cache with the findings (a warm JSON run parses nothing).
 """
 from __future__ import annotations
 
 import difflib
 import os
-from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from svcmod.check.policy import FixPolicy
-from svcmod.run.buffer import BufferChecks
-from svcmod.results import RunResult
+from svcmod.results import FileResult, Finding
 
-#: (filename as shown, code, row, column) of a finding
-FindingKey = Tuple[str, str, int, int]
 TextEdit = Dict[str, object]
+#: (code, line, column) of a finding: what ``Checker.check``'s ``fixes_at`` takes
+FindingAt = Tuple[str, int, int]
+#: checking the file fixing one finding alone
+FixRun = Callable[[FindingAt], FileResult]
 
 
-def fix_edits(result: RunResult, config_file: Optional[Path] = None, select: Sequence[str] = (),
-              extend_select: Sequence[str] = (), ignore: Sequence[str] = (),
-              sources: Mapping[str, bytes] = {}, project_root: Optional[Path] = None
-              ) -> Dict[FindingKey, List[TextEdit]]:
-    """The edits of every fixable finding of ``result``, by finding; a fix that cannot be made
-    again on its own (the file changed since) has none. ``sources``: the bytes of files not on
-    disk (stdin), by the name shown; ``project_root``: the folder the run's project index covered."""
-    checks = BufferChecks(config_file, select, ignore, project_root, extend_select)
-    every_fix = FixPolicy(apply=True, unsafe=True)  # as ruff, unsafe fixes carry their edits too
-    edits: Dict[FindingKey, List[TextEdit]] = {}
-    for file_result in result.files:
-        fixable = [f for f in file_result.findings if f.fix_applicability is not None]
-        if not fixable:
+def fixable(findings: Sequence[Finding]) -> List[Finding]:
+    return [f for f in findings if f.fix_applicability is not None]
+
+
+def attach_edits(findings: Sequence[Finding], source: bytes, fix: FixRun,
+                 deadline: Optional[float] = None) -> None:
+    """Set ``fix_edits`` of every fixable finding of ``findings`` (found in ``source``); ``fix(at)``
+    checks ``source`` fixing the finding ``at`` alone. Past ``deadline``
+    (``time.perf_counter()``) a finding is left without edits rather than the file lost."""
+    wanted = fixable(findings)
+    for finding, its in zip(wanted, per_finding(wanted, source, fix, deadline)):
+        finding.fix_edits = its
+
+
+def per_finding(wanted: Sequence[Finding], source: bytes, fix: FixRun,
+                deadline: Optional[float] = None) -> List[Optional[List[TextEdit]]]:
+    """Each finding's fix made alone; None for one not made before ``deadline``."""
+    edits: List[Optional[List[TextEdit]]] = []
+    for finding in wanted:
+        if deadline is not None and time.perf_counter() > deadline:
+            edits.append(None)
             continue
-        name = file_result.filename
-        path = Path(result.paths.get(name, name))
-        try:
-            source = sources[name] if name in sources else path.read_bytes()
-        except OSError:
-            continue
-        checked_as = path if name not in sources else Path(os.path.abspath(name if name != "-" else "stdin.py"))
-        for finding in fixable:
-            at = (finding.code, finding.line, finding.column)
-            fixed = checks.check(checked_as.absolute(), name, source, every_fix, frozenset([at])).fixed
-            if fixed is not None:
-                edits[(name, *at)] = text_edits(_text(source), _text(fixed))
+        fixed = fix((finding.code, finding.line, finding.column)).fixed
+        # a fix that cannot be made alone has no edits (as ruff's fix without edits): [], and kept
+        edits.append(text_edits(_text(source), _text(fixed)) if fixed is not None else [])
     return edits
 
 
