@@ -244,8 +244,20 @@ def mentions_any(text: bytes, tokens: Sequence[bytes]) -> bool:
     return any(token in text for token in tokens) or any(mentions_spaced(text, token) for token in tokens)
 
 
+def written_apart(text: bytes, token: bytes) -> bool:
+    """Whether ``text`` holds ``token`` spaced out somewhere (``. get (``), not only as written."""
+    pattern = _spaced(token)[1]
+    return pattern is not None and len(pattern.findall(text)) > text.count(token)
+
+
 def mentions_spaced(text: bytes, token: bytes) -> bool:
     """``mentions`` but for the token as written, which the caller has looked for already."""
+    longest, pattern = _spaced(token)
+    return pattern is not None and longest in text and pattern.search(text) is not None
+
+
+def _spaced(token: bytes) -> Tuple[bytes, Any]:
+    """The longest word of ``token`` and the pattern of its pieces spaced out (None: one piece)."""
     spaced = _SPACED.get(token)
     if spaced is None:
         pieces = _PIECE.findall(token)
@@ -253,8 +265,7 @@ def mentions_spaced(text: bytes, token: bytes) -> bool:
         pattern = b"".join(re.escape(piece) + (_IMPORT_GAP if piece == b"import" else _GAP)
                            for piece in pieces[:-1]) + re.escape(pieces[-1]) if len(pieces) > 1 else None
         spaced = _SPACED[token] = (max(words, key=len) if words else b"", pattern and re.compile(pattern))
-    longest, pattern = spaced
-    return pattern is not None and longest in text and pattern.search(text) is not None
+    return spaced
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ from typing import (
 import libcst as cst
 
 from svcmod.fastpath.outline import NAME, Outline, Region, first_line
-from svcmod.rule import mentions as mentions_token, mentions_spaced
+from svcmod.rule import mentions as mentions_token, mentions_spaced, written_apart
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.fastpath.sketch import Sketcher
@@ -362,10 +362,11 @@ class _Mentions:
     """Does a text mention any of some byte strings or words (or, with ``calls``, call one of the
     words: ``word(``, ``.word(``)?"""
 
-    def __init__(self, tokens: Sequence[bytes], words: Iterable[str], calls: bool = False) -> None:
+    def __init__(self, tokens: Sequence[bytes], words: Iterable[str], calls: bool = False,
+                 spaced: Sequence[bytes] = ()) -> None:
         self.tokens = tuple(tokens)
-        # tokens of several pieces (``.get(``) may also be written spaced out (``. get (``)
-        self.spaced = tuple(token for token in self.tokens if _PIECES.search(token))
+        # the tokens the file also writes spaced out (``. get (`` for ``.get(``): looked for so in parts
+        self.spaced = tuple(spaced)
         self.words: Set[bytes] = {word.encode() for word in words}
         self.calls = calls
 
@@ -596,7 +597,8 @@ def _mark(rule: type, mentioned: Callable[[_Text], bool], parts: Sequence[_Part]
     fast_path = rule.fast_path  # type: ignore[attr-defined]
     wants_part = fast_path.wants_part
     if fast_path.parts.context:
-        context = _Mentions(fast_path.parts.context, ())
+        context = _Mentions(fast_path.parts.context, (),
+                            spaced=[token for token in fast_path.parts.context if _PIECES.search(token)])
         for part in parts:
             if not part.context and context(part.text):
                 part.kept = part.context = True
@@ -685,7 +687,9 @@ def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported:
     tokens = fast_path.part_tokens
     checks = []
     if tokens:
-        checks.append(_Mentions([token for token in tokens if mentions_token(source, token)], ()))
+        present = [token for token in tokens if mentions_token(source, token)]
+        checks.append(_Mentions(present, (), spaced=[token for token in present if _PIECES.search(token)
+                                                     and written_apart(source, token)]))
     if parts.via_imports or not tokens:
         modules = fast_path.part_imports
         if not modules:
