@@ -298,3 +298,14 @@ def test_a_logger_name_is_a_stdlib_logger_only_where_logging_is_imported(case):
     reference = REFERENCE.check("case.py", source)
     assert [f.code for f in reference.findings] == codes
     assert keys(FAST.check("case.py", source)) == keys(reference)
+
+
+def test_a_session_attribute_spaced_out_is_the_same_session():
+    """SVC104 matched the session's requests by LibCST equality, which counts spaces: the reference
+    took 'self . _session' and 'self._session' for two objects, the sketch (no spaces) for one."""
+    source = (b"import aiohttp\n\n\nclass Transport:\n    async def send(self, url, timeout):\n"
+              b"        if self._session is None:\n            self . _session = aiohttp.ClientSession ()\n"
+              b"        return await self._session.request('GET', url, timeout=aiohttp.ClientTimeout(total=timeout))\n")
+    reference = REFERENCE.check("case.py", source)
+    assert "SVC104" not in [f.code for f in reference.findings]  # every request it makes has a timeout
+    assert keys(FAST.check("case.py", source)) == keys(reference)

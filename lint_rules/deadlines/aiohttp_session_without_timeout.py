@@ -17,6 +17,7 @@ from svcmod.rule import (
     Valid,
     argument,
     descendants,
+    dotted,
     has_star_kwargs,
     is_none,
     keyword,
@@ -202,7 +203,7 @@ class AiohttpSessionWithoutTimeout(Rule):
         around = stack[0] if stack else self.file.module
         made = [call for call in descendants(around)
                 if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                and call.func.attr.value in REQUEST_METHODS and call.func.value.deep_equals(session)]
+                and call.func.attr.value in REQUEST_METHODS and _same(call.func.value, session)]
         return bool(made) and all(
             (arg := keyword(call, "timeout")) is not None and not is_none(arg.value) for call in made
         )
@@ -217,6 +218,12 @@ class AiohttpSessionWithoutTimeout(Rule):
         fixed = with_argument(node, "total", repr(total), 0)
         self.report(node, message="aiohttp.ClientTimeout without total or sock_read never times out a read",
                     fix=Fix.replace(node, fixed, safety=UNSAFE, description=f"total={total!r}"))
+
+
+def _same(one: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """The same expression, however spaced (``self . session`` is ``self.session``)."""
+    name = dotted(one)
+    return name == dotted(other) if name is not None else one.deep_equals(other)
 
 
 def code_of(expr: cst.BaseExpression) -> str:
