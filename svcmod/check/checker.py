@@ -287,7 +287,8 @@ class Checker:
                     chosen = _without(chosen, left_alone, _text_lines(current_module, current_source))
                 if not chosen:
                     break
-                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length)
+                new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length,
+                                                  self.config.target_version)
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
                 for report, position in chosen:

@@ -23,9 +23,10 @@ class _Replace(cst.CSTTransformer):
     A statement a fix changed is laid out again for the project's line length (``layout.py``)."""
 
     def __init__(self, fixes: Sequence[Fix], line_length: int = DEFAULT_LINE_LENGTH,
-                 default_indent: str = "    ") -> None:
+                 default_indent: str = "    ", target_version: Optional[Tuple[int, int]] = None) -> None:
         super().__init__()
         self.line_length = line_length
+        self.target_version = target_version  # the project's lowest Python (None: not known)
         self.indents: List[str] = [default_indent]
         self.depth: List[int] = [0]  # columns of indentation of the statements being visited
         self.owner: Dict[int, Fix] = {}
@@ -50,7 +51,7 @@ class _Replace(cst.CSTTransformer):
             self.depth.pop()
         result = self._replaced(original_node, updated_node)
         if result is not original_node and _changed_line(original_node, result):
-            result = relaid(original_node, result, self.line_length - self.depth[-1])
+            result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
         return result
 
     def _replaced(self, original_node, updated_node):
@@ -81,14 +82,15 @@ def _changed_line(original: cst.CSTNode, updated: object) -> bool:
     return False
 
 
-def apply_fixes(module: cst.Module, fixes: Sequence[Fix],
-                line_length: int = DEFAULT_LINE_LENGTH) -> Tuple[cst.Module, List[Fix]]:
+def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEFAULT_LINE_LENGTH,
+                target_version: Optional[Tuple[int, int]] = None) -> Tuple[cst.Module, List[Fix]]:
     """``module`` with every non-conflicting fix applied, and the fixes that were; the statements
-    they change are laid out for ``line_length`` columns."""
+    they change are laid out for ``line_length`` columns, in syntax ``target_version`` (the
+    project's lowest Python; None: not known) accepts."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
     while True:
-        transformer = _Replace(candidates, line_length, module.default_indent)
+        transformer = _Replace(candidates, line_length, module.default_indent, target_version)
         new_module = module.visit(transformer)
         applied = [fix for fix in candidates if id(fix) not in transformer.conflicted]
         # a fix with several replacements is all or nothing: if one part waited, redo without it

@@ -10,6 +10,8 @@ import libcst as cst
 #: The line length of a project that does not say (black's and ruff's default).
 DEFAULT_LINE_LENGTH = 88
 _INDENT = 4
+#: The first Python whose parser accepts ``with`` items between parentheses (3.8 rejects them).
+PARENTHESISED_WITH = (3, 9)
 
 
 class Unsupported(Exception):
@@ -379,8 +381,9 @@ class Statement:
     extra: dict = field(default_factory=dict)
 
 
-def statement_of(node: cst.CSTNode) -> Statement:
-    """The logical line of a simple statement, a decorator or a ``with`` header."""
+def statement_of(node: cst.CSTNode, target_version: Optional[Tuple[int, int]] = None) -> Statement:
+    """The logical line of a simple statement, a decorator or a ``with`` header; ``target_version``
+    is the lowest Python the project runs on (None: not known), which must accept the layout."""
     if isinstance(node, cst.SimpleStatementLine):
         if len(node.body) != 1:
             raise Unsupported("several statements on a line")
@@ -413,9 +416,12 @@ def statement_of(node: cst.CSTNode) -> Statement:
         doc: list = ["async " if node.asynchronous else "", "with "]
         if len(items) == 1:
             doc += items[0]
+        elif target_version is None or target_version < PARENTHESISED_WITH:
+            # Python 3.8 rejects the parentheses, and a project that does not say may run on it
+            raise Unsupported("with several items, for a project that may run on Python 3.8")
         else:
             # several items: one per line between parentheses when they do not fit, as ruff lays
-            # them out for Python 3.9 and later (its default target)
+            # them out for Python 3.9 and later
             inner: list = []
             for index, item_doc in enumerate(items):
                 inner += [",", _LINE, item_doc] if index else [item_doc]
@@ -474,13 +480,15 @@ def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNo
                                  lpar=parsed.lpar, rpar=parsed.rpar)
 
 
-def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> cst.CSTNode:
+def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
+           target_version: Optional[Tuple[int, int]] = None) -> cst.CSTNode:
     """``updated`` (a fix's rewrite of the statement ``original``) in the layout ruff would give it
     when ``original`` was in that layout; else as the fix wrote it, wrapped only if the fix made a
-    line longer than ``width`` (the columns left after the statement's indentation)."""
+    line longer than ``width`` (the columns left after the statement's indentation). Only syntax
+    the project's lowest Python (``target_version``; None: not known, so 3.8 assumed) accepts."""
     try:
-        new = statement_of(updated)
-        old = statement_of(original)
+        new = statement_of(updated, target_version)
+        old = statement_of(original, target_version)
     except Exception:  # Unsupported, or a node this module never met: the fix stays as written
         return updated
     formatted = laid_out(old, width) == old.written

@@ -56,6 +56,7 @@ _KEYS: Dict[str, Tuple[tuple, str]] = {
     "cache-dir": ((str,), "a directory path"),
     "check-time-limit": ((int, float), "a number of seconds"),
     "check-memory-limit": ((int,), "a number of MiB"),
+    "target-version": ((str,), "the project's lowest Python version, named as ruff names it ('py39')"),
 }
 
 #: Largest ``max-file-size``: LibCST needs about 2,000 times a file's size in memory to parse it.
@@ -113,6 +114,12 @@ class Config:
     check_memory_limit: int = 2048  # MiB of memory one file may take, above what a worker holds at start
     #: The project's line length, from its ruff, black or flake8 settings: fixes keep to it.
     line_length: int = DEFAULT_LINE_LENGTH
+    #: ``[tool.svcmod] target-version`` as written ("py39"); None: take the project's own (below).
+    declared_target_version: Optional[str] = None
+    #: The lowest Python the project runs on, ``(3, 9)``: the declared one, else ruff's
+    #: ``target-version``, else the lowest ``requires-python`` admits; None when nothing says.
+    #: Fixes use no syntax older versions reject (parenthesised ``with`` items need 3.9).
+    target_version: Optional[Tuple[int, int]] = None
 
     def fingerprint(self) -> str:
         """A stable digest of every setting that can change results (for the cache)."""
@@ -273,6 +280,12 @@ def load_config(path: Path, known_codes: Optional[Iterable[str]] = None, _seen: 
     if "check-memory-limit" in section:
         config.check_memory_limit = _bounded(section["check-memory-limit"], 1, MAX_MEMORY_LIMIT,
                                              where("check-memory-limit"))
+    if "target-version" in section:
+        config.declared_target_version = section["target-version"]
+        if python_version(section["target-version"]) is None:
+            raise ConfigError(f"{where('target-version')}: expected a Python version named as ruff names it "
+                              f"('py38', 'py39', ...), got {section['target-version']!r}")
+        config.target_version = python_version(section["target-version"])
     if "check-generated" in section:
         config.check_generated = section["check-generated"]
     if "respect-gitignore" in section:
@@ -407,6 +420,58 @@ def line_length_in(directory: Path) -> Optional[int]:
     return None
 
 
+_RUFF_VERSION = re.compile(r"py3([0-9]{1,2})")
+
+
+def python_version(name: Any) -> Optional[Tuple[int, int]]:
+    """``(3, 9)`` for ruff's name ``"py39"``; None for anything else."""
+    found = _RUFF_VERSION.fullmatch(name) if isinstance(name, str) else None
+    return (3, int(found.group(1))) if found else None
+
+
+def lowest_python(requires_python: Any) -> Optional[Tuple[int, int]]:
+    """The lowest Python 3 minor version a ``requires-python`` specifier admits (any of its
+    releases: ``>=3.8.1`` admits 3.8); None when it is not a valid specifier or admits none."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    if not isinstance(requires_python, str):
+        return None
+    try:
+        specifiers = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    for minor in range(0, 40):
+        releases = [f"3.{minor}"] + [f"3.{minor}.{micro}" for micro in range(0, 30)]
+        if any(specifiers.contains(release, prereleases=True) for release in releases):
+            return (3, minor)
+    return None
+
+
+def target_version_in(directory: Path) -> Optional[Tuple[int, int]]:
+    """The lowest Python a project states in ``directory``, as ruff reads it: its ``target-version``
+    (ruff.toml, .ruff.toml, ``[tool.ruff]``), else ``[project] requires-python``; None when
+    neither is set there. A file that cannot be read or parsed states nothing."""
+    def toml(name: str) -> Dict[str, Any]:
+        candidate = directory / name
+        if not candidate.is_file():
+            return {}
+        try:
+            with open(candidate, "rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    pyproject = toml("pyproject.toml")
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
+    ruff = tool.get("ruff") if isinstance(tool.get("ruff"), dict) else {}
+    for value in (toml("ruff.toml").get("target-version"), toml(".ruff.toml").get("target-version"),
+                  ruff.get("target-version")):
+        if python_version(value) is not None:
+            return python_version(value)
+    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
+    return lowest_python(project.get("requires-python"))
+
+
 class ConfigFinder:
     """Nearest configuration file above each checked file, each read once."""
 
@@ -417,7 +482,8 @@ class ConfigFinder:
         self._by_file: Dict[Path, Config] = {}
         self._by_written_dir: Dict[str, Config] = {}
         self._line_length: Dict[Path, int] = {}
-        self._sized: Dict[Tuple[int, int], Config] = {}
+        self._target_version: Dict[Path, Optional[Tuple[int, int]]] = {}
+        self._sized: Dict[Tuple[int, int, Optional[Tuple[int, int]]], Config] = {}
 
     def for_path(self, path: Path, is_dir: Optional[bool] = None) -> Config:
         """The configuration for ``path`` (``is_dir``: what it is, when the caller knows)."""
@@ -468,15 +534,29 @@ class ConfigFinder:
             self._line_length[directory] = found
         return found
 
+    def target_version(self, directory: Path) -> Optional[Tuple[int, int]]:
+        """The lowest Python stated in ``directory`` or a directory above (None: nowhere)."""
+        if directory in self._target_version:
+            return self._target_version[directory]
+        found = target_version_in(directory)
+        parent = directory.parent
+        if found is None and parent != directory:
+            found = self.target_version(parent)
+        self._target_version[directory] = found
+        return found
+
     def _with_line_length(self, config: Config, directory: Path) -> Config:
+        """``config`` with the line length and lowest Python of the project ``directory`` is in
+        (a ``[tool.svcmod] target-version`` wins over the project's own)."""
         length = self.line_length(directory)
-        if config.line_length == length:
+        target = python_version(config.declared_target_version) or self.target_version(directory)
+        if config.line_length == length and config.target_version == target:
             return config
-        key = (id(config), length)
+        key = (id(config), length, target)
         sized = self._sized.get(key)
         if sized is None:
             from dataclasses import replace
-            sized = self._sized[key] = replace(config, line_length=length)
+            sized = self._sized[key] = replace(config, line_length=length, target_version=target)
         return sized
 
     def all_configs(self) -> List[Config]:
