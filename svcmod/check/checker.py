@@ -56,6 +56,9 @@ class Checker:
         self._project: Optional[View] = None
         self._borrowed = frozenset()
         self._fixes_at: Optional[FrozenSet[FindingAt]] = None
+        #: after a check that made every fix: the lines each finding's fix replaced, by finding
+        #: (None: it also adds or removes imports); svcmod/run/fix_edits.py splits the changes by them
+        self.fix_footprints: Dict[FindingAt, Optional[Tuple[int, int]]] = {}
         self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
                                 for c in ENGINE_CODES}
 
@@ -71,6 +74,7 @@ class Checker:
         findings are left as they are."""
         self._project = project
         self._fixes_at = fixes_at
+        self.fix_footprints = {}
         self._borrowed: FrozenSet[str] = frozenset()
         # A tree is a million small objects that live until the file is done and hold no cycles:
         # the cyclic collector scanning them again and again cost 17 % of a cold run. It runs
@@ -281,7 +285,7 @@ class Checker:
                     if self._fixable(report) and _at(report, position) not in self._fixes_at:
                         key = (report.code, _spanned(lines, position))
                         left_alone[key] = left_alone.get(key, 0) + 1
-            for _ in range(MAX_FIX_ROUNDS):
+            for round_number in range(MAX_FIX_ROUNDS):
                 chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
                 if left_alone:
                     chosen = _without(chosen, left_alone, _text_lines(current_module, current_source))
@@ -291,6 +295,8 @@ class Checker:
                                                   self.config.target_version)
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
+                if round_number == 0 and self._fixes_at is None:
+                    self.fix_footprints = _footprints(current_module, [(r, pos) for r, pos in chosen if r.fix in applied])
                 for report, position in chosen:
                     if report.fix in applied:
                         edits.append(Edit(report.code, report.name, position.start.line,
@@ -334,6 +340,23 @@ class Checker:
 
 #: A finding as an editor names it: (code, line, column), both from 1, as in ``Finding``.
 FindingAt = Tuple[str, int, int]
+
+
+def _footprints(module: cst.Module, chosen: List[Tuple[Report, CodeRange]]) -> Dict[FindingAt, Optional[Tuple[int, int]]]:
+    """The first and last line of the nodes each fix replaces (None for a fix that touches imports,
+    or a node not found)."""
+    positions = positions_of(module, [node for report, _ in chosen for node in report.fix.replacements])  # type: ignore[union-attr]
+    footprints: Dict[FindingAt, Optional[Tuple[int, int]]] = {}
+    for report, position in chosen:
+        fix = report.fix
+        assert fix is not None
+        places = [positions.get(node) for node in fix.replacements]
+        if fix.add_imports or fix.remove_imports or not places or any(p is None for p in places):
+            footprints[_at(report, position)] = None
+        else:
+            footprints[_at(report, position)] = (min(p.start.line for p in places),  # type: ignore[union-attr]
+                                                 max(p.end.line for p in places))  # type: ignore[union-attr]
+    return footprints
 
 
 def _at(report: Report, position: CodeRange) -> FindingAt:

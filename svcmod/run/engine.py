@@ -161,7 +161,10 @@ def _add_fix_edits(task: _Task, result: FileResult, source: bytes, view: Optiona
     def fix(at):
         return fixer.check(task.filename, text, task.ignored, True, view, fixes_at=frozenset([at]))
 
-    attach_edits(result.findings, text, fix, started + limit)
+    def every_fix():
+        return fixer.check(task.filename, text, task.ignored, True, view), fixer.fix_footprints
+
+    attach_edits(result.findings, text, fix, every_fix, started + limit)
 
 
 def _check_stamped(task: _Task, source: Optional[bytes] = None,

@@ -7,7 +7,12 @@ between the file and that result: applying them gives exactly the bytes ``svcmod
 writes when that finding is the file's only fixable one.
 
 They are made in the worker that checks the file (``svcmod/run/engine.py``), under its limits, and
-kept in the cache with the findings (a warm JSON run parses nothing).
+kept in the cache with the findings (a warm JSON run parses nothing). Cheap first, for a file with
+several fixable findings: one pass that makes every fix, whose changes are split by the lines each
+fix replaced (``attributed``), when that plainly equals making each alone: every fix made once and
+nothing brought about, no fix touching imports, fixes on lines apart, each change inside one fix's
+lines. Otherwise each finding's fix is made alone (``per_finding``; tests/test_ci_json_edits.py
+checks that both agree on every rule example and the monorepo fixture).
 """
 from __future__ import annotations
 
@@ -23,19 +28,28 @@ TextEdit = Dict[str, object]
 FindingAt = Tuple[str, int, int]
 #: checking the file fixing one finding alone
 FixRun = Callable[[FindingAt], FileResult]
+#: the lines each fix replaced (None: it touches imports), by finding: ``Checker.fix_footprints``
+Footprints = Dict[FindingAt, Optional[Tuple[int, int]]]
+#: checking the file making every fix: the result and the footprints
+EveryFixRun = Callable[[], Tuple[FileResult, Footprints]]
 
 
 def fixable(findings: Sequence[Finding]) -> List[Finding]:
     return [f for f in findings if f.fix_applicability is not None]
 
 
-def attach_edits(findings: Sequence[Finding], source: bytes, fix: FixRun,
+def attach_edits(findings: Sequence[Finding], source: bytes, fix: FixRun, every_fix: EveryFixRun,
                  deadline: Optional[float] = None) -> None:
     """Set ``fix_edits`` of every fixable finding of ``findings`` (found in ``source``); ``fix(at)``
-    checks ``source`` fixing the finding ``at`` alone. Past ``deadline``
-    (``time.perf_counter()``) a finding is left without edits rather than the file lost."""
+    checks ``source`` fixing the finding ``at`` alone, ``every_fix()`` making every fix. Past
+    ``deadline`` (``time.perf_counter()``) a finding is left without edits rather than the file lost."""
     wanted = fixable(findings)
-    for finding, its in zip(wanted, per_finding(wanted, source, fix, deadline)):
+    edits: Optional[Sequence[Optional[List[TextEdit]]]] = None
+    if len(wanted) > 1:  # one finding: making every fix is making its fix alone, no cheaper
+        edits = attributed(wanted, source, *every_fix())
+    if edits is None:
+        edits = per_finding(wanted, source, fix, deadline)
+    for finding, its in zip(wanted, edits):
         finding.fix_edits = its
 
 
@@ -51,6 +65,34 @@ def per_finding(wanted: Sequence[Finding], source: bytes, fix: FixRun,
         # a fix that cannot be made alone has no edits (as ruff's fix without edits): [], and kept
         edits.append(text_edits(_text(source), _text(fixed)) if fixed is not None else [])
     return edits
+
+
+def attributed(wanted: Sequence[Finding], source: bytes, every: FileResult,
+               footprints: Footprints) -> Optional[List[Optional[List[TextEdit]]]]:
+    """The changes of the pass that made every fix, each given to the fix whose lines hold it; None
+    when that is not plainly the same as making each fix alone."""
+    if every.fixed is None:
+        return None
+    if sorted((edit.code, edit.line) for edit in every.edits) != sorted((f.code, f.line) for f in wanted):
+        return None  # a fix refused or made twice, or one brought about another
+    spans = [footprints.get((f.code, f.line, f.column)) for f in wanted]
+    if any(span is None for span in spans):
+        return None  # imports added or removed: they change lines no finding holds
+    ordered = sorted(spans)  # type: ignore[type-var]
+    if any(later[0] <= earlier[1] for earlier, later in zip(ordered, ordered[1:])):  # type: ignore[index]
+        return None  # two fixes on one line: their changes cannot be told apart
+    given: List[Optional[List[TextEdit]]] = [[] for _ in wanted]
+    for hunk in text_edits(_text(source), _text(every.fixed)):
+        first, last = hunk["location"]["row"], hunk["end_location"]["row"]  # type: ignore[index]
+        if last > first and hunk["end_location"]["column"] == 1:  # type: ignore[index]
+            last -= 1  # whole lines: it ends where the next line starts
+        holders = [i for i, span in enumerate(spans) if span[0] <= first and last <= span[1]]  # type: ignore[index]
+        if len(holders) != 1:
+            return None
+        given[holders[0]].append(hunk)  # type: ignore[union-attr]
+    if not all(given):
+        return None
+    return given
 
 
 def _text(data: bytes) -> str:
