@@ -184,8 +184,6 @@ class Bucket:
             return  # only results that a later run with the same policy would reproduce unchanged
         if any(f.code == "SVC902" for f in result.findings):
             return  # a refused write depends on the moment, not on the file
-        if self.fix_edits and any(f.fix_applicability is not None and f.fix_edits is None for f in result.findings):
-            return  # edits not made in time: made again next run
         findings = [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.findings]
         self.touched[path] = self._entry(stamp, [result.lines, result.parsed, result.skipped, findings,
                                                        result.index, 0])

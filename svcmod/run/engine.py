@@ -150,7 +150,8 @@ def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False
 def _add_fix_edits(task: _Task, result: FileResult, source: bytes, view: Optional[View], started: float) -> None:
     """The fix.edits of the file's fixable findings, made here in the worker (under its limits).
     With --fix they are edits of the fixed text, where the findings left are. They get the file's
-    time limit again (the job has twice it): past that, a finding has no edits but the file its findings."""
+    time limit again (the job has twice it): past that, a finding has no edits but the file its findings
+    (and is cached so: making them again at every run would make no JSON run warm)."""
     from svcmod.run.fix_edits import attach_edits, fixable
     if not fixable(result.findings):
         return
