@@ -97,18 +97,23 @@ class _Setup:
             if not directory.is_dir() or ownership_problem(directory) is not None:
                 return {}
             cache = Cache(directory)
-            buckets: Dict[int, object] = {}
+            buckets: Dict[int, Tuple[object, ...]] = {}
             found: Dict[str, object] = {}
             for path in files:
                 config = self.finder.for_path(Path(path))
-                bucket = buckets.get(id(config))
-                if bucket is None:
+                kept = buckets.get(id(config))
+                if kept is None:
                     effective = config.with_cli((), (), ())
-                    bucket = buckets[id(config)] = cache.bucket(
-                        effective, selected_rules(effective), FixPolicy(), None, code_fingerprint(rules_for(effective)))
-                result = bucket.lookup(path, path)  # type: ignore[attr-defined]
-                if result is not None and result.index is not None:
-                    found[path] = result
+                    fingerprint = code_fingerprint(rules_for(effective))
+                    # lint's text runs' bucket, then its JSON runs' (their findings carry fix.edits)
+                    kept = buckets[id(config)] = tuple(
+                        cache.bucket(effective, selected_rules(effective), FixPolicy(), None, fingerprint, edits)
+                        for edits in (False, True))
+                for bucket in kept:
+                    result = bucket.lookup(path, path)  # type: ignore[attr-defined]
+                    if result is not None and result.index is not None:
+                        found[path] = result
+                        break
             return found
         except (ConfigError, OSError, ValueError):
             return {}
