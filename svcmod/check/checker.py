@@ -287,7 +287,13 @@ class Checker:
                         left_alone[key] = left_alone.get(key, 0) + 1
             for round_number in range(MAX_FIX_ROUNDS):
                 chosen = [(r, pos) for r, (pos, _) in located if self._fixable(r)]
-                if left_alone:
+                if self._fixes_at is not None and round_number == 0:
+                    # the findings asked for, by position: several findings may report on the same
+                    # text (two identical calls), and matching by text would fix the first of them
+                    chosen = [(r, pos) for r, pos in chosen if _at(r, pos) in self._fixes_at]
+                elif left_alone:
+                    # later rounds: what was asked for is fixed, positions have moved; the rest
+                    # (fixes brought about, e.g. SVC202 after retrying -> tenacity) less those left alone
                     chosen = _without(chosen, left_alone, _text_lines(current_module, current_source))
                 if not chosen:
                     break
