@@ -288,16 +288,7 @@ def _bracketed(node: cst.BaseExpression) -> _Doc:
     operator (``a\n+ b``), as ruff breaks it."""
     if not isinstance(node, cst.BinaryOperation) or node.lpar:
         return expression(node)
-    operator = type(node.operator)
-    operands = []
-    while isinstance(node, cst.BinaryOperation) and not node.lpar and type(node.operator) is operator:
-        _no_comments(node.operator)
-        operands.append((_atom(node.operator).strip(), node.right))
-        node = node.left
-    parts: list = [expression(node)]
-    for symbol, operand in reversed(operands):
-        parts += [_LINE, f"{symbol} ", expression(operand)]
-    return _group(parts)
+    return _chain(node)
 
 
 def _outermost(node: cst.BaseExpression) -> _Doc:

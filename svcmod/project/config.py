@@ -378,6 +378,20 @@ def has_section(path: Path) -> bool:
     return section_of(path, data) is not None
 
 
+def _toml_in(directory: Path, name: str) -> Dict[str, Any]:
+    """The TOML file ``name`` of ``directory`` as read by the tools that own it (ruff, black,
+    packaging); missing, unreadable or unparsable: empty (those tools report it, not svcmod)."""
+    candidate = directory / name
+    if not candidate.is_file():
+        return {}
+    try:
+        with open(candidate, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def line_length_in(directory: Path) -> Optional[int]:
     """The line length a project states in ``directory``: ruff's ``line-length`` (ruff.toml,
     .ruff.toml, ``[tool.ruff]``), else black's ``[tool.black] line-length``, else flake8's
@@ -386,14 +400,7 @@ def line_length_in(directory: Path) -> Optional[int]:
     import configparser
 
     def toml(name: str) -> Dict[str, Any]:
-        candidate = directory / name
-        if not candidate.is_file():
-            return {}
-        try:
-            with open(candidate, "rb") as handle:
-                return tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return {}
+        return _toml_in(directory, name)
 
     def positive(value: Any) -> Optional[int]:
         return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
@@ -451,15 +458,7 @@ def target_version_in(directory: Path) -> Optional[Tuple[int, int]]:
     (ruff.toml, .ruff.toml, ``[tool.ruff]``), else ``[project] requires-python``; None when
     neither is set there. A file that cannot be read or parsed states nothing."""
     def toml(name: str) -> Dict[str, Any]:
-        candidate = directory / name
-        if not candidate.is_file():
-            return {}
-        try:
-            with open(candidate, "rb") as handle:
-                data = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return _toml_in(directory, name)
 
     pyproject = toml("pyproject.toml")
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
