@@ -1,7 +1,8 @@
 """A fix that rewrites the last use of an import removes that import (issue 21, no fix leaves F401).
 
-As ruff and Fixit: only a module-level import nothing else reads and ``__all__`` does not re-export;
-an unused import the fix cannot remove means the fix is not written (SVC902, file untouched).
+As ruff and Fixit: only an import nothing else reads and ``__all__`` does not re-export, in a module's,
+class's or function's own body; a guarded one (under ``try``/``if``/``with``) stays, and an unused
+import the fix cannot remove means the fix is not written (SVC902, file untouched).
 """
 from __future__ import annotations
 
@@ -102,6 +103,30 @@ CASES = [
 
         invoke(1)
         """, id="declared-deprecation-aliased-import"),
+    pytest.param(
+        """
+        async def fuzzed(user_input):
+            import flask
+            return flask.escape(user_input)
+        """,
+        """
+        import markupsafe
+
+        async def fuzzed(user_input):
+            return markupsafe.escape(user_input)
+        """, id="function-local-import"),
+    pytest.param(
+        """
+        class Page:
+            import flask
+            body = flask.Markup("<b>hi</b>")
+        """,
+        """
+        import markupsafe
+
+        class Page:
+            body = markupsafe.Markup("<b>hi</b>")
+        """, id="class-body-import"),
 ]
 
 
@@ -118,10 +143,13 @@ def test_the_fix_removes_the_import_it_leaves_unused(svcmod, tmp_path, before, a
 
 
 def test_an_import_left_unused_that_cannot_be_removed_means_no_fix(svcmod, tmp_path):
-    # the import is local to the function: not removed, so the rewrite would leave F401 behind
+    # the import is guarded: removing it would empty the ``try``, so the rewrite would leave F401 behind
     source = """
         def page():
-            import flask
+            try:
+                import flask
+            except ImportError:
+                raise
             return flask.Markup("<b>hi</b>")
         """
     write(tmp_path, {"app.py": source})

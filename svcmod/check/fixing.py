@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -212,38 +212,56 @@ def _with_name(names: List[cst.ImportAlias], new: cst.ImportAlias, lpar: object)
 
 
 def left_unused(before: cst.Module, after: cst.Module) -> List[RemoveImport]:
-    """Module-level imports that ``before`` reads and ``after`` (the fixes applied) no longer does:
-    ``import flask`` once ``flask.Markup`` became ``markupsafe.Markup``. As ruff and Fixit do, the
-    fix removes them; a name listed in ``__all__`` counts as read (a re-export), and LibCST's
-    RemoveImportsVisitor removes nothing that is still referenced."""
+    """Imports that ``before`` reads and ``after`` (the fixes applied) no longer does: ``import
+    flask`` once ``flask.Markup`` became ``markupsafe.Markup``, in a module's, class's or
+    function's own body. As ruff and Fixit do, the fix removes them; a name listed in ``__all__`` counts as
+    read (a re-export), and LibCST's RemoveImportsVisitor removes nothing still referenced in its
+    scope."""
     old = before.bytes
     newly = (unused_imports(after.bytes) - unused_imports(old)) & imported_names(old)
     if not newly:
         return []
+    imports = _Imports()
+    after.visit(imports)
     removals: List[RemoveImport] = []
-    for statement in after.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    name = dotted(alias.name)
-                    local = alias.evaluated_alias or name.split(".")[0]
-                    if local in newly:
-                        removals.append(RemoveImport(name, None, alias.evaluated_alias))
-            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
-                    and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    local = alias.evaluated_alias or dotted(alias.name)
-                    if local in newly:
-                        removals.append(RemoveImport(dotted(small.module), dotted(alias.name), alias.evaluated_alias))
+    for small in imports.found:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                name = dotted(alias.name)
+                local = alias.evaluated_alias or name.split(".")[0]
+                if local in newly:
+                    removals.append(RemoveImport(name, None, alias.evaluated_alias))
+        elif not small.relative and small.module is not None and not isinstance(small.names, cst.ImportStar):
+            for alias in small.names:
+                local = alias.evaluated_alias or dotted(alias.name)
+                if local in newly:
+                    removals.append(RemoveImport(dotted(small.module), dotted(alias.name), alias.evaluated_alias))
     return removals
+
+
+class _Imports(cst.CSTVisitor):
+    """The import statements of a module's, a class's or a function's own body. One under ``try``,
+    ``if`` or ``with`` is a guarded import (``try: import flask / except ImportError: ...``):
+    removing it would leave the guard empty, so it stays and the fix is refused instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: List[Union[cst.Import, cst.ImportFrom]] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        self.found.extend(small for small in node.body if isinstance(small, (cst.Import, cst.ImportFrom)))
+        return False
+
+    def _guarded(self, node: cst.CSTNode) -> bool:
+        return False
+
+    visit_Try = visit_TryStar = visit_If = visit_With = visit_For = visit_While = visit_Match = _guarded
 
 
 def check_no_new_unused_import(new: bytes, old: bytes) -> None:
     """Fixed code must not hold an import nothing uses (pyflakes' F401) that the original read or
     did not have: one a fix added and then did not need, or one whose last use a fix rewrote and
-    that could not be removed (``left_unused`` removes module-level ones)."""
+    that could not be removed (``left_unused`` removes those it can)."""
     before, after = unused_imports(old), unused_imports(new)
     had = imported_names(old)
     left = (after - before) & had
