@@ -334,3 +334,40 @@ def test_force_write_writes_a_read_only_file_and_keeps_it_read_only(svcmod, tmp_
         assert (tmp_path / "app.py").stat().st_mode & 0o777 == 0o444
     finally:
         (tmp_path / "app.py").chmod(0o644)
+
+
+RETRYING_APP = """\
+import retrying
+
+
+@retrying.retry(stop_max_attempt_number=3, wait_fixed=1000)
+def fetch():
+    return 1
+"""
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_migrate_writes_read_only_files_only_with_force_write(svcmod, tmp_path, force):
+    write(tmp_path, {"app.py": RETRYING_APP, "requirements.txt": "retrying==1.3.4\n"})
+    for name in ("app.py", "requirements.txt"):
+        (tmp_path / name).chmod(0o444)
+    try:
+        result = svcmod("migrate", "v2", ".", *(["--force-write"] if force else []), cwd=tmp_path)
+        app, manifest = (tmp_path / "app.py").read_text(), (tmp_path / "requirements.txt").read_text()
+        if force:
+            assert result.exit_code == 0, result
+            assert "tenacity" in app and "tenacity" in manifest and "retrying" not in manifest
+        else:
+            assert result.exit_code == 1 and "read-only" in result.stdout + result.stderr, result
+            assert app == RETRYING_APP and manifest == "retrying==1.3.4\n"
+        for name in ("app.py", "requirements.txt"):
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o444
+    finally:
+        for name in ("app.py", "requirements.txt"):
+            (tmp_path / name).chmod(0o644)
+
+
+def test_migrate_force_write_with_check_is_a_usage_error(svcmod, tmp_path):
+    write(tmp_path, {"app.py": RETRYING_APP})
+    result = svcmod("migrate", "v2", ".", "--check", "--force-write", cwd=tmp_path)
+    assert result.exit_code == 2 and "--force-write" in result.stderr and "Traceback" not in result.stderr, result

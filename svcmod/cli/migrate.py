@@ -34,6 +34,8 @@ from svcmod.run.stopping import Interrupted
               help="Write a pull-request body per project (a directory: one FILE per project).")
 @click.option("--patch-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write one git-apply-able patch per project into DIR.")
+@click.option("--force-write", is_flag=True, help="Write read-only files too (they stay read-only) and files with "
+              "several hard links, in place, so that every name sees the change.")
 @click.option("--shard", metavar="K/N", help="Migrate only the projects of the K-th of N parts (split by project; "
               "merge the --report-json outputs with `svcmod report merge`).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
@@ -41,7 +43,8 @@ from svcmod.run.stopping import Interrupted
               help="Use this configuration file for every file.")
 def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool, diff: bool, check: bool,
                     report_json: Optional[Path], report_md: Optional[str], patch_dir: Optional[Path],
-                    jobs: Optional[int], config_file: Optional[Path], shard: Optional[str] = None) -> None:
+                    jobs: Optional[int], config_file: Optional[Path], shard: Optional[str] = None,
+                    force_write: bool = False) -> None:
     """Apply migration NAME to PATHS (default: the current directory; several paths: several repos).
 
     Fixes are applied as the migration names them (behaviour-changing ones included: running the
@@ -54,6 +57,8 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
         raise fail("missing migration NAME (see svcmod migrate --list)")
     if diff and check:
         raise fail("--diff and --check cannot be combined")
+    if force_write and (diff or check):
+        raise fail("--force-write writes files; it cannot be combined with --diff or --check")
     require_paths(paths)
     shard_part = None
     if shard is not None:
@@ -74,7 +79,7 @@ def migrate(name: Optional[str], paths: Tuple[Path, ...], list_migrations: bool,
         with progress_bar(True, f"Migrating ({name})") as progress:
             outcome = migrations.migrate(name, list(paths) or [Path(".")], mode=mode, jobs=jobs,
                                          config_file=config_file, progress=progress,  # type: ignore[arg-type]
-                                         shard=shard_part)
+                                         shard=shard_part, force_write=force_write)
     except ConfigError as error:
         raise fail(str(error))
     except Interrupted as stop:

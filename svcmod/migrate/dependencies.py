@@ -13,8 +13,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def update_manifests(outcome: "MigrationOutcome", requires: Mapping[str, Tuple["Requires", ...]],
-                     *, write: bool) -> None:
-    """Edit (``write``) or plan the manifest edits of every project whose migration needs them; the
+                     *, write: bool, force: bool = False) -> None:
+    """Edit (``write``; read-only or hard-linked manifests only when ``force``) or plan the manifest
+    edits of every project whose migration needs them; the
     edits join the project's report (its dependencies, its changes and so its patch), and what
     cannot be edited safely joins its follow-ups."""
     from svcmod.check.names import imported_modules
@@ -59,7 +60,7 @@ def update_manifests(outcome: "MigrationOutcome", requires: Mapping[str, Tuple["
             relative = path.relative_to(report.directory).as_posix()
             if write:
                 try:
-                    write_if_unchanged(path, before, after)
+                    write_if_unchanged(path, before, after, force=force)
                 except (OSError, WriteRefused) as error:
                     report.errors.append(FollowUp("SVC902", "fix-not-verified", f"not written: {error}",
                                                   relative, 1, 0, str(path)))

@@ -322,10 +322,11 @@ class MigrationOutcome:
 def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "write",
             jobs: Optional[int] = None, config_file: Optional[Path] = None,
             progress: Optional[Callable[[int, int], None]] = None,
-            shard: Optional[Tuple[int, int]] = None) -> MigrationOutcome:
+            shard: Optional[Tuple[int, int]] = None, force_write: bool = False) -> MigrationOutcome:
     """Apply migration ``name`` to ``paths`` (several paths: several repositories).
 
-    ``mode`` is ``"write"`` (rewrite the files), ``"check"`` or ``"diff"`` (write nothing). Each file
+    ``mode`` is ``"write"`` (rewrite the files), ``"check"`` or ``"diff"`` (write nothing);
+    ``force_write`` writes read-only and hard-linked files too, as ``lint --fix --force-write``. Each file
     gets the migration as its nearest configuration defines it. Raises ConfigError on bad config
     or an unknown migration.
     """
@@ -376,7 +377,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
             paths=paths, files=group_files,
             fix=FixPolicy(apply=True, unsafe=True, only=plan.fix_codes),
             only_codes=plan.codes,
-            write=mode == "write", keep_sources=True, jobs=jobs, config_file=config_file,
+            write=mode == "write", force_write=force_write, keep_sources=True, jobs=jobs, config_file=config_file,
             index_files=everything if shard is not None else None,  # a project may lend another a client
         )
         try:
@@ -399,7 +400,7 @@ def migrate(name: str, paths: Sequence[Path] = (Path("."),), *, mode: str = "wri
     for plan in unique_plans:
         requires.update(plan.requires)
     from svcmod.migrate.dependencies import update_manifests
-    update_manifests(outcome, requires, write=mode == "write")
+    update_manifests(outcome, requires, write=mode == "write", force=force_write)
     merged.elapsed = time.perf_counter() - started
     # files' seconds are summed over the workers (and so over the cores): each project gets its
     # share of the run's wall time, so the projects add up to the run
