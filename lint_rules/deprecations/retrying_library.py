@@ -115,8 +115,9 @@ class RetryingLibrary(Rule):
                 "def fetch():\n    pass\n"),
         Invalid("import retrying\n\n@retrying.retry(wait_exponential_multiplier=1000, wait_exponential_max=10000,"
                 " stop_max_delay=30000)\ndef fetch():\n    pass\n",
-                fixed="import tenacity\n\n@tenacity.retry(stop=tenacity.stop_after_delay(30), "
-                "wait=tenacity.wait_exponential(multiplier=2, max=10), reraise=True)\ndef fetch():\n    pass\n"),
+                fixed="import tenacity\n\n@tenacity.retry(\n    stop=tenacity.stop_after_delay(30),\n"
+                "    wait=tenacity.wait_exponential(multiplier=2, max=10),\n    reraise=True,\n)\n"
+                "def fetch():\n    pass\n"),
         Invalid("import retrying as rt\n\n@rt.retry\ndef poll():\n    pass\n",
                 fixed="import tenacity as rt\n\n@rt.retry(reraise=True)\ndef poll():\n    pass\n"),
         Invalid("from retrying import Retrying, RetryError\n\nretryer = Retrying(stop_max_attempt_number=4,"

@@ -97,8 +97,8 @@ class RetryWithoutJitter(RetryLoopChecks, Rule):
                       "def fetch():\n    return call()\n"),
         Invalid("import tenacity\nr = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), "
                 "wait=tenacity.wait_exponential(multiplier=1, max=10))\n",
-                fixed="import tenacity\nr = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), "
-                      "wait=tenacity.wait_exponential(multiplier=1, max=10) + tenacity.wait_random(0, 0.5))\n",
+                fixed="import tenacity\nr = tenacity.Retrying(\n    stop=tenacity.stop_after_attempt(3),\n"
+                      "    wait=tenacity.wait_exponential(multiplier=1, max=10) + tenacity.wait_random(0, 0.5),\n)\n",
                 options={"jitter": 0.5}),
         Invalid("import backoff\n\n@backoff.on_exception(backoff.expo, OSError, max_tries=3, jitter=None)\n"
                 "def fetch():\n    return call()\n",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -437,6 +437,11 @@ def laid_out(statement: Statement, width: int) -> Optional[str]:
     return text
 
 
+def _long_lines(text: str, width: int) -> Set[str]:
+    """The lines of ``text`` longer than ``width`` columns."""
+    return {line for line in text.split("\n") if _width(line) > width}
+
+
 def _width(line: str) -> int:
     """A line's columns, a trailing pragma comment (``# noqa``) not counted, as ruff counts them."""
     code, hash_, comment = line.partition("  #")
@@ -483,11 +488,18 @@ def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
     except Exception:  # Unsupported, or a node this module never met: the fix stays as written
         return updated
     formatted = laid_out(old, width) == old.written
-    too_long = any(_width(line) > width for line in new.written.split("\n")) \
-        and not any(_width(line) > width for line in old.written.split("\n"))
+    long_before = _long_lines(old.written, width)
+    # a line over the limit that the original does not have as it is: a new one, or one that grew
+    too_long = not _long_lines(new.written, width) <= long_before
     if not formatted and not too_long:
         return updated
     text = laid_out(new, width)
+    if text is None and too_long:
+        # something that cannot break (a long string) keeps a line over the limit: ruff's layout
+        # all the same, if no line of it is wider than the widest the original had
+        text = render(new.doc, width)
+        if any(_width(line) > max(map(_width, long_before), default=width) for line in text.split("\n")):
+            return updated
     if text is None or text == new.written:
         return updated
     try:
