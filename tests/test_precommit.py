@@ -48,9 +48,11 @@ def pre_commit_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def try_repo(checkout: Path, home: Path, project: Path, hook: str) -> subprocess.CompletedProcess:
+def try_repo(checkout: Path, home: Path, project: Path, hook: str, *files: str) -> subprocess.CompletedProcess:
+    """The hook on ``files`` (default: every file; pre-commit's own default is the staged ones)."""
     env: Dict[str, str] = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(checkout), hook, "--all-files"],
+    which = ["--files", *files] if files else ["--all-files"]
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(checkout), hook, *which],
                           cwd=project, capture_output=True, text=True, env=env, timeout=900)
 
 
@@ -95,3 +97,21 @@ def test_fix_hook_applies_safe_fixes_and_fails_because_it_changed_files(checkout
     git(project, "commit", "-q", "-am", "fixed")
     result = try_repo(checkout, pre_commit_home, project, "svcmod-fix")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_hook_on_one_staged_file_sees_the_session_another_module_made(checkout, pre_commit_home, tmp_path):
+    """Issue 17: pre-commit passes only the staged files; a session made in a module that is not
+    staged is still known, and only the staged file is reported."""
+    project = project_with(tmp_path, {
+        "app/__init__.py": "",
+        "app/http.py": "import requests\n\nsession = requests.Session()\n",
+        "app/views.py": "from app.http import session\n\n\ndef fetch(url):\n    return session.get(url, timeout=5)\n",
+    })
+    views = project / "app/views.py"
+    views.write_text(views.read_text() + "\n\ndef status(url):\n    return session.get(url)\n")
+    git(project, "add", "app/views.py")
+    result = try_repo(checkout, pre_commit_home, project, "svcmod-lint", "app/views.py")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "app/views.py:9:12: SVC101" in output
+    assert output.count("SVC101") == 1 and "app/http.py" not in output

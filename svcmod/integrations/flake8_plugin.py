@@ -67,12 +67,13 @@ class _Setup:
 
     def project_for(self, path: Path, checker: "Checker") -> Optional[object]:
         """The project index as ``path``'s module sees it: built once per process from every file
-        of its repository (a service's imports from a shared library of the monorepo included), as
-        ``svcmod lint`` builds it, and from ``svcmod lint``'s cache where it has the file: an
-        unchanged file is then neither read nor parsed, and both see the same index."""
+        of its project (``index_root``: its repository, a service's imports from a shared library
+        of the monorepo included), as ``svcmod lint`` builds it, and from ``svcmod lint``'s cache
+        where it has the file: an unchanged file is then neither read nor parsed, and both see the
+        same index. Without a cache, the files are read and those that may lend something parsed."""
         from svcmod.check.project_index import View
-        from svcmod.run.indexing import ModuleNamer, collect, declared_clients, rule_modules
-        root = _repository_root(path)
+        from svcmod.run.indexing import ModuleNamer, collect, declared_clients, index_root, rule_modules
+        root = Path(index_root(str(path.parent)))
         namer = ModuleNamer()
         project = self.projects.get(root)
         if project is None:
@@ -203,19 +204,6 @@ class SvcmodChecker:
             return checker.check(self.filename, _encoded(self.lines), ignored, project=project).findings
         except Exception as error:  # a bug in a rule must not take flake8 down with it
             return [_not_checked(self.filename, f"internal error while checking: {type(error).__name__}: {error}")]
-
-
-def _repository_root(path: Path) -> Path:
-    """The repository around ``path`` (the directory holding ``.git``), else the working directory
-    flake8 runs in when ``path`` is below it (``flake8 .`` there, as ``svcmod lint .``), else the
-    file's own directory."""
-    for directory in path.parents:
-        if (directory / ".git").exists():
-            return directory
-    cwd = Path.cwd()
-    if cwd in path.parents:
-        return cwd
-    return path.parent
 
 
 def _not_checked(filename: str, message: str) -> Finding:

@@ -24,6 +24,8 @@ from svcmod.run.indexing import (
     collect,
     declared_clients,
     index_of,
+    index_only,
+    project_files,
     rule_modules,
     still_valid,
 )
@@ -334,12 +336,26 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
     # the project index: which names of the checked modules lend other modules a library's objects
     wanted = rule_modules(r for c in configs for r in _selected(c, options.only_codes, installed(c)))
     # a shard indexes the whole run's files: a module it does not check may still lend its files a
-    # session (else the merged shards would miss findings an unsharded run has)
+    # session (else the merged shards would miss findings an unsharded run has); and any run the
+    # whole projects of its files (a commit hook names only the staged ones)
     indexed = [os.path.abspath(t.path) for t in tasks]
-    extra = whole if options.shard is not None else options.index_files or ()
+    extra = list(whole if options.shard is not None else options.index_files or ())
+    extra += project_files(indexed, [p for p in real_paths if options.files is None and os.path.isdir(p)], finder)
     if extra:
         indexed = list(dict.fromkeys(indexed + [os.path.abspath(p) for p in extra]))
-    project, modules, _ = collect(indexed, ModuleNamer(), wanted, cached_results, declared_clients(configs))
+    only_indexed = _index_bucket(cache, configs, options, installed, rule_index) if cache is not None else None
+    index_cached = dict(cached_results)
+    if only_indexed is not None:
+        for path in indexed[len(tasks):]:
+            found = only_indexed.lookup(path, path)
+            if found is not None:
+                index_cached[path] = found
+    stamps: Dict[str, Tuple[int, int, str]] = {}
+    project, modules, _ = collect(indexed, ModuleNamer(), wanted, index_cached, declared_clients(configs), stamps)
+    if only_indexed is not None:
+        for path in indexed[len(tasks):]:
+            if path in stamps:  # read for the index only: kept so that the next run need not read it
+                only_indexed.store(path, stamps[path], index_only(project.modules.get(modules[path][0]) or {}))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
              for t in tasks]
     init_args = (*init_args, project)
@@ -443,16 +459,28 @@ def _selected(config: Config, only: Optional[FrozenSet[str]], installed: Optiona
 
 
 def _bucket(cache, config: Config, options: RunOptions, installed: Optional[Sequence[Any]],
-            rule_index: Optional["RuleIndex"]):
+            rule_index: Optional["RuleIndex"], rules: Optional[Sequence[Any]] = None):
+    """``rules``: the rules the bucket is for (default: those ``config`` selects)."""
     from svcmod.registry.rules import rules_for
     from svcmod.run.cache import code_fingerprint
-    if installed is None:
+    if rule_index is not None and (installed is not None or rules is not None):
+        fingerprint = rule_index.fingerprint
+    else:
         # of every rule's source, not only the selected ones': the same as the index's
         fingerprint = code_fingerprint(rules_for(config))
-    else:
-        fingerprint = rule_index.fingerprint  # type: ignore[union-attr]
-    return cache.bucket(config, _selected(config, options.only_codes, installed), options.fix,
-                        options.only_codes, fingerprint, options.fix_edits)
+    if rules is None:
+        rules = _selected(config, options.only_codes, installed)
+    return cache.bucket(config, rules, options.fix, options.only_codes, fingerprint, options.fix_edits)
+
+
+def _index_bucket(cache, configs: Sequence[Config], options: RunOptions, installed: Callable[[Config], Any],
+                  rule_index: Optional["RuleIndex"]):
+    """The bucket of the files this run only indexes: what each lends depends on the rules selected
+    (the modules they look for), never on a file's own configuration."""
+    rules = {r.code: r for c in configs for r in _selected(c, options.only_codes, installed(c))}
+    return _bucket(cache, configs[0], replace(options, only_codes=frozenset({"index-only"}), fix=FixPolicy(),
+                                                  fix_edits=False), None,
+                   rule_index, tuple(rules[code] for code in sorted(rules)))
 
 
 def _check_in_workers(payloads: List[Tuple[_Task, Optional[bytes], bool]], configs: List[Config], jobs: int,

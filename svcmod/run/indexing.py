@@ -7,12 +7,17 @@ something, and so on (a re-export of a re-export), at most ``MAX_HOPS`` times. F
 come from the cache give their names from there (``FileResult.index``) without being read. When
 nothing is lent and no client declared (the standard library, checked as a project), the workers
 get no index at all.
+
+The index is of whole projects, whatever files are checked: a run naming a few files (a commit
+hook's staged files, ``--changed-since``) indexes every file of the projects they belong to
+(``index_root``: their repository), as a run over the whole repository would, so that what another
+module lends is not missed silently. Those files are only indexed, never checked or reported.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from svcmod.check.project_index import (
     MAX_HOPS,
@@ -25,8 +30,11 @@ from svcmod.check.project_index import (
     module_names,
     split_key,
 )
+from svcmod.project.config import ConfigError, ConfigFinder
+from svcmod.project.discovery import Discovery
+from svcmod.project.projects import PROJECT_MARKERS
 from svcmod.results import FileResult
-from svcmod.run.source import read_source
+from svcmod.run.source import digest, read_source
 
 # svcmod.check.names (imported_modules) imports LibCST: imported where a file is read, so a warm
 # run, whose files all come from the cache, does not load it
@@ -90,11 +98,17 @@ def uses(view: View, imported: FrozenSet[str], source: bytes) -> Dict[str, str]:
     return found
 
 
+#: (mtime_ns, size, digest) of the bytes a file was indexed from, for the cache.
+Stamp = Tuple[int, int, str]
+
+
 def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
-            cached: Mapping[str, FileResult], declared: Mapping[str, str]
+            cached: Mapping[str, FileResult], declared: Mapping[str, str],
+            stamps: Optional[Dict[str, Stamp]] = None
             ) -> Tuple[Project, Dict[str, Tuple[str, bool]], Dict[str, bytes]]:
     """The project of ``paths`` (absolute), the module name of each, and the sources read on the
-    way (kept for the ``uses`` of the files about to be checked)."""
+    way (kept for the ``uses`` of the files about to be checked). ``stamps``, when given, gets the
+    stamp of each file read (to keep its part in the cache)."""
     modules = {path: namer(path) for path in paths}
     tops = frozenset(split_key(name)[1].split(".")[0] for name, _ in modules.values())
     outside = frozenset(m for m in wanted if m.split(".")[0] not in tops)
@@ -113,11 +127,13 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
                     lending.add(split_key(modules[path][0])[1])
             continue
         try:
-            source, _ = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
+            source, info = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
         except OSError:
             continue
         if len(source) > MAX_SIZE:
             continue  # the checker refuses it too (max-file-size)
+        if stamps is not None:
+            stamps[path] = (info.st_mtime_ns, info.st_size, digest(source))
         sources[path] = source
         pending.append(path)
     read: Set[str] = set()
@@ -190,3 +206,68 @@ def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
             found[entry["name"]] = entry["like"]
     return found
 
+
+
+def index_only(names: Mapping[str, Entry]) -> FileResult:
+    """What the cache keeps of a file that was only indexed (a file of the project not checked):
+    the names it lends, no findings. Kept in a bucket of its own (never taken for a check)."""
+    return FileResult("", index={"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()}, "uses": None})
+
+
+def index_root(directory: str, roots: Optional[Dict[str, str]] = None) -> str:
+    """The directory whose files make the project index of a file in ``directory`` (absolute): its
+    repository (the directory holding ``.git``); outside one, the working directory when it holds
+    the file (``svcmod lint`` and ``flake8`` run at a project's top) unless that is the file
+    system's root or the home directory; else the nearest directory with a project marker
+    (``pyproject.toml``, ``setup.py``, ``setup.cfg``); else ``directory`` itself. ``roots``: known
+    answers by directory."""
+    if roots is not None and directory in roots:
+        return roots[directory]
+    found = None
+    here = directory
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            found = here
+            break
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    if found is None:
+        cwd = os.getcwd()
+        if (directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)) and cwd not in (
+                os.path.dirname(cwd), os.path.expanduser("~")):
+            found = cwd
+    if found is None:
+        here = directory
+        while found is None:
+            if any(os.path.isfile(os.path.join(here, marker)) for marker in PROJECT_MARKERS):
+                found = here
+            elif os.path.dirname(here) == here:
+                found = directory
+            else:
+                here = os.path.dirname(here)
+    if roots is not None:
+        roots[directory] = found
+    return found
+
+
+def project_files(paths: Iterable[str], walked: Iterable[str], finder: ConfigFinder) -> List[str]:
+    """The files (absolute) of the projects that ``paths`` (absolute) belong to (``index_root``),
+    as a walk of each project finds them (excludes and .gitignore honoured), except where a walk
+    of ``walked`` (the directories the run walks anyway) already found them. A project whose walk
+    meets a bad configuration lends nothing beyond the files checked (the error is the check's to
+    report, for the files it concerns)."""
+    known: Dict[str, str] = {}
+    roots = sorted({index_root(os.path.dirname(path), known) for path in paths})
+    roots = [root for root in roots if not any(root.startswith(other.rstrip(os.sep) + os.sep) for other in roots)]
+    covered = [os.path.abspath(path) for path in walked]
+    roots = [root for root in roots if not any(root == done or root.startswith(done.rstrip(os.sep) + os.sep)
+                                               for done in covered)]
+    found: List[str] = []
+    for root in roots:
+        try:
+            found.extend(os.path.abspath(file) for file in Discovery(finder).files([Path(root)]))
+        except ConfigError:
+            continue
+    return found
