@@ -32,6 +32,11 @@ class _Replace(cst.CSTTransformer):
         self.owner: Dict[int, Fix] = {}
         self.replacement: Dict[int, object] = {}
         self.conflicted: Set[int] = set()  # id(Fix)
+        # nodes swapped so far, and that count as each statement being visited was entered: a
+        # statement is laid out again only if a swap happened inside it (visiting rebuilds every
+        # node, so identity alone does not tell a changed statement from an untouched one)
+        self.swaps = 0
+        self.swaps_on_entry: List[int] = []
         for fix in fixes:
             for old, new in fix.replacements.items():
                 if id(old) in self.owner:
@@ -44,13 +49,16 @@ class _Replace(cst.CSTTransformer):
         if isinstance(node, cst.IndentedBlock):
             indent = node.indent if node.indent is not None else self.indents[0]
             self.depth.append(self.depth[-1] + len(indent.expandtabs(8)))
+        elif isinstance(node, _LAID_OUT):
+            self.swaps_on_entry.append(self.swaps)
         return super().on_visit(node)
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
         if isinstance(original_node, cst.IndentedBlock):
             self.depth.pop()
         result = self._replaced(original_node, updated_node)
-        if result is not original_node and _changed_line(original_node, result):
+        if isinstance(original_node, _LAID_OUT) and self.swaps_on_entry.pop() < self.swaps \
+                and _changed_line(original_node, result):
             result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
         return result
 
@@ -63,7 +71,12 @@ class _Replace(cst.CSTTransformer):
             # a descendant was fixed by another fix: this one waits for the next round
             self.conflicted.add(id(fix))
             return updated_node
+        self.swaps += 1
         return self.replacement[key]
+
+
+#: The statements whose lines ``layout.relaid`` lays out again when a fix changed them.
+_LAID_OUT = (cst.SimpleStatementLine, cst.Decorator, cst.With, cst.For)
 
 
 def _changed_line(original: cst.CSTNode, updated: object) -> bool:
