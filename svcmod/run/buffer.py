@@ -1,19 +1,26 @@
 """Checking an editor buffer as ``svcmod lint --force-exclude FILE`` checks it, with rules and project index kept loaded."""
 from __future__ import annotations
 
+import ast
+import dataclasses
+import logging
 import os
+import re
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from svcmod.check.checker import Checker, FindingAt
+from svcmod.check.checker import Checker, FindingAt, nesting_problem, python_tree
 from svcmod.check.policy import FixPolicy
 from svcmod.check.project_index import Project, View
 from svcmod.project.config import Config, ConfigError, ConfigFinder
 from svcmod.project.discovery import Discovery
 from svcmod.project.ignores import CompiledIgnores, expand_ignored, per_file_ignored
 from svcmod.registry.rules import known_codes, selected_rules, validate
-from svcmod.results import FileResult
+from svcmod.results import ENGINE_CODES, FileResult, Finding
+from svcmod.rule import mentions
 from svcmod.run.indexing import ModuleNamer, collect, declared_clients, rule_modules
+
+log = logging.getLogger("svcmod.buffer")
 
 
 class BufferChecks:
@@ -39,6 +46,14 @@ class BufferChecks:
         self.project_root = project_root
         self._project: Optional[Project] = None
         self._namer = ModuleNamer()
+        #: each buffer's last version diagnosed, by file name (``diagnose``)
+        self._versions: Dict[str, _Version] = {}
+        #: id(configuration) -> its rules split by whether they see a function apart
+        self._splits: Dict[int, _Split] = {}
+        #: counts the project index's changes: what a version found is reused only under the same index
+        self._index_changes = 0
+        #: how many functions the last ``diagnose`` took the findings of from the version before
+        self.reused = 0
 
     def config_for(self, path: Path) -> Config:
         """The configuration ``svcmod lint`` would use for ``path``, the settings' selection on top."""
@@ -76,6 +91,106 @@ class BufferChecks:
                                    f"{type(error).__name__}: {error}", 1, 1)
             return result
 
+    def diagnose(self, path: Path, filename: str, source: bytes) -> FileResult:
+        """What ``check`` finds in ``source``, the current text of the buffer ``filename``. When the
+        edit since the version last diagnosed stayed inside top-level functions, the findings of
+        the functions it left alone are that version's, moved by the lines added or removed above
+        them (``_Version``); the rest is checked."""
+        self.reused = 0
+        found = self.finder.for_path(path, is_dir=False)
+        config = self.config_for(path)
+        ignored = expand_ignored(per_file_ignored(path, found, self._ignore_specs), self._codes[id(found)])
+        split = self._splits.get(id(found))
+        if split is None:
+            split = self._splits[id(found)] = _Split(config)
+        key = (id(found), self._index_changes, tuple(ignored))
+        previous = self._versions.pop(filename, None)
+        version = None
+        if previous is not None and previous.key == key and previous.source == source:
+            version = previous  # saved, or opened again: the same text finds the same
+        elif previous is not None and previous.key == key and split.reuses:
+            try:
+                version = self._reusing(previous, split, path, filename, source, ignored, config)
+            except Exception:  # a bug here costs the time saved, never a finding: checked whole below
+                log.debug("%s: could not reuse the last version's findings", filename, exc_info=True)
+                version = None
+        if version is not None:
+            self._versions[filename] = version
+            result = FileResult(filename)
+            result.lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
+            result.parsed = True
+            result.findings = version.findings + version.whole
+            result.findings.sort(key=lambda f: (f.line, f.column, f.code))
+            return result
+        result = self.check(path, filename, source)
+        if split.reuses and _whole_file_free(source) and not result.skipped \
+                and not any(f.code in ENGINE_CODES for f in result.findings):
+            self._versions[filename] = _Version(source, key, [f for f in result.findings if f.code in split.codes],
+                                                whole=[f for f in result.findings if f.code not in split.codes])
+        return result
+
+    def _reusing(self, previous: "_Version", split: "_Split", path: Path, filename: str, source: bytes,
+                 ignored: Sequence[str], config: Config) -> Optional["_Version"]:
+        """The findings of ``source`` from those of ``previous`` where the edit left functions alone;
+        None when the edit is not inside one top-level function or the file must be checked whole."""
+        if len(source) > config.max_file_size or not _whole_file_free(source) or nesting_problem(source):
+            return None
+        if previous.functions is None:
+            previous.functions = _functions(previous.source)
+            if previous.functions is None:
+                return None
+        edited = _edited(previous, source)
+        if edited is None:
+            return None
+        index, functions = edited
+        lines = source.split(b"\n")
+        kept_whole = {index}
+        was = previous.functions[index]
+        if any(mentions(b"\n".join(previous.source.split(b"\n")[was.first - 1:was.last]), token)
+               for token in split.context):
+            return None  # findings elsewhere depended on what the edit changed
+        mentioned = split.context and any(mentions(source, token) for token in split.context)
+        for number, function in enumerate(functions):
+            if function.stub is None or (mentioned and any(
+                    mentions(b"\n".join(lines[function.first - 1:function.last]), token) for token in split.context)):
+                if number == index:
+                    return None  # findings elsewhere may depend on what the edit changed
+                kept_whole.add(number)
+        # the functions left alone are stubs binding their names, on lines blanked to keep every
+        # other line where it is: what the rules then find is the edited function's and the top level's
+        reduced = list(lines)
+        for number, function in enumerate(functions):
+            if number in kept_whole:
+                continue
+            for line in range(function.first - 1, function.last):
+                reduced[line] = b"\r" if reduced[line].endswith(b"\r") else b""
+            reduced[function.first - 1] = function.stub + reduced[function.first - 1]
+        view = self.view_for(path)
+        fresh = split.parts.check(filename, b"\n".join(reduced), ignored, named=True, project=view)
+        if fresh.skipped or any(f.code in ENGINE_CODES for f in fresh.findings):
+            return None
+        stubbed = [(f.first, f.last) for n, f in enumerate(functions) if n not in kept_whole]
+        findings = [f for f in fresh.findings if not any(first <= f.line <= last for first, last in stubbed)]
+        for number, (old, new) in enumerate(zip(previous.functions, functions)):
+            if number in kept_whole:
+                continue
+            moved = new.first - old.first
+            findings.extend(dataclasses.replace(f, line=f.line + moved, end_line=f.end_line + moved)
+                            for f in previous.findings if old.first <= f.line <= old.last)
+        whole: List[Finding] = []
+        if split.whole is not None:
+            checked = split.whole.check(filename, source, ignored, named=False, project=view)
+            if checked.skipped or any(f.code in ENGINE_CODES for f in checked.findings):
+                return None
+            whole = checked.findings
+        findings.sort(key=lambda f: (f.line, f.column, f.code))
+        self.reused = len(functions) - len(kept_whole)
+        return _Version(source, previous.key, findings, functions, whole)
+
+    def forget(self, filename: str) -> None:
+        """The buffer ``filename`` was closed: what its last version found is not kept."""
+        self._versions.pop(filename, None)
+
     def view_for(self, path: Path) -> Optional[View]:
         """The project index as the module of ``path`` sees it; None outside ``project_root`` or
         when the project lends nothing and declares no client (as in ``svcmod lint``)."""
@@ -94,6 +209,7 @@ class BufferChecks:
         if self._project is None:
             return False
         before = self._project
+        self._index_changes += 1
         self._project, self._namer = None, ModuleNamer()
         self._project = self._index()
         return (self._project.modules, self._project.declared) != (before.modules, before.declared)
@@ -122,3 +238,128 @@ class BufferChecks:
 def _inside(path: Path, folder: Path) -> bool:
     path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
     return path == folder or folder in path.parents
+
+
+#: Text that makes a file more than the sum of its functions for the checker (a file-level
+#: switch, an encoding other than UTF-8, a form feed or byte-order mark that move columns, a line
+#: continued by a backslash, which may carry a decorator or a statement over a function's first
+#: line, a lone carriage return that Python and the lines here would count differently):
+#: such a buffer is checked whole at every edit.
+_WHOLE_FILE = re.compile(rb"svcmod:\s*ignore-file|@generated|DO NOT EDIT|coding[:=]|\f|\\\r?\n|\r(?!\n)",
+                         re.IGNORECASE)
+
+
+def _whole_file_free(source: bytes) -> bool:
+    return not source.startswith(b"\xef\xbb\xbf") and b"\0" not in source and _WHOLE_FILE.search(source) is None
+
+
+class _Split:
+    """The rules of a configuration in two checkers: those declaring that a finding in a function
+    depends only on that function and the module's top level (``svcmod.rule.Parts``), which may
+    see a buffer with the functions an edit left alone as stubs, and the others, which see it whole."""
+
+    def __init__(self, config: Config) -> None:
+        rules = selected_rules(config)
+        self.codes = frozenset(rule.code for rule in rules if rule.fast_path.parts is not None)
+        whole = frozenset(rule.code for rule in rules) - self.codes
+        self.parts = Checker(config, FixPolicy(), only_codes=self.codes)
+        self.whole = Checker(config, FixPolicy(), only_codes=whole) if whole else None
+        #: tokens that keep a function whole, as findings in other functions depend on it
+        self.context = tuple({token for rule in rules if rule.code in self.codes
+                              for token in rule.fast_path.parts.context})
+        # engine findings are what tells a check that cannot be pieced together: they must be on
+        self.reuses = bool(self.codes) and all(self.parts.engine_selected.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Function:
+    """A top-level function of a buffer, by its lines (from 1): from its first decorator to the
+    line before the next top-level statement; ``stub`` binds its name (None: it is never stubbed)."""
+
+    first: int
+    last: int
+    stub: Optional[bytes]
+
+
+@dataclasses.dataclass
+class _Version:
+    """One version of a buffer as diagnosed: its text, what the rules seeing functions apart found
+    in it (``findings``) and the others (``whole``), under the configuration, index and ignored
+    codes of ``key``."""
+
+    source: bytes
+    key: tuple
+    findings: List[Finding]
+    functions: Optional[List[_Function]] = None  # read at the next edit
+    whole: List[Finding] = dataclasses.field(default_factory=list)
+
+
+def _functions(source: bytes) -> Optional[List[_Function]]:
+    """The top-level functions of ``source``; None when Python cannot parse it."""
+    tree = python_tree(source)
+    if tree is None:
+        return None
+    body = tree.body  # type: ignore[attr-defined]
+    starts = [_first_line(statement) for statement in body]
+    total = source.count(b"\n") + 1
+    found = []
+    for index, statement in enumerate(body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            last = starts[index + 1] - 1 if index + 1 < len(body) else total
+            found.append(_Function(starts[index], last, _stub(statement)))
+    return found
+
+
+def _first_line(statement: ast.stmt) -> int:
+    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+
+
+def _stub(function: ast.stmt) -> Optional[bytes]:
+    name = function.name  # type: ignore[attr-defined]
+    if not name.isascii():
+        return None  # Python's name is normalized (NFKC), LibCST's is as written: not stubbed
+    return (b"async def " if isinstance(function, ast.AsyncFunctionDef) else b"def ") + name.encode() + b"(): pass"
+
+
+def _edited(previous: _Version, source: bytes) -> Optional[Tuple[int, List[_Function]]]:
+    """Which function of ``previous`` the edit that made ``source`` is inside, and the functions
+    of ``source``; None when the edit reaches outside one function's lines or does not leave it
+    one whole function of the same name (Python then parses the file as it parsed the previous
+    version everywhere else, the edited function aside)."""
+    old = previous.source
+    new = source
+    size = min(len(old), len(new))
+    low, high = 0, size
+    while low < high:  # the longest common prefix
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    low, high = 0, size - prefix
+    while low < high:  # the longest common suffix not overlapping it
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle:] == new[len(new) - middle:]:
+            low = middle
+        else:
+            high = middle - 1
+    first_changed = old.count(b"\n", 0, prefix) + 1
+    last_changed = old.count(b"\n", 0, len(old) - low) + 1
+    functions = previous.functions or []
+    index = next((n for n, f in enumerate(functions) if f.first <= first_changed and last_changed <= f.last), None)
+    if index is None:
+        return None
+    edited = functions[index]
+    moved = new.count(b"\n") - old.count(b"\n")
+    last = edited.last + moved
+    if last < edited.first:
+        return None
+    text = b"\n".join(new.split(b"\n")[edited.first - 1:last])
+    tree = python_tree(text)
+    body = tree.body if tree is not None else []  # type: ignore[attr-defined]
+    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) \
+            or _first_line(body[0]) != 1 or _stub(body[0]) != edited.stub:
+        return None
+    after = [_Function(f.first + moved, f.last + moved, f.stub) for f in functions[index + 1:]]
+    return index, functions[:index] + [_Function(edited.first, last, edited.stub)] + after

@@ -238,6 +238,8 @@ class SvcmodServer(LanguageServer):
             handle.cancel()
         self.linted.pop(uri, None)
         self._last_lint.pop(uri, None)
+        for checks in self._checks.values():
+            checks.forget(str(self.path_of(uri)))
 
     def lint(self, uri: str) -> Optional[Linted]:
         """Check the document's current text and publish what was found; never raises."""
@@ -268,19 +270,22 @@ class SvcmodServer(LanguageServer):
             return None
         text = Text(source)
         started = time.perf_counter()
+        checks: Optional[BufferChecks] = None
         try:
             checks = self.checks(path)
             if checks.excluded(path):
                 log.debug("%s: excluded by the configuration; not checked", path)
                 return None
-            result = checks.check(path, str(path), text.encoded())
+            result = checks.diagnose(path, str(path), text.encoded())
         except (ConfigError, OSError) as error:
             self.error_once(f"svcmod: configuration error: {error}")
             result = FileResult(str(path))
             result.findings.append(Finding("SVC901", ENGINE_CODES["SVC901"][0],
                                            f"not checked: configuration error: {error}", str(path), 1, 1, 1, 1))
-        log.debug("%s: checked version %s in %.1f ms: %d finding(s)", path, version,
-                  (time.perf_counter() - started) * 1000, len(result.findings))
+        reused = checks.reused if checks is not None else 0
+        log.debug("%s: checked version %s in %.1f ms: %d finding(s)%s", path, version,
+                  (time.perf_counter() - started) * 1000, len(result.findings),
+                  f" ({reused} functions the edit left alone: their findings reused)" if reused else "")
         return Linted(uri, version, text, path, result)
 
     def current(self, uri: str) -> Optional[Linted]:

@@ -1,0 +1,179 @@
+"""A buffer edited again and again in ``svcmod server`` gets, at every version, the diagnostics a fresh
+``svcmod lint`` of that text gives: what the server reuses from the version before never shows."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+import pytest
+
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+
+from tests.conftest import svcmod_executable, write  # noqa: E402
+from tests.test_server import change, cli, open_file, start  # noqa: E402
+
+HEAD = '''"""Orders: every function fetches, retries by hand and shells out."""
+import subprocess
+import time
+
+import requests
+from tenacity import retry, stop_after_attempt
+
+SESSION = requests.Session()
+OPTIONS = {}
+PING = requests.get("https://example.com/ping", **OPTIONS)  # its finding depends on "timeout" anywhere
+
+
+'''
+# a docstring with lines at the left margin that read like code: a function's text goes on past them
+STANZA = '''def fetch_{n}(url):
+    """Fetch page {n}.
+
+def not_code():
+    requests.get(url)
+"""
+    response = requests.get(url)
+    for attempt in range(3):
+        try:
+            return SESSION.get(url, params={{"page": attempt}})
+        except requests.ConnectionError:
+            time.sleep(1)
+    subprocess.run(["echo", "{n}"])
+    return response.json()
+
+
+'''
+TAIL = '''@retry(stop=stop_after_attempt(3))
+def sync(url):
+    return fetch_0(url)
+
+
+class Client:
+    def __init__(self):
+        self.http = requests.Session()
+
+    def get(self, url):
+        return self.http.get(url)
+'''
+TEXT = HEAD + "".join(STANZA.format(n=n) for n in range(10)) + TAIL
+
+
+def replace(old: str, new: str, count: int = 1) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, count)
+    return edit
+
+
+def in_function(name: str, old: str, new: str) -> Callable[[str], str]:
+    """``old`` made ``new`` in function ``name`` only."""
+    def edit(text: str) -> str:
+        start = text.index(f"def {name}(")
+        at = text.index(old, start)
+        return text[:at] + new + text[at + len(old):]
+    return edit
+
+
+#: (what the user does, the edit): each applied to the text the one before left
+EDITS: List[Tuple[str, Callable[[str], str]]] = [
+    ("a comment typed in a function", in_function("fetch_3", "return response.json()", "return response.json()  # ok")),
+    ("a line typed in a function", in_function("fetch_3", "    response = ", "    requests.post(url)\n    response = ")),
+    ("a line deleted", in_function("fetch_1", '    subprocess.run(["echo", "1"])\n', "")),
+    ("a line reindented into a block", in_function("fetch_2", '    subprocess.run(["echo", "2"])',
+                                                   '            subprocess.run(["echo", "2"])')),
+    ("words changed inside a docstring", in_function("fetch_5", "Fetch page 5.", "Fetch page five, slowly.")),
+    ("code-like lines added inside a docstring", in_function("fetch_5", "def not_code():\n",
+                                                             "def not_code():\n    requests.put(url)\n")),
+    ("a docstring's closing quotes deleted", in_function("fetch_6", '    requests.get(url)\n"""\n',
+                                                                  "    requests.get(url)\n")),
+    ("and typed again", in_function("fetch_6", "    requests.get(url)\n    response", '    requests.get(url)\n"""\n    response')),
+    ("a string opened that runs into the next function",
+     in_function("fetch_7", '    return response.json()\n', '    return response.json()\n    x = """\n')),
+    ("and closed", in_function("fetch_7", '    x = """\n', '    x = """"""\n')),
+    ("a line dedented out of its function", in_function("fetch_8", "    return response.json()", "print(response)")),
+    ("and indented back", in_function("fetch_8", "print(response)", "    return response.json()")),
+    ("a top-level statement typed after a function (other functions' findings change)",
+     in_function("fetch_8", "    return response.json()\n", "    return response.json()\nSESSION = object()\n")),
+    ("and deleted", in_function("fetch_8", "SESSION = object()\n", "")),
+    ("a blank line between functions deleted", replace('    return response.json()\n\n\ndef fetch_9',
+                                                       '    return response.json()\n\ndef fetch_9')),
+    ("a timeout key set in a function (the top level's finding depends on it)",
+     in_function("fetch_4", "    response = requests.get(url)", '    options = {"timeout": 5}\n    response = requests.get(url)')),
+    ("an edit elsewhere while that function says timeout", in_function("fetch_3", "# ok", "# fine")),
+    ("the timeout key deleted", in_function("fetch_4", '    options = {"timeout": 5}\n', "")),
+    ("a timeout passed in a function", in_function("fetch_4", "    response = requests.get(url)",
+                                                   "    response = requests.get(url, timeout=5)")),
+    ("an edit in a function after it", in_function("fetch_5", "    return response.json()",
+                                                    "    return response.text")),
+    ("a function renamed", replace("def fetch_9(", "def fetch_nine(")),
+    ("a function made async", replace("def fetch_1(", "async def fetch_1(")),
+    ("a decorator added", replace("def fetch_2(", "@retry(stop=stop_after_attempt(2))\ndef fetch_2(")),
+    ("the retry loop of a function another retries around removed",
+     in_function("fetch_0", "        except requests.ConnectionError:\n            time.sleep(1)\n",
+                 "        except requests.ConnectionError:\n            raise\n")),
+    ("a finding silenced with noqa", in_function("fetch_3", "    response = requests.get(url)",
+                                                 "    response = requests.get(url)  # noqa: SVC101")),
+    ("a method edited", replace("return self.http.get(url)", "return self.http.get(url, params={})")),
+    ("a function added at the top level", replace("@retry(stop=stop_after_attempt(3))\ndef sync",
+                                                  "def extra():\n    requests.head('x')\n\n\n"
+                                                  "@retry(stop=stop_after_attempt(3))\ndef sync")),
+    ("a function's body emptied", in_function("fetch_6", "    response = requests.get(url)\n", "")),
+]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[svcmod_executable(), "server"]))
+async def client(lsp_client: LanguageClient):
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:  # an editor starts watching the files asked for
+        pass
+
+    yield
+    await lsp_client.shutdown_session()
+
+
+def shown(diagnostics: List[types.Diagnostic]) -> List[tuple]:
+    # the engine's SVC901 has no width: the server spans the rest of its line
+    return [(d.code, d.range.start.line + 1, d.range.start.character + 1) + (
+        () if d.code == "SVC901" else (d.range.end.line + 1, d.range.end.character + 1, d.message))
+        for d in diagnostics]
+
+
+def linted(results: List[dict]) -> List[tuple]:
+    found = []
+    for result in results:
+        region = result["locations"][0]["physicalLocation"]["region"]
+        found.append((result["ruleId"], region["startLine"], region["startColumn"]) + (
+            () if result["ruleId"] == "SVC901" else (region["endLine"], region["endColumn"], result["message"]["text"])))
+    return found
+
+
+@pytest.mark.asyncio
+async def test_every_version_of_an_edited_buffer_gets_what_lint_gives_its_text(client: LanguageClient,
+                                                                                  tmp_path: Path):
+    project = write(tmp_path / "project", {"pyproject.toml": "[tool.svcmod]\n", "service.py": TEXT})
+    await start(client, project, {"logLevel": "debug"})
+    path = project / "service.py"
+    texts, published = [TEXT], [await open_file(client, path)]
+    for version, (_, edit) in enumerate(EDITS, 2):
+        texts.append(edit(texts[-1]))
+        published.append(await change(client, path, texts[-1], version))
+
+    # svcmod lint of every version at once, each a file of its own (nothing imports another); as
+    # SARIF, which gives the findings of --format json without computing every fix's edits alone
+    # (for some 900 findings, minutes)
+    versions = write(tmp_path / "versions", {"pyproject.toml": "[tool.svcmod]\n",
+                                             **{f"v{n:02}.py": text for n, text in enumerate(texts)}})
+    found = json.loads(cli("lint", "--format", "sarif", "--no-cache", ".", cwd=versions).stdout)["runs"][0]["results"]
+    for n, diagnostics in enumerate(published):
+        expected = [r for r in found if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == f"v{n:02}.py"]
+        what = EDITS[n - 1][0] if n else "opened"
+        assert sorted(shown(diagnostics)) == sorted(linted(expected)), what
+
+    # the edits inside one function were diagnosed with the other functions' findings reused
+    reused = [m.message for m in client.log_messages if re.search(r"functions the edit left alone", m.message)]
+    assert len(reused) >= 8, [m.message for m in client.log_messages if "checked version" in m.message]
