@@ -56,6 +56,13 @@ KEPT = {
                 attempts += 1
     """,
     "tab indented": "while True:\n\ttry:\n\t\treturn call()\n\texcept OSError:\n\t\tpass\n",
+    # lines of a triple-quoted string at column 0 end no block: inside the try, and between it and its loop
+    "a query at column 0 in the try": (
+        'while True:\n    try:\n        query = """\nSELECT 1\n"""\n        return call(query)\n'
+        '    except OSError:\n        pass\n'),
+    "a usage text at column 0 above the try": (
+        'x = """\n"""\nwhile True:\n    usage = """\ndef thing():\n    """\n    try:\n        return call()\n'
+        '    except OSError:\n        pass\n'),
     "one handler leaves, another goes round": """
         while True:
             try:

@@ -8,7 +8,7 @@ nothing), but must never drop one that does: when a line cannot be classified, t
 from __future__ import annotations
 
 import re
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
 #: ``try:`` (starting a line: see ``_starts_line``). Patterns that begin with a literal are found
 #: by a fast search; one that begins with ``^`` in multi-line mode is tried at every byte (8x slower).
@@ -149,10 +149,7 @@ def may_hold_loop_with_try(source: bytes, permanent: Optional[Callable[[str], bo
     global _last
     if _last[0] is source and _last[1] is permanent:  # several rules ask about the same file in a row
         return _last[2]
-    # a line inside a triple-quoted string can look like the end of a block: the scan runs again
-    # without them when it found nothing (only then: pairing the quotes costs 1 % of a cold run)
-    found = _scan_loops(source, permanent) or \
-        ((b'"""' in source or b"'''" in source) and _scan_loops(string_lines_blanked(source), permanent))
+    found = _scan_loops(source, permanent)
     _last = (source, permanent, found)
     return found
 
@@ -252,12 +249,13 @@ _TRIPLE_QUOTES = re.compile(rb'"""|\'\'\'')
 _SPACES = bytes(b if b in (10, 13) else 32 for b in range(256))
 
 
-def string_lines_blanked(source: bytes) -> bytes:
-    """``source`` with the lines inside triple-quoted strings blanked (spaces; same length, same
-    line ends): an SQL query or a usage text at column 0 inside a function or loop is not the end
-    of its block. Quotes are paired by their text alone (a triple quote in a comment or a
-    one-line string can pair them wrongly: this is only ever used alongside the plain scan)."""
-    out = None
+def string_lines(source: bytes) -> List[Tuple[int, int]]:
+    """The (start, end) offsets of the lines inside triple-quoted strings, from the first line end
+    in the string to the end of its closing line: an SQL query or a usage text at column 0 inside
+    a function or loop is not the end of its block. Quotes are paired by their text alone (a
+    triple quote in a comment or a one-line string can pair them wrongly: this is only ever used
+    alongside the plain scan)."""
+    spans = []
     opened = None
     for match in _TRIPLE_QUOTES.finditer(source):
         if opened is None:
@@ -267,13 +265,21 @@ def string_lines_blanked(source: bytes) -> bytes:
             continue
         start, end, opened = opened.end(), match.start(), None
         at = source.find(b"\n", start, end)
-        if at < 0:
-            continue
-        if out is None:
-            out = bytearray(source)
-        line_end = _line_end(source, end)
-        out[at + 1:line_end] = source[at + 1:line_end].translate(_SPACES)
-    return source if out is None else bytes(out)
+        if at >= 0:
+            spans.append((at + 1, _line_end(source, end)))
+    return spans
+
+
+def string_lines_blanked(source: bytes, spans: Optional[Sequence[Tuple[int, int]]] = None) -> bytes:
+    """``source`` with ``spans`` (by default its ``string_lines``) blanked: spaces, same length,
+    same line ends."""
+    spans = string_lines(source) if spans is None else spans
+    if not spans:
+        return source
+    out = bytearray(source)
+    for start, end in spans:
+        out[start:end] = source[start:end].translate(_SPACES)
+    return bytes(out)
 
 
 def _line_end(source: bytes, at: int) -> int:
@@ -282,36 +288,69 @@ def _line_end(source: bytes, at: int) -> int:
 
 
 def _scan_loops(source: bytes, permanent: Optional[Callable[[str], bool]] = None) -> bool:
+    """Whether some ``try`` of ``source`` may be an attempt of a retry loop (see
+    ``may_hold_loop_with_try``), judged on the plain text and, for each ``try`` whose verdict read
+    a line inside a triple-quoted string (which can look like the end of a block), again with
+    those lines blanked. Only those are judged again: a verdict depends only on the bytes it read,
+    and blanking changes no other byte (judging every ``try`` again cost 4 % of a cold run)."""
     if b"try" not in source:
         return False
+    read: List[Tuple[int, int, int]] = []  # each rejected try: its offset, the bytes its verdict read
+    for at, kept, low, high in _verdicts(source, permanent):
+        if kept:
+            return True
+        read.append((at, low, high))
+    if not read or (b'"""' not in source and b"'''" not in source):
+        return False
+    spans = string_lines(source)
+    again = {at for at, low, high in read if any(start <= high and end > low for start, end in spans)}
+    if not again:
+        return False
+    blanked = string_lines_blanked(source, spans)
+    return any(kept for _, kept, _, _ in _verdicts(blanked, permanent, again))
+
+
+def _verdicts(source: bytes, permanent: Optional[Callable[[str], bool]],
+              only: Optional[Set[int]] = None) -> Iterator[Tuple[int, bool, int, int]]:
+    """For each ``try`` starting a line (those at the offsets ``only``, if given): its offset,
+    whether it may be an attempt of a retry loop, and the first and last offsets of the bytes
+    that verdict was read from."""
     for match in _TRY.finditer(source):
+        if only is not None and match.start() not in only:
+            continue
         line_start = source.rfind(b"\n", 0, match.start()) + 1
         if not _starts_line(source, line_start, match.start()):
             continue  # retry:, "try: again"
         indent = _width(source[line_start:match.start()])
         end = _statement_end(source, line_start, indent)
+        high = _line_end(source, end + 1)  # the line that ended the statement was read too
         if not _leaves_somewhere(source, match.end(), end):
-            continue  # nothing leaves the loop on success: not an attempt
-        if not _may_go_round(source, line_start, indent, end, permanent):
-            continue  # every handler raises, returns or breaks: nothing is tried again
-        at = line_start
-        while True:
-            found = _enclosing_line(source, at, indent)
-            if found is None:
-                break  # module level
-            at, text, indent = found
-            if _continues_above(source, at, text):
-                return True  # a line in brackets, indented less than the block: cannot tell, keep the file
-            if text.startswith(_WITH):
-                continue  # looked through, as the rules do
-            if text.startswith(b"while"):
-                return True
-            if text.startswith(_FOR):
-                if b"range" in text or b"count" in text or not text.rstrip().endswith(b":"):
-                    return True
-                break
-            if text.startswith(_OTHER_BLOCKS) and (not text.startswith(_IN_EXPRESSIONS)
-                                                   or _is_header(_code(text).strip())) or text.startswith(b"@"):
-                break
-            return True  # a continuation line (of a longer header, in brackets): cannot tell, keep the file
-    return False
+            yield match.start(), False, line_start, high  # nothing leaves the loop on success: not an attempt
+        elif not _may_go_round(source, line_start, indent, end, permanent):
+            yield match.start(), False, line_start, high  # every handler raises, returns or breaks
+        else:
+            kept, low = _in_loop(source, line_start, indent)
+            yield match.start(), kept, low, high
+
+
+def _in_loop(source: bytes, at: int, indent: int) -> Tuple[bool, int]:
+    """Whether the statement at ``at`` may be in a ``while`` loop or a ``for`` loop over
+    ``range(…)``/``count(…)`` (looking through ``with``), and the first offset read to tell."""
+    while True:
+        found = _enclosing_line(source, at, indent)
+        if found is None:
+            return False, 0  # module level (every line above was read)
+        at, text, indent = found
+        low = max(0, at - 3)  # _continues_above reads the end of the line above too
+        if _continues_above(source, at, text):
+            return True, low  # a line in brackets, indented less than the block: cannot tell, keep the file
+        if text.startswith(_WITH):
+            continue  # looked through, as the rules do
+        if text.startswith(b"while"):
+            return True, low
+        if text.startswith(_FOR):
+            return b"range" in text or b"count" in text or not text.rstrip().endswith(b":"), low
+        if text.startswith(_OTHER_BLOCKS) and (not text.startswith(_IN_EXPRESSIONS)
+                                               or _is_header(_code(text).strip())) or text.startswith(b"@"):
+            return False, low
+        return True, low  # a continuation line (of a longer header, in brackets): cannot tell, keep the file
