@@ -1,8 +1,10 @@
 """The contract between the engine and a rule: what a rule declares, sees and reports."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
+import types
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
@@ -12,6 +14,7 @@ from typing import (
     Dict,
     FrozenSet,
     Iterator,
+    List,
     Mapping,
     Optional,
     Sequence,
@@ -443,7 +446,70 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(child_nodes(current)))
+
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """``node.children``: the same nodes in the same order, read from the node's fields in the
+    order LibCST's ``_visit_and_replace_children`` visits them. LibCST's own property rebuilds the
+    node to collect them (a walk over every node of the stdlib: 0.46 s of a cold run)."""
+    plan = _CHILD_FIELDS.get(type(node))
+    if plan is None:
+        plan = _CHILD_FIELDS[type(node)] = _child_fields(type(node))
+    if plan is False:
+        return list(node.children)
+    found: List[cst.CSTNode] = []
+    kinds = _VALUE_KINDS
+    for name in plan:
+        value = getattr(node, name)
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = kinds[type(value)] = _value_kind(type(value))
+        if kind == 1:
+            found.append(value)
+        elif kind == 2:
+            for item in value:
+                item_kind = kinds.get(type(item))
+                if item_kind is None:
+                    item_kind = kinds[type(item)] = _value_kind(type(item))
+                if item_kind == 1:
+                    found.append(item)
+    return found
+
+
+#: Per node class, the fields ``child_nodes`` reads in LibCST's visiting order, or False when they
+#: cannot be read (LibCST's own property is used then).
+_CHILD_FIELDS: Dict[type, Any] = {}
+#: What a field's value is to ``child_nodes``: 0 no node, 1 a node, 2 a sequence that may hold nodes.
+_VALUE_KINDS: Dict[type, int] = {type(None): 0, str: 0, bool: 0, tuple: 2, list: 2}
+
+
+def _value_kind(value_type: type) -> int:
+    if issubclass(value_type, cst.CSTNode):
+        return 1
+    return 2 if issubclass(value_type, (tuple, list)) else 0
+
+
+def _child_fields(node_type: type) -> Any:
+    """The field names LibCST's ``_visit_and_replace_children`` passes to its visit helpers, in
+    the order they appear in its code (string constants, also in nested code such as a
+    generator), or False when they cannot be read."""
+    method = getattr(node_type, "_visit_and_replace_children", None)
+    code = getattr(method, "__code__", None)
+    if code is None or not dataclasses.is_dataclass(node_type):
+        return False
+    fields = {f.name for f in dataclasses.fields(node_type)}
+    order: List[str] = []
+
+    def read(code: types.CodeType) -> None:
+        for constant in code.co_consts:
+            if isinstance(constant, str) and constant in fields and constant not in order:
+                order.append(constant)
+            elif isinstance(constant, types.CodeType):
+                read(constant)
+
+    read(code)
+    return tuple(order)  # none: a leaf (Name, SimpleWhitespace…), whose fields hold only text
 
 
 def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:

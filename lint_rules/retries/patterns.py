@@ -17,13 +17,10 @@ recall, so a loop is only called a retry loop when all of this holds:
 """
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
-    Any,
     Dict,
     Iterator,
     List,
@@ -37,7 +34,7 @@ from typing import (
 import libcst as cst
 
 from svcmod.fastpath.prefilter import may_hold_loop_with_try
-from svcmod.rule import dotted, has_star_kwargs, is_none, keyword, mentions
+from svcmod.rule import child_nodes, dotted, has_star_kwargs, is_none, keyword, mentions
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.rule import Rule
@@ -141,7 +138,7 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     known = _CHILDREN.get(id(node))
     if known is not None and known[0] is node:
         return known[1]
-    found = read_children(node)
+    found = child_nodes(node)
     if len(_CHILDREN) >= _CHILDREN_KEEP:
         _CHILDREN.clear()
     _CHILDREN[id(node)] = (node, found)
@@ -173,69 +170,6 @@ def _below(node: cst.CSTNode, not_entered: Tuple[type, ...]) -> Iterator[cst.CST
             _WALKED.clear()
         known = _WALKED[key] = (node, tuple(found))
     return iter(known[1])
-
-
-def read_children(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """``node.children``: the same nodes in the same order, read from the node's fields in the
-    order LibCST's ``_visit_and_replace_children`` visits them. LibCST's own property rebuilds the
-    node to collect them: most of the retry rules' time on a file of retry loops, even remembered."""
-    plan = _CHILD_FIELDS.get(type(node))
-    if plan is None:
-        plan = _CHILD_FIELDS[type(node)] = _child_fields(type(node))
-    if plan is False:
-        return list(node.children)
-    found: List[cst.CSTNode] = []
-    kinds = _VALUE_KINDS
-    for name in plan:
-        value = getattr(node, name)
-        kind = kinds.get(type(value))
-        if kind is None:
-            kind = kinds[type(value)] = _value_kind(type(value))
-        if kind == 1:
-            found.append(value)
-        elif kind == 2:
-            for item in value:
-                item_kind = kinds.get(type(item))
-                if item_kind is None:
-                    item_kind = kinds[type(item)] = _value_kind(type(item))
-                if item_kind == 1:
-                    found.append(item)
-    return found
-
-
-#: Per node class, the fields ``read_children`` reads in LibCST's visiting order, or False when they
-#: cannot be read (LibCST's own property is used then).
-_CHILD_FIELDS: Dict[type, Any] = {}
-#: What a field's value is to ``read_children``: 0 no node, 1 a node, 2 a sequence that may hold nodes.
-_VALUE_KINDS: Dict[type, int] = {type(None): 0, str: 0, bool: 0, tuple: 2, list: 2}
-
-
-def _value_kind(value_type: type) -> int:
-    if issubclass(value_type, cst.CSTNode):
-        return 1
-    return 2 if issubclass(value_type, (tuple, list)) else 0
-
-
-def _child_fields(node_type: type) -> Any:
-    """The field names LibCST's ``_visit_and_replace_children`` passes to its visit helpers, in
-    the order they appear in its code (string constants, also in nested code such as a
-    generator), or False when they cannot be read."""
-    method = getattr(node_type, "_visit_and_replace_children", None)
-    code = getattr(method, "__code__", None)
-    if code is None or not dataclasses.is_dataclass(node_type):
-        return False
-    fields = {f.name for f in dataclasses.fields(node_type)}
-    order: List[str] = []
-
-    def read(code: types.CodeType) -> None:
-        for constant in code.co_consts:
-            if isinstance(constant, str) and constant in fields and constant not in order:
-                order.append(constant)
-            elif isinstance(constant, types.CodeType):
-                read(constant)
-
-    read(code)
-    return tuple(order)  # none: a leaf (Name, SimpleWhitespace…), whose fields hold only text
 
 
 def walk_local(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
