@@ -156,14 +156,15 @@ def test_checker_is_built_once_per_config_and_again_when_it_changes(tmp_path, mo
 
 
 def test_installing_svcmod_costs_a_flake8_run_that_selects_no_svc_code_no_libcst(tmp_path):
-    """flake8 imports and runs every plugin; with --select E svcmod must neither load LibCST nor
-    its rules, and report nothing."""
+    """flake8 imports and runs every plugin; with --select E svcmod must load nothing but its entry
+    point (no LibCST, no rule, not even its configuration), and report nothing."""
     write(tmp_path, {"app.py": "import requests\nrequests.get(url)\n"})
     probe = ("import sys, runpy\n"
              "sys.argv = ['flake8', '--isolated', '--select', 'E,F', 'app.py']\n"
              "try:\n    runpy.run_module('flake8', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
-             "loaded = sorted(m for m in sys.modules if m == 'libcst' or m.startswith('svcmod.lint_rules'))\n"
+             "entry = ('svcmod', 'svcmod.integrations', 'svcmod.integrations.flake8_plugin')\n"
+             "loaded = sorted(m for m in sys.modules if m == 'libcst' or m.startswith('svcmod') and m not in entry)\n"
              "print('LOADED', loaded)\n")
     completed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert "SVC101" not in completed.stdout
@@ -186,6 +187,28 @@ def test_the_plugin_reports_exactly_when_flake8_selects_its_code(tmp_path, optio
     completed = flake8(*options, "app.py", cwd=tmp_path)
     assert b"Traceback" not in completed.stderr
     assert (b"SVC101" in completed.stdout) == reported, completed.stdout
+
+
+@pytest.mark.parametrize("options", [
+    [], ["--select", "E"], ["--select", "SVC"], ["--select", "SVC2"], ["--select", "SVC20"], ["--select", "SVC209"],
+    ["--select", "S"], ["--select", "E,SVC1", "--ignore", "SVC1"], ["--select", "SVC1", "--extend-ignore", "SVC10"],
+    ["--select", "SVC10", "--extend-ignore", "SVC1"], ["--extend-ignore", "SVC"], ["--extend-ignore", "SVC9,SVC1"],
+    ["--select", "SVC", "--ignore", "SVC1,SVC2,SVC3,SVC4,SVC5,SVC6,SVC7,SVC8,SVC90,SVC91,SVC92,SVC93,SVC94,SVC95,"
+     "SVC96,SVC97,SVC98,SVC990,SVC991,SVC992,SVC993,SVC994,SVC995,SVC996,SVC997,SVC998"],
+    ["--select", "SVC", "--ignore", "SVC1,SVC2,SVC3,SVC4,SVC5,SVC6,SVC7,SVC8,SVC90,SVC91,SVC92,SVC93,SVC94,SVC95,"
+     "SVC96,SVC97,SVC98,SVC990,SVC991,SVC992,SVC993,SVC994,SVC995,SVC996,SVC997,SVC998,SVC999"],
+    ["--extend-select", "SVC999", "--extend-ignore", "SVC"], ["--select", "SVCX"], ["--extend-select", "SVC1000"],
+])
+def test_the_plugin_asks_flake8_about_its_codes_as_if_one_by_one(options):
+    """Whether flake8 selects any SVC code is asked once per group of codes its options treat alike:
+    the same answer as asking about each of SVC100 to SVC999."""
+    from flake8.options.parse_args import parse_args
+    from flake8.style_guide import Decision, DecisionEngine
+
+    from svcmod.integrations.flake8_plugin import selects_a_code
+    engine = DecisionEngine(parse_args(["--isolated", *options])[1])
+    one_by_one = any(engine.decision_for(f"SVC{number}") == Decision.Selected for number in range(100, 1000))
+    assert selects_a_code(engine, Decision.Selected) == one_by_one
 
 
 @pytest.mark.parametrize("output_format", ["text", "json"])
