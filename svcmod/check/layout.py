@@ -187,9 +187,11 @@ def _no_comments(*nodes: object) -> None:
             raise Unsupported("comment")
 
 
-def _brackets(opening: str, elements: Sequence[_Doc], closing: str, magic: bool) -> _Doc:
-    """``(a, b)`` as ruff lays out arguments and collections: on one line; else the elements on a
-    line of their own between the brackets; else one per line with a trailing comma."""
+def _brackets(opening: str, elements: Sequence[_Doc], closing: str, magic: bool, collection: bool = False) -> _Doc:
+    """``f(a, b)`` as ruff lays out arguments: on one line; else the arguments on a line of their
+    own between the brackets; else one per line with a trailing comma. A ``collection`` (a list,
+    set or dict display) of several elements that does not fit on one line goes one per line at
+    once, as ruff and black explode them."""
     if not elements:
         return opening + closing
     inner: list = []
@@ -199,6 +201,8 @@ def _brackets(opening: str, elements: Sequence[_Doc], closing: str, magic: bool)
         inner.append(element)
     if len(elements) > 1 or magic:
         inner.append(_IfBroken(","))
+    if collection:
+        return _group([opening, _Indent([_SOFT, *inner]), _SOFT, closing], magic)
     return _group([opening, _Indent([_SOFT, _group(inner, magic)]), _SOFT, closing], magic)
 
 
@@ -233,7 +237,7 @@ def expression(node: cst.BaseExpression) -> _Doc:
             raise Unsupported("set()")
         _no_comments(*(element.comma for element in node.elements))
         return _brackets(opening, [_element(e) for e in node.elements], closing,
-                         bool(node.elements) and _magic(node.elements[-1].comma))
+                         bool(node.elements) and _magic(node.elements[-1].comma), collection=True)
     if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
         opening, closing = ("[", "]") if isinstance(node, cst.ListComp) else ("{", "}")
         _no_comments(node.lbracket if isinstance(node, cst.ListComp) else node.lbrace,
@@ -256,7 +260,7 @@ def expression(node: cst.BaseExpression) -> _Doc:
     if isinstance(node, cst.Dict):
         _no_comments(node.lbrace, node.rbrace, *(element.comma for element in node.elements))
         return _brackets("{", [_dict_element(e) for e in node.elements], "}",
-                         bool(node.elements) and _magic(node.elements[-1].comma))
+                         bool(node.elements) and _magic(node.elements[-1].comma), collection=True)
     return _atom(node)
 
 
