@@ -11,14 +11,16 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from svcmod.check.checker import Checker, FindingAt, nesting_problem, python_tree
 from svcmod.check.policy import FixPolicy
-from svcmod.check.project_index import Project, View
+from svcmod.check.names import imported_modules
+from svcmod.check.project_index import USES, Project, View, module_names, split_key
 from svcmod.project.config import Config, ConfigError, ConfigFinder
 from svcmod.project.discovery import Discovery
 from svcmod.project.ignores import CompiledIgnores, expand_ignored, per_file_ignored
 from svcmod.registry.rules import known_codes, selected_rules, validate
 from svcmod.results import ENGINE_CODES, FileResult, Finding
 from svcmod.rule import mentions
-from svcmod.run.indexing import ModuleNamer, collect, declared_clients, rule_modules
+from svcmod.run.indexing import MAX_SIZE, ModuleNamer, collect, declared_clients, rule_modules
+from svcmod.run.source import read_source
 
 log = logging.getLogger("svcmod.buffer")
 
@@ -54,6 +56,13 @@ class BufferChecks:
         self._index_changes = 0
         #: how many functions the last ``diagnose`` took the findings of from the version before
         self.reused = 0
+        #: of the last build of the index: each file's module key and whether it is a package, the
+        #: project's top-level packages, and the bytes of files saved since (``_updated``)
+        self._modules: Dict[str, Tuple[str, bool]] = {}
+        self._tops: FrozenSet[str] = frozenset()
+        self._indexed: Dict[str, bytes] = {}
+        self._before: Optional[Project] = None  # the index before the last ``refresh_index``
+        self.rebuilt = False  # whether the last ``refresh_index`` built the index again
 
     def config_for(self, path: Path) -> Config:
         """The configuration ``svcmod lint`` would use for ``path``, the settings' selection on top."""
@@ -203,16 +212,78 @@ class BufferChecks:
         module, package = self._namer(str(path))
         return View(self._project, module, package) if module else None
 
-    def refresh_index(self) -> bool:
-        """Build the project index again (a file of the project changed on disk); whether what
-        it lends changed."""
+    def refresh_index(self, changed: Optional[Path] = None) -> bool:
+        """The project index after ``changed``, a file of the project, changed on disk (None: any
+        number of them): only that file's entry read again when that gives what a new build would
+        (``_updated``), else built again; whether what it lends changed."""
         if self._project is None:
             return False
         before = self._project
+        updated = self._updated(Path(os.path.abspath(changed))) if changed is not None else None
+        self.rebuilt = updated is None
+        if updated is None:
+            self._project, self._namer = None, ModuleNamer()
+            self._project = self._index()
+        else:
+            self._project = updated
+        self._before = before
+        if (self._project.modules, self._project.declared) == (before.modules, before.declared):
+            return False
         self._index_changes += 1
-        self._project, self._namer = None, ModuleNamer()
-        self._project = self._index()
-        return (self._project.modules, self._project.declared) != (before.modules, before.declared)
+        return True
+
+    def affected(self, path: Path, source: bytes) -> bool:
+        """Whether the last change of the project index (``refresh_index``) may change what is
+        found in ``source``, the text of ``path``: it imports a module of the project, or other
+        modules' uses of its own names changed."""
+        before, project = self._before, self._project
+        if before is None or project is None or before is project or self.project_root is None \
+                or not _inside(path, self.project_root):
+            return False
+        if before.empty != project.empty:
+            return True
+        module, package = self._namer(str(path))
+        if not module:
+            return False
+        old, new = View(before, module, package), View(project, module, package)
+        imported = set(imported_modules(source)) | set(new.relative_imports(source))
+        tops = before.tops | project.tops
+        return any(name.split(".")[0] in tops for name in imported) \
+            or old.digest(USES + old.module) != new.digest(USES + new.module)
+
+    def _updated(self, path: Path) -> Optional[Project]:
+        """The index with ``path``'s entry read again, when that is what building it again would
+        give; None when it must be built again. It is when the file was there at the last build,
+        its imports (which decide whether ``collect`` reads it) are those it had, and it lends
+        something exactly when it lent something: then ``collect`` reads the same files as before."""
+        assert self._project is not None
+        known = self._modules.get(str(path))
+        try:
+            source, _ = read_source(path, MAX_SIZE)
+        except OSError:
+            return None  # deleted: the files are not those of the last build
+        old = self._indexed.get(str(path))
+        self._indexed[str(path)] = source  # what the index is made of from now on
+        if known is None or old is None or len(source) > MAX_SIZE or len(old) > MAX_SIZE:
+            return None  # a new file, or the bytes the entry was read from are not known
+        if imported_modules(source) != imported_modules(old) or (b"from ." in source) != (b"from ." in old):
+            return None
+        key, package = known
+        was = self._project.modules.get(key) or {}
+        names = module_names(source, key, package, self._tops)
+        if not was:
+            # not read at the last build (it would have had an entry, the names its old text
+            # gives), and still not: the same imports, the same modules lending; or its entry
+            # empty then and now. Read then with an empty entry, and not empty now: built again
+            if not names or module_names(old, key, package, self._tops):
+                return self._project
+            return None
+        if _lends(was) != _lends(names):
+            return None
+        modules = {k: v for k, v in self._project.modules.items() if k != key}
+        if names:
+            modules[key] = names
+        return Project(modules, self._project.declared)
 
     def _index(self) -> Project:
         """What ``svcmod lint project_root`` indexes: the names its files lend each other."""
@@ -227,12 +298,20 @@ class BufferChecks:
                 continue  # that file's check reports it
             configs.setdefault(id(config), config)
         wanted = rule_modules(r for c in configs.values() for r in selected_rules(c))
-        project, _, _ = collect(files, self._namer, wanted, {}, declared_clients(configs.values()))
+        project, modules, sources = collect(files, self._namer, wanted, {}, declared_clients(configs.values()))
+        self._modules, self._tops = modules, frozenset(split_key(key)[1].split(".")[0] for key, _ in modules.values())
+        # the bytes of the files saved since: the index is made of them (``_updated``)
+        self._indexed = {path: sources[path] for path in self._indexed if path in sources}
         return project
 
     def config_files(self) -> List[Path]:
         """The configuration files read so far."""
         return [config.path for config in self.finder.all_configs() if config.path is not None]
+
+
+def _lends(names: Dict[str, object]) -> bool:
+    """Whether a module's index entry lends a name (not only records its uses of others')."""
+    return any(not name.startswith(USES) for name in names)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -159,8 +159,9 @@ class SvcmodServer(LanguageServer):
         self.apply_settings(answer[0], "workspace settings", scoped)
 
     def index_changed(self, path: Path) -> None:
-        """``path``, a file of a project, changed on disk: its project index is built again, and the
-        open documents of that project checked again when what it lends changed."""
+        """``path``, a file of a project, changed on disk: its entry in the project index is read
+        again (the index built again when that is not enough), and the open documents whose
+        findings that may change checked again."""
         try:
             status = path.stat()
             stamp: Optional[Tuple[int, int]] = (status.st_mtime_ns, status.st_size)
@@ -169,19 +170,22 @@ class SvcmodServer(LanguageServer):
         if stamp is not None and self._stamps.get(str(path)) == stamp:
             return  # already seen: a save comes as didSave and again from the file watcher
         self._stamps[str(path)] = stamp
-        changed = False
+        changed = []
         for checks in list(self._checks.values()):
             root = checks.project_root
             if root is not None and (root in path.parents):
                 try:
-                    changed = checks.refresh_index() or changed
+                    if checks.refresh_index(path):
+                        changed.append(checks)
+                    log.debug("%s saved: the project index of %s %s", path, root,
+                              "built again" if checks.rebuilt else "has its entry read again")
                 except (ConfigError, OSError) as error:
                     log.warning("could not index %s again: %s", root, error)
         if changed:
-            folder = self.folder_of(path)
-            log.info("%s changed what it lends the project: checking its open documents again", path)
+            log.info("%s changed what it lends the project: checking again the open documents it may change", path)
             for uri in list(self.workspace.text_documents):
-                if uri in self.linted and self.folder_of(self.linted[uri].path) == folder:
+                linted = self.linted.get(uri)
+                if linted is not None and any(checks.affected(linted.path, linted.text.encoded()) for checks in changed):
                     self.lint(uri)
 
     def root(self) -> Path:
