@@ -133,11 +133,15 @@ def _fix_alone_and_together(config, source: bytes, filename: str = "example.py")
         return None, None  # one fixable finding: its fix alone is made in any case
     fixer = Checker(config, FixPolicy(apply=True, unsafe=True))
 
-    def fix(at):
-        return fixer.check(filename, source, (), True, None, fixes_at=frozenset([at]))
-
     every = fixer.check(filename, source, (), True, None)
-    return attributed(wanted, source, every, fixer.fix_footprints), per_finding(wanted, source, fix)
+    together = attributed(wanted, source, every, fixer.fix_footprints)
+
+    def fix_each(ats, deadline):  # each alone, as a check of its own (not Checker.fix_each: checked here too)
+        return [fixer.check(filename, source, (), True, None, fixes_at=frozenset([at])) for at in ats]
+
+    alone = per_finding(wanted, source, fix_each)
+    assert per_finding(wanted, source, lambda ats, deadline: fixer.fix_each(filename, source, ats, (), True)) == alone
+    return together, alone
 
 
 def _attribution_cases():

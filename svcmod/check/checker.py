@@ -5,6 +5,7 @@ import ast
 import codecs
 import gc
 import re
+import time
 import warnings
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
@@ -56,6 +57,10 @@ class Checker:
         self._project: Optional[View] = None
         self._borrowed = frozenset()
         self._fixes_at: Optional[FrozenSet[FindingAt]] = None
+        #: with ``fix_each``: the findings to fix one by one, the results, and when to stop
+        self._each: Optional[Sequence[FindingAt]] = None
+        self._each_results: List[Optional[FileResult]] = []
+        self._each_deadline: Optional[float] = None
         #: after a check that made every fix: the lines each finding's fix replaced, by finding
         #: (None: it also adds or removes imports); svcmod/run/fix_edits.py splits the changes by them
         self.fix_footprints: Dict[FindingAt, Optional[Tuple[int, int]]] = {}
@@ -86,6 +91,21 @@ class Checker:
         finally:
             if collecting:
                 gc.enable()
+
+    def fix_each(self, filename: str, source: bytes, each: Sequence[FindingAt], ignored_codes: Sequence[str] = (),
+                 named: bool = False, project: Optional[View] = None,
+                 deadline: Optional[float] = None) -> List[Optional[FileResult]]:
+        """What ``check(..., fixes_at=frozenset([at]))`` gives for each ``at`` of ``each`` (with a
+        fixing policy), the file parsed and its rules run once for all of them: fixing makes new
+        trees and leaves the parsed one as it was, so each fix starts from the same tree. None for
+        those not begun before ``deadline`` (``time.perf_counter()``)."""
+        self._each, self._each_results, self._each_deadline = list(each), [], deadline
+        try:
+            found = self.check(filename, source, ignored_codes, named, project, fixes_at=frozenset(each))
+        finally:
+            self._each = None
+        # no fix was reached (none of them can be made here): each alone gives what the check gave
+        return self._each_results or [found for _ in each]
 
     def _check(self, filename: str, source: bytes, ignored_codes: Sequence[str], named: bool = False) -> FileResult:
         result = FileResult(filename)
@@ -159,7 +179,10 @@ class Checker:
                     if module is None:
                         return result
                     located = self._locate(module, self.lint_tree(module, filename, active), source)
-                self._fix(result, module, source, filename, active, located, ignored_codes)
+                if self._each is not None:
+                    self._fix_each(result, module, source, filename, active, located, ignored_codes)
+                else:
+                    self._fix(result, module, source, filename, active, located, ignored_codes)
             else:
                 result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
         except RecursionError:
@@ -268,10 +291,31 @@ class Checker:
                                            line, column, line, column))
 
     # -- fixing ---------------------------------------------------------------------------
+    def _fix_each(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
+                  active: Sequence[Rule], located: List[Tuple[Report, Any]],
+                  ignored_codes: Sequence[str] = ()) -> None:
+        """``_fix`` for each finding of ``self._each`` alone, into ``self._each_results``;
+        ``result`` gets the findings as found."""
+        assert self._each is not None
+        for at in self._each:
+            if self._each_deadline is not None and time.perf_counter() > self._each_deadline:
+                self._each_results.append(None)
+                continue
+            alone = FileResult(filename)
+            alone.lines, alone.parsed, alone.libcst_lines = result.lines, True, result.libcst_lines
+            self._fixes_at = frozenset([at])
+            if any(self._fixable(r) and _at(r, pos) == at for r, (pos, _) in located):
+                self._fix(alone, module, source, filename, active, located, ignored_codes)
+            else:
+                alone.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+            self._each_results.append(alone)
+        self._fixes_at = frozenset(self._each)
+        result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+
     def _fix(self, result: FileResult, module: cst.Module, source: bytes, filename: str,
              active: Sequence[Rule], located: List[Tuple[Report, Any]],
              ignored_codes: Sequence[str] = ()) -> None:
-        from svcmod.check.fixing import VerificationFailed, apply_fixes, check_no_new_unused_import, verify
+        from svcmod.check.fixing import VerificationFailed, apply_fixes, check_no_new_unused_import, code_of, verify
         original_located = located
         current_module, current_source = module, source
         edits: List[Edit] = []
@@ -298,7 +342,7 @@ class Checker:
                 if not chosen:
                     break
                 new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length,
-                                                  self.config.target_version)
+                                                  self.config.target_version, current_source)
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
                 if round_number == 0 and self._fixes_at is None:
@@ -308,7 +352,7 @@ class Checker:
                         edits.append(Edit(report.code, report.name, position.start.line,
                                           report.fix.safety, report.fix.description))
                 # LibCST drops a file's last line end when it is a lone CR (a CR-only file)
-                new_source = new_module.bytes + (b"\r" if current_source.endswith(b"\r") else b"")
+                new_source = code_of(new_module) + (b"\r" if current_source.endswith(b"\r") else b"")
                 current_module = verify(new_source, filename)
                 current_source = new_source
                 # a fix may bring the import another rule's prefilter waits for (retrying → tenacity)

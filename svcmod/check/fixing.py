@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import functools
 import re
 import warnings
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
@@ -44,6 +46,12 @@ class _Replace(cst.CSTTransformer):
                     continue
                 self.owner[id(old)] = fix
                 self.replacement[id(old)] = new
+        #: the nodes with a replaced node below them (None: every node); the rest of the tree is
+        #: left as it is, not rebuilt node by node (most of a fix's time in a long file)
+        self.holding: Optional[Set[int]] = None
+
+    def visit_only_towards(self, module: cst.Module, fixes: Sequence[Fix]) -> None:
+        self.holding = holding(module, [old for fix in fixes for old in fix.replacements])
 
     def on_visit(self, node) -> bool:  # type: ignore[override]
         if isinstance(node, cst.IndentedBlock):
@@ -51,6 +59,8 @@ class _Replace(cst.CSTTransformer):
             self.depth.append(self.depth[-1] + len(indent.expandtabs(8)))
         elif isinstance(node, _LAID_OUT):
             self.swaps_on_entry.append(self.swaps)
+        if self.holding is not None and id(node) not in self.holding:
+            return False  # (on_leave is still called: it replaces the node itself, pops what was pushed)
         return super().on_visit(node)
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
@@ -77,6 +87,41 @@ class _Replace(cst.CSTTransformer):
 
 #: The statements whose lines ``layout.relaid`` lays out again when a fix changed them.
 _LAID_OUT = (cst.SimpleStatementLine, cst.Decorator, cst.With, cst.For)
+#: Nodes that hold only whitespace and comments: no replaced node is below them unless it is one
+_BLANK = (cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment)
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def holding(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> Optional[Set[int]]:
+    """The ids of the nodes of ``module`` that have one of ``nodes`` below them, found by reading
+    the nodes' fields (LibCST's own visit rebuilds every node); None when one of ``nodes`` is a
+    piece of whitespace, or the tree is too deep to read."""
+    if any(isinstance(node, _BLANK) for node in nodes):
+        return None
+    targets = {id(node) for node in nodes}
+    found: Set[int] = set()
+
+    def below(node: cst.CSTNode) -> bool:
+        names = _FIELDS.get(type(node))
+        if names is None:
+            names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+        hit = False
+        for name in names:
+            value = getattr(node, name)
+            for child in (value if isinstance(value, (tuple, list)) else (value,)):
+                if not isinstance(child, cst.CSTNode) or isinstance(child, _BLANK):
+                    continue
+                if below(child) or id(child) in targets:
+                    hit = True
+        if hit:
+            found.add(id(node))
+        return hit
+
+    try:
+        below(module)
+    except RecursionError:
+        return None
+    return found
 
 
 def _changed_line(original: cst.CSTNode, updated: object) -> bool:
@@ -96,14 +141,17 @@ def _changed_line(original: cst.CSTNode, updated: object) -> bool:
 
 
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEFAULT_LINE_LENGTH,
-                target_version: Optional[Tuple[int, int]] = None) -> Tuple[cst.Module, List[Fix]]:
+                target_version: Optional[Tuple[int, int]] = None,
+                source: Optional[bytes] = None) -> Tuple[cst.Module, List[Fix]]:
     """``module`` with every non-conflicting fix applied, and the fixes that were; the statements
     they change are laid out for ``line_length`` columns, in syntax ``target_version`` (the
-    project's lowest Python; None: not known) accepts."""
+    project's lowest Python; None: not known) accepts. ``source``: the bytes ``module`` was
+    parsed from, when known (else generated again)."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
     while True:
         transformer = _Replace(candidates, line_length, module.default_indent, target_version)
+        transformer.visit_only_towards(module, candidates)
         new_module = module.visit(transformer)
         applied = [fix for fix in candidates if id(fix) not in transformer.conflicted]
         # a fix with several replacements is all or nothing: if one part waited, redo without it
@@ -112,7 +160,7 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
             break
         candidates = applied
     additions = [i for fix in applied for i in fix.add_imports]
-    removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module)
+    removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module, source)
     if additions or removals:
         before = new_module
         context = CodemodContext()
@@ -224,14 +272,14 @@ def _with_name(names: List[cst.ImportAlias], new: cst.ImportAlias, lpar: object)
     return names[:-1] + [last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), new]
 
 
-def left_unused(before: cst.Module, after: cst.Module) -> List[RemoveImport]:
+def left_unused(before: cst.Module, after: cst.Module, source: Optional[bytes] = None) -> List[RemoveImport]:
     """Imports that ``before`` reads and ``after`` (the fixes applied) no longer does: ``import
     flask`` once ``flask.Markup`` became ``markupsafe.Markup``, in a module's, class's or
     function's own body. As ruff and Fixit do, the fix removes them; a name listed in ``__all__`` counts as
     read (a re-export), and LibCST's RemoveImportsVisitor removes nothing still referenced in its
-    scope."""
-    old = before.bytes
-    newly = (unused_imports(after.bytes) - unused_imports(old)) & imported_names(old)
+    scope. ``source``: the bytes ``before`` was parsed from, when known."""
+    old = source if source is not None else code_of(before)
+    newly = (unused_imports(code_of(after)) - unused_imports(old)) & imported_names(old)
     if not newly:
         return []
     imports = _Imports()
@@ -250,6 +298,20 @@ def left_unused(before: cst.Module, after: cst.Module) -> List[RemoveImport]:
                 if local in newly:
                     removals.append(RemoveImport(dotted(small.module), dotted(alias.name), alias.evaluated_alias))
     return removals
+
+
+_LAST_CODE: List[Tuple[cst.Module, bytes]] = []
+
+
+def code_of(module: cst.Module) -> bytes:
+    """``module.bytes``, generated once for the module last asked about: LibCST generates the code
+    of the whole file anew at every ``.bytes``, and a fix needs the fixed file's twice (for the
+    imports it leaves unused, and to write it)."""
+    if _LAST_CODE and _LAST_CODE[0][0] is module:
+        return _LAST_CODE[0][1]
+    code = module.bytes
+    _LAST_CODE[:] = [(module, code)]  # (held, so that no other module takes its id)
+    return code
 
 
 class _Imports(cst.CSTVisitor):
@@ -294,6 +356,7 @@ def _tree(source: bytes) -> Optional[ast.AST]:
             return None
 
 
+@functools.lru_cache(maxsize=8)  # a file's are asked for again by each check of a fix (and each fix alone)
 def imported_names(source: bytes) -> FrozenSet[str]:
     """Every name an import statement of ``source`` binds."""
     tree = _tree(source)
@@ -304,6 +367,7 @@ def imported_names(source: bytes) -> FrozenSet[str]:
                      for alias in node.names)
 
 
+@functools.lru_cache(maxsize=8)
 def unused_imports(source: bytes) -> FrozenSet[str]:
     """Names bound by imports that the module never reads (nor lists in ``__all__``), as pyflakes
     finds them, less exactly: a name read anywhere counts as used everywhere."""

@@ -161,13 +161,13 @@ def _add_fix_edits(task: _Task, result: FileResult, source: bytes, view: Optiona
     text = result.fixed if result.fixed is not None else source
     limit = fixer.config.check_time_limit
 
-    def fix(at):
-        return fixer.check(task.filename, text, task.ignored, True, view, fixes_at=frozenset([at]))
+    def fix_each(ats, deadline):
+        return fixer.fix_each(task.filename, text, ats, task.ignored, True, view, deadline)
 
     def every_fix():
         return fixer.check(task.filename, text, task.ignored, True, view), fixer.fix_footprints
 
-    attach_edits(result.findings, text, fix, every_fix, started + limit)
+    attach_edits(result.findings, text, fix_each, every_fix, started + limit)
 
 
 def _check_stamped(task: _Task, source: Optional[bytes] = None,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from svcmod.results import FileResult, Finding
@@ -26,8 +25,9 @@ from svcmod.results import FileResult, Finding
 TextEdit = Dict[str, object]
 #: (code, line, column) of a finding: what ``Checker.check``'s ``fixes_at`` takes
 FindingAt = Tuple[str, int, int]
-#: checking the file fixing one finding alone
-FixRun = Callable[[FindingAt], FileResult]
+#: checking the file fixing each finding alone, until a deadline (``Checker.fix_each``): None
+#: for a finding not fixed before it
+FixEach = Callable[[Sequence[FindingAt], Optional[float]], Sequence[Optional[FileResult]]]
 #: the lines each fix replaced (None: it touches imports), by finding: ``Checker.fix_footprints``
 Footprints = Dict[FindingAt, Optional[Tuple[int, int]]]
 #: checking the file making every fix: the result and the footprints
@@ -38,32 +38,30 @@ def fixable(findings: Sequence[Finding]) -> List[Finding]:
     return [f for f in findings if f.fix_applicability is not None]
 
 
-def attach_edits(findings: Sequence[Finding], source: bytes, fix: FixRun, every_fix: EveryFixRun,
+def attach_edits(findings: Sequence[Finding], source: bytes, fix_each: FixEach, every_fix: EveryFixRun,
                  deadline: Optional[float] = None) -> None:
-    """Set ``fix_edits`` of every fixable finding of ``findings`` (found in ``source``); ``fix(at)``
-    checks ``source`` fixing the finding ``at`` alone, ``every_fix()`` making every fix. Past
+    """Set ``fix_edits`` of every fixable finding of ``findings`` (found in ``source``);
+    ``fix_each(ats, deadline)`` checks ``source`` fixing each finding of ``ats`` alone, ``every_fix()`` making every fix. Past
     ``deadline`` (``time.perf_counter()``) a finding is left without edits rather than the file lost."""
     wanted = fixable(findings)
     edits: Optional[Sequence[Optional[List[TextEdit]]]] = None
     if len(wanted) > 1:  # one finding: making every fix is making its fix alone, no cheaper
         edits = attributed(wanted, source, *every_fix())
     if edits is None:
-        edits = per_finding(wanted, source, fix, deadline)
+        edits = per_finding(wanted, source, fix_each, deadline)
     for finding, its in zip(wanted, edits):
         finding.fix_edits = its
 
 
-def per_finding(wanted: Sequence[Finding], source: bytes, fix: FixRun,
+def per_finding(wanted: Sequence[Finding], source: bytes, fix_each: FixEach,
                 deadline: Optional[float] = None) -> List[Optional[List[TextEdit]]]:
     """Each finding's fix made alone; None for one not made before ``deadline``."""
     edits: List[Optional[List[TextEdit]]] = []
-    for finding in wanted:
-        if deadline is not None and time.perf_counter() > deadline:
+    for alone in fix_each([(f.code, f.line, f.column) for f in wanted], deadline):
+        if alone is None:
             edits.append(None)
-            continue
-        fixed = fix((finding.code, finding.line, finding.column)).fixed
-        # a fix that cannot be made alone has no edits (as ruff's fix without edits): [], and kept
-        edits.append(text_edits(_text(source), _text(fixed)) if fixed is not None else [])
+        else:  # a fix that cannot be made alone has no edits (as ruff's fix without edits): [], and kept
+            edits.append(text_edits(_text(source), _text(alone.fixed)) if alone.fixed is not None else [])
     return edits
 
 
