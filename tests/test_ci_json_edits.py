@@ -174,3 +174,24 @@ def test_the_attribution_of_one_fixing_pass_gives_each_finding_the_edits_of_its_
             declined += 1
     print(f"attributed {attributed_files}, declined {declined}")
     assert attributed_files >= 5  # the cheap way is taken, not a dead branch
+
+
+def test_fixes_on_lines_next_to_each_other_and_a_fix_laid_out_again_are_split_from_one_pass():
+    from svcmod.project.config import Config
+    code = textwrap.dedent('''
+        import unittest
+        import urllib.request
+
+
+        class T(unittest.TestCase):
+            def test(self):
+                self.assertEquals(1, 1)
+                self.assertEquals(2, 2)
+                self.assertEquals(3, 3)
+                page = urllib.request.urlopen("http://example.com/a/rather/long/path/of/the/test/page.html")
+                return page
+        ''').lstrip()
+    together, alone = _fix_alone_and_together(Config(), code.encode())
+    assert len(alone) == 4 and all(alone)
+    assert [e["location"]["row"] for edits in alone[3:] for e in edits] == [10]  # the call, made 3 lines
+    assert together == alone  # the one pass was split (None: each fix made alone, as before)

@@ -61,9 +61,9 @@ class Checker:
         self._each: Optional[Sequence[FindingAt]] = None
         self._each_results: List[Optional[FileResult]] = []
         self._each_deadline: Optional[float] = None
-        #: after a check that made every fix: the lines each finding's fix replaced, by finding
-        #: (None: it also adds or removes imports); svcmod/run/fix_edits.py splits the changes by them
-        self.fix_footprints: Dict[FindingAt, Optional[Tuple[int, int]]] = {}
+        #: after a check that made every fix: the lines each finding's fix changed, before and
+        #: after, by finding (``_footprints``); svcmod/run/fix_edits.py splits the changes by them
+        self.fix_footprints: Dict[FindingAt, Optional[Footprint]] = {}
         self.engine_selected = {c: is_selected(c, config.select + config.extend_select, config.ignore)
                                 for c in ENGINE_CODES}
 
@@ -341,12 +341,14 @@ class Checker:
                     chosen = _without(chosen, left_alone, _text_lines(current_module, current_source))
                 if not chosen:
                     break
+                changes: Dict[str, object] = {}
                 new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length,
-                                                  self.config.target_version, current_source)
+                                                  self.config.target_version, current_source, changes)
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
                 if round_number == 0 and self._fixes_at is None:
-                    self.fix_footprints = _footprints(current_module, [(r, pos) for r, pos in chosen if r.fix in applied])
+                    self.fix_footprints = _footprints(current_module, new_module, changes,
+                                                      [(r, pos) for r, pos in chosen if r.fix in applied])
                 for report, position in chosen:
                     if report.fix in applied:
                         edits.append(Edit(report.code, report.name, position.start.line,
@@ -392,20 +394,36 @@ class Checker:
 FindingAt = Tuple[str, int, int]
 
 
-def _footprints(module: cst.Module, chosen: List[Tuple[Report, CodeRange]]) -> Dict[FindingAt, Optional[Tuple[int, int]]]:
-    """The first and last line of the nodes each fix replaces (None for a fix that touches imports,
-    or a node not found)."""
-    positions = positions_of(module, [node for report, _ in chosen for node in report.fix.replacements])  # type: ignore[union-attr]
-    footprints: Dict[FindingAt, Optional[Tuple[int, int]]] = {}
+#: The lines a fix's changes are on: (first, last) in the file, (first, last) in the fixed file.
+Footprint = Tuple[int, int, int, int]
+
+
+def _footprints(module: cst.Module, fixed: cst.Module, changes: Dict[str, object],
+                chosen: List[Tuple[Report, CodeRange]]) -> Dict[FindingAt, Optional[Footprint]]:
+    """The lines of the statements each fix changed (those laid out again, or the nodes it
+    replaced when outside any), before and after: None for a fix that touches imports, shares a
+    statement with another fix, or whose statement is not found in ``fixed``; every one None
+    when the pass added or removed imports."""
+    units: List[Tuple[cst.CSTNode, object, FrozenSet[int]]] = changes.get("units", [])  # type: ignore[assignment]
+    before = positions_of(module, [old for old, _, _ in units])
+    after = positions_of(fixed, [new for _, new, _ in units if isinstance(new, cst.CSTNode)])
+    spans: Dict[int, Optional[Footprint]] = {}
+    for old, new, fix_ids in units:
+        start, end = before.get(old), after.get(new) if isinstance(new, cst.CSTNode) else None  # type: ignore[arg-type]
+        for fix_id in fix_ids:
+            if len(fix_ids) > 1 or start is None or end is None or spans.get(fix_id, ()) is None:
+                spans[fix_id] = None
+                continue
+            here = (start.start.line, start.end.line, end.start.line, end.end.line)
+            known = spans.get(fix_id)
+            spans[fix_id] = here if known is None else (min(known[0], here[0]), max(known[1], here[1]),
+                                                        min(known[2], here[2]), max(known[3], here[3]))
+    footprints: Dict[FindingAt, Optional[Footprint]] = {}
     for report, position in chosen:
         fix = report.fix
         assert fix is not None
-        places = [positions.get(node) for node in fix.replacements]
-        if fix.add_imports or fix.remove_imports or not places or any(p is None for p in places):
-            footprints[_at(report, position)] = None
-        else:
-            footprints[_at(report, position)] = (min(p.start.line for p in places),  # type: ignore[union-attr]
-                                                 max(p.end.line for p in places))  # type: ignore[union-attr]
+        touches_imports = changes.get("imports") or fix.add_imports or fix.remove_imports
+        footprints[_at(report, position)] = None if touches_imports else spans.get(id(fix))
     return footprints
 
 

@@ -49,6 +49,12 @@ class _Replace(cst.CSTTransformer):
         #: the nodes with a replaced node below them (None: every node); the rest of the tree is
         #: left as it is, not rebuilt node by node (most of a fix's time in a long file)
         self.holding: Optional[Set[int]] = None
+        #: where each fix's changes went, for ``fix.edits`` (svcmod/run/fix_edits.py): for each
+        #: innermost statement laid out again (``_LAID_OUT``) holding a swap, (its original, what
+        #: it became, the ids of the fixes swapped in it); a swap outside any: (the node, its
+        #: replacement, the fix's id)
+        self.units: List[Tuple[cst.CSTNode, object, FrozenSet[int]]] = []
+        self.open_units: List[List[int]] = []
 
     def visit_only_towards(self, module: cst.Module, fixes: Sequence[Fix]) -> None:
         self.holding = holding(module, [old for fix in fixes for old in fix.replacements])
@@ -59,6 +65,7 @@ class _Replace(cst.CSTTransformer):
             self.depth.append(self.depth[-1] + len(indent.expandtabs(8)))
         elif isinstance(node, _LAID_OUT):
             self.swaps_on_entry.append(self.swaps)
+            self.open_units.append([])
         if self.holding is not None and id(node) not in self.holding:
             return False  # (on_leave is still called: it replaces the node itself, pops what was pushed)
         return super().on_visit(node)
@@ -70,6 +77,10 @@ class _Replace(cst.CSTTransformer):
         if isinstance(original_node, _LAID_OUT) and self.swaps_on_entry.pop() < self.swaps \
                 and _changed_line(original_node, result):
             result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
+        if isinstance(original_node, _LAID_OUT):
+            swapped = self.open_units.pop()
+            if swapped:
+                self.units.append((original_node, result, frozenset(swapped)))
         return result
 
     def _replaced(self, original_node, updated_node):
@@ -82,6 +93,10 @@ class _Replace(cst.CSTTransformer):
             self.conflicted.add(id(fix))
             return updated_node
         self.swaps += 1
+        if self.open_units:
+            self.open_units[-1].append(id(fix))
+        else:
+            self.units.append((original_node, self.replacement[key], frozenset([id(fix)])))
         return self.replacement[key]
 
 
@@ -140,13 +155,18 @@ def _changed_line(original: cst.CSTNode, updated: object) -> bool:
     return False
 
 
+#: Where a pass of fixes made its changes (``apply_fixes``' ``changes``): ``units`` as
+#: ``_Replace.units``, ``imports`` whether imports were added or removed.
+Changes = Dict[str, object]
+
+
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEFAULT_LINE_LENGTH,
                 target_version: Optional[Tuple[int, int]] = None,
-                source: Optional[bytes] = None) -> Tuple[cst.Module, List[Fix]]:
+                source: Optional[bytes] = None, changes: Optional[Changes] = None) -> Tuple[cst.Module, List[Fix]]:
     """``module`` with every non-conflicting fix applied, and the fixes that were; the statements
     they change are laid out for ``line_length`` columns, in syntax ``target_version`` (the
     project's lowest Python; None: not known) accepts. ``source``: the bytes ``module`` was
-    parsed from, when known (else generated again)."""
+    parsed from, when known (else generated again); ``changes``: filled with where the changes went."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
     while True:
@@ -161,6 +181,8 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
         candidates = applied
     additions = [i for fix in applied for i in fix.add_imports]
     removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module, source)
+    if changes is not None:
+        changes["units"], changes["imports"] = transformer.units, bool(additions or removals)
     if additions or removals:
         before = new_module
         context = CodemodContext()

@@ -108,8 +108,9 @@ def _checker(index: int, plain: bool = False, every_fix: bool = False) -> Checke
     checker = checkers.get((index, plain, every_fix))
     if checker is None:
         policy = _EVERY_FIX if every_fix else FixPolicy() if plain else _WORKER["policy"]
+        # (fix.edits: the file has fixes to make, which are made on it whole: no excerpt first)
         checker = Checker(_WORKER["configs"][index], policy, _WORKER["only"],  # type: ignore[index,arg-type]
-                          fast_path=_WORKER["fast_path"])  # type: ignore[arg-type]
+                          fast_path=_WORKER["fast_path"], excerpts=not every_fix)  # type: ignore[arg-type]
         checkers[(index, plain, every_fix)] = checker
     return checker
 

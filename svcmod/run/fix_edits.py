@@ -8,18 +8,24 @@ writes when that finding is the file's only fixable one.
 
 They are made in the worker that checks the file (``svcmod/run/engine.py``), under its limits, and
 kept in the cache with the findings (a warm JSON run parses nothing). Cheap first, for a file with
-several fixable findings: one pass that makes every fix, whose changes are split by the lines each
-fix replaced (``attributed``), when that plainly equals making each alone: every fix made once and
-nothing brought about, no fix touching imports, fixes on lines apart, each change inside one fix's
-lines. Otherwise each finding's fix is made alone (``per_finding``; tests/test_ci_json_edits.py
-checks that both agree on every rule example and the monorepo fixture).
+several fixable findings: one pass that makes every fix records the lines of the statements each
+fix changed, before and after (``Checker.fix_footprints``), and each finding gets the file with
+only its fix's lines as that pass left them (``attributed``), when that plainly equals making it
+alone: every fix made once and nothing brought about, no imports added or removed, no two fixes
+in one statement, every other line unchanged, no fix changing how often an imported name is read.
+Otherwise each finding's fix is made alone, after one parse (``per_finding``, ``Checker.fix_each``).
+tests/test_ci_json_edits.py checks that both agree on every rule example and the monorepo fixture,
+bench/fix_edits_split.py on a tree of real code (the stdlib).
 """
 from __future__ import annotations
 
 import difflib
 import os
+import re
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from svcmod.check.fixing import imported_names
 from svcmod.results import FileResult, Finding
 
 TextEdit = Dict[str, object]
@@ -28,8 +34,9 @@ FindingAt = Tuple[str, int, int]
 #: checking the file fixing each finding alone, until a deadline (``Checker.fix_each``): None
 #: for a finding not fixed before it
 FixEach = Callable[[Sequence[FindingAt], Optional[float]], Sequence[Optional[FileResult]]]
-#: the lines each fix replaced (None: it touches imports), by finding: ``Checker.fix_footprints``
-Footprints = Dict[FindingAt, Optional[Tuple[int, int]]]
+#: the lines each fix changed, (first, last) before and (first, last) after (None: it touches
+#: imports or shares a statement with another fix), by finding: ``Checker.fix_footprints``
+Footprints = Dict[FindingAt, Optional[Tuple[int, int, int, int]]]
 #: checking the file making every fix: the result and the footprints
 EveryFixRun = Callable[[], Tuple[FileResult, Footprints]]
 
@@ -67,30 +74,47 @@ def per_finding(wanted: Sequence[Finding], source: bytes, fix_each: FixEach,
 
 def attributed(wanted: Sequence[Finding], source: bytes, every: FileResult,
                footprints: Footprints) -> Optional[List[Optional[List[TextEdit]]]]:
-    """The changes of the pass that made every fix, each given to the fix whose lines hold it; None
-    when that is not plainly the same as making each fix alone."""
+    """Each fix's changes taken from the pass that made every fix: the file with only that fix's
+    lines as the pass left them. None when that is not plainly the same as making each fix alone."""
     if every.fixed is None:
         return None
     if sorted((edit.code, edit.line) for edit in every.edits) != sorted((f.code, f.line) for f in wanted):
         return None  # a fix refused or made twice, or one brought about another
     spans = [footprints.get((f.code, f.line, f.column)) for f in wanted]
     if any(span is None for span in spans):
-        return None  # imports added or removed: they change lines no finding holds
+        return None  # imports added or removed, or two fixes in one statement: they interact
+    if source.count(b"\r") != source.count(b"\r\n"):
+        return None  # lone CRs end lines for LibCST's rows, not for these (ruff's) rows
+    old, new = _text(source), _text(every.fixed)
+    old_lines, new_lines = _lines(old), _lines(new)
     ordered = sorted(spans)  # type: ignore[type-var]
-    if any(later[0] <= earlier[1] for earlier, later in zip(ordered, ordered[1:])):  # type: ignore[index]
-        return None  # two fixes on one line: their changes cannot be told apart
-    given: List[Optional[List[TextEdit]]] = [[] for _ in wanted]
-    for hunk in text_edits(_text(source), _text(every.fixed)):
-        first, last = hunk["location"]["row"], hunk["end_location"]["row"]  # type: ignore[index]
-        if last > first and hunk["end_location"]["column"] == 1:  # type: ignore[index]
-            last -= 1  # whole lines: it ends where the next line starts
-        holders = [i for i, span in enumerate(spans) if span[0] <= first and last <= span[1]]  # type: ignore[index]
-        if len(holders) != 1:
+    # every line outside the fixes' own is the same before and after, and they follow in order
+    old_at = new_at = 1
+    for first, last, new_first, new_last in ordered + [(len(old_lines) + 1, 0, len(new_lines) + 1, 0)]:  # type: ignore[operator]
+        if first < old_at or new_first < new_at or old_lines[old_at - 1:first - 1] != new_lines[new_at - 1:new_first - 1]:
             return None
-        given[holders[0]].append(hunk)  # type: ignore[union-attr]
-    if not all(given):
+        old_at, new_at = last + 1, new_last + 1
+    names = imported_names(source)
+    fewer, more = set(), set()
+    alone: List[str] = []
+    for first, last, new_first, new_last in spans:  # type: ignore[misc]
+        before, after = "".join(old_lines[first - 1:last]), "".join(new_lines[new_first - 1:new_last])
+        read_before, read_after = _words(before), _words(after)
+        fewer.update(name for name in names if read_after[name] < read_before[name])
+        more.update(name for name in names if read_after[name] > read_before[name])
+        alone.append("".join(old_lines[:first - 1]) + after + "".join(old_lines[last:]))
+    if fewer & more:
+        # one fix reads an imported name less, another more: alone, the first may leave its import
+        # unused (and the fix removes it), which together the second keeps in use
         return None
-    return given
+    return [text_edits(old, text) for text in alone]
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _words(text: str) -> Counter:
+    return Counter(_WORD.findall(text))
 
 
 def _text(data: bytes) -> str:
