@@ -11,15 +11,16 @@ workers without any further write.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Deque, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multiprocessing.connection import Connection
 
 #: How often the main process looks at whether it was asked to stop, at most (seconds).
 POLL_SECONDS = 0.2
@@ -55,6 +56,9 @@ _MAIN_ENDS: List[Connection] = []
 
 
 def _context():
+    # imported here: a commit hook's run checks its files in this process (run_here) and never
+    # needs it (10 ms of its start)
+    import multiprocessing
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
 
@@ -102,6 +106,7 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[Any], Any], init: Callable[...
     at once and the remaining jobs left undone)."""
     if not jobs:
         return True
+    from multiprocessing.connection import wait
     context = _context()
     pending: Deque[int] = deque(range(len(jobs)))
     workers: List[_Worker] = []
