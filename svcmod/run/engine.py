@@ -189,14 +189,15 @@ def _check_job(payload: Tuple[_Task, Optional[bytes], bool]) -> Tuple[FileResult
 
 
 # -- orchestration -------------------------------------------------------------------------
-def display_name(path: Path, cwd: Optional[str] = None) -> str:
-    """A path as users see it: relative to the working directory when below it."""
+def display_name(path: Path, cwd: Optional[str] = None, real: Optional[Dict[str, str]] = None) -> str:
+    """A path as users see it: relative to the working directory when below it. ``real``: the
+    directories' real paths found so far (one run's: links do not change during it)."""
     text = str(path)
     if not path.is_absolute():
         text = os.path.normpath(text)  # what relpath gives, without a getcwd() per file
     else:
         cwd = cwd or os.getcwd()
-        if text.startswith(cwd.rstrip(os.sep) + os.sep) or _below_cwd(path):
+        if text.startswith(cwd.rstrip(os.sep) + os.sep) or _below_cwd(text, cwd, {} if real is None else real):
             text = os.path.relpath(text, cwd)
     text = text.replace(os.sep, "/")
     if not text.isascii():
@@ -212,12 +213,22 @@ def display_name(path: Path, cwd: Optional[str] = None) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _below_cwd(path: Path) -> bool:
-    try:
-        Path(os.path.realpath(path)).relative_to(Path.cwd().resolve())
-        return True
-    except ValueError:
-        return False
+def _below_cwd(path: str, cwd: str, real: Dict[str, str]) -> bool:
+    """``path`` (absolute) is below the working directory ``cwd`` once links are resolved. The
+    real path of each directory is looked up once (a realpath and a resolve per file were a
+    quarter of a warm run of files named by absolute paths outside it)."""
+    top = real.get("")
+    if top is None:
+        top = real[""] = os.path.realpath(cwd)
+    if os.path.islink(path):
+        resolved = os.path.realpath(path)
+    else:
+        directory, name = os.path.split(path)
+        found = real.get(directory)
+        if found is None:
+            found = real[directory] = os.path.realpath(directory)
+        resolved = os.path.join(found, name)
+    return resolved == top or resolved.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def run(options: RunOptions, progress: Optional[Callable[[int, int], None]] = None) -> RunResult:
@@ -280,6 +291,7 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
     specs: Dict[int, list] = {}
     tasks: List[_Task] = []
     cwd = os.getcwd()
+    real_directories: Dict[str, str] = {}  # for display_name
     config_of_dir: Dict[str, Config] = {}  # one config lookup per directory, not per file
     codes_of: Dict[int, List[str]] = {}
     # files the user named (not found by a walk) are always parsed; a --changed-since list is a walk's
@@ -297,7 +309,7 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
             ignored = expand_ignored(per_file_ignored(path, config, specs), codes)
         else:
             ignored = ()
-        shown = display_name(path, cwd)
+        shown = display_name(path, cwd, real_directories)
         if "\\" in shown:  # escaped for display: outputs that can carry the real bytes need the real path
             result.paths[shown] = os.path.abspath(path)
         tasks.append(_Task(str(path), shown, index, ignored, os.path.abspath(path) in named))
