@@ -5,7 +5,9 @@ memory over a long session, measured by driving the real server over stdio as an
     python bench/lsp_latency.py --edits 10 --memory-edits 200   # a quicker look
 
 Warm diagnostics: from sending ``didChange`` to receiving its ``publishDiagnostics`` (the server's
-``lintDelay`` applies only to edits closer together than it; these are spaced further apart).
+``lintDelay`` applies only to edits closer together than it; these are spaced further apart), for
+a comment typed and for code typed in one function (the server then checks that function and the
+top level; the rules that see whole files only, SVC208 here, see the whole text).
 Code actions: a ``codeAction`` request at a finding (what the editor's menu waits for: the edits
 come later, on ``codeAction/resolve`` of the action chosen), then the resolve of its quick fix and
 of fix-all, each timed on its own (a resolve runs the engine's fix and verification). Memory: the server's resident set (VmRSS) before and after
@@ -113,21 +115,25 @@ async def measure(server: List[str], edits: int, memory_edits: int, documents: i
         print(f"file: {text.count(chr(10))} lines, {len(diagnostics)} findings; first diagnostics "
               f"(cold: rules built, config read) {first:.0f} ms")
 
-        latencies = []
-        client.checked_ms.clear()
-        for version in range(2, edits + 2):
-            await asyncio.sleep(0.2)  # a pause between edits, longer than lintDelay
-            edited = text.replace("return response.json()", f"return response.json()  # {version}", 1)
-            started = time.perf_counter()
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
-            await client.wait(uri)
-            latencies.append((time.perf_counter() - started) * 1000)
-        version = edits + 1
-        report("warm diagnostics after an edit", latencies)
-        print(f"  of which the check itself (svcmod's engine and rules, as in svcmod lint): median "
-              f"{statistics.median(client.checked_ms):.1f} ms")
+        version = 1
+        for what, edit in (
+                ("a comment typed", lambda v: text.replace("return response.json()", f"return response.json()  # {v}", 1)),
+                ("code typed (a loop's count)", lambda v: text.replace("range(3)", f"range({v % 7 + 4})", 1))):
+            latencies = []
+            client.checked_ms.clear()
+            for _ in range(edits):
+                version += 1
+                await asyncio.sleep(0.2)  # a pause between edits, longer than lintDelay
+                edited = edit(version)
+                started = time.perf_counter()
+                client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
+                await client.wait(uri)
+                latencies.append((time.perf_counter() - started) * 1000)
+            report(f"warm diagnostics after an edit in one function: {what}", latencies)
+            print(f"  of which the check itself (svcmod's engine and rules, as in svcmod lint): median "
+                  f"{statistics.median(client.checked_ms):.1f} ms")
 
         target = next(d for d in client.diagnostics[uri] if d.code == "SVC101")
         listed, quick, fix_all = [], [], []

@@ -355,7 +355,30 @@ async def test_actions_carry_their_edits_for_a_client_without_resolve(client: La
     found = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=path.as_uri()), range=diagnostics[0].range,
         context=types.CodeActionContext(diagnostics=[])))
-    assert found and all(action.edit is not None for action in found)
+    # the finding's own actions carry their edits; fix-all (the whole file, fixed and verified) is
+    # made only when chosen: a command whose edit the server then asks the editor to apply
+    [fix_all] = [action for action in found if isinstance(action, types.Command)]
+    assert fix_all.title.startswith("svcmod: fix all")
+    assert all(action.edit is not None for action in found if action is not fix_all)
+    edits: List[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edits.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=fix_all.command, arguments=fix_all.arguments))
+    for _ in range(400):
+        if edits:
+            break
+        await asyncio.sleep(0.025)
+    assert applied(UNSAFE_AND_SAFE, types.CodeAction(title="", edit=edits[0])) == fixed_by_cli(tmp_path, project, "app.py")
+    # asked for by its kind (on save), fix-all comes with its edit
+    [on_save] = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()), range=diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=[], only=["source.fixAll"])))
+    assert on_save.edit == edits[0]
 
 
 @pytest.mark.asyncio

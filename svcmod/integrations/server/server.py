@@ -9,7 +9,7 @@ import time
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -26,6 +26,8 @@ from svcmod.results import ENGINE_CODES, FileResult, Finding
 from svcmod.run.buffer import BufferChecks
 
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.svcmod"
+#: fix-all for a client that cannot resolve an action: its edit made when it is chosen, not whenever a menu is shown
+FIX_ALL_COMMAND = "svcmod.fixAll"
 CONFIG_FILES = ("/pyproject.toml", "/svcmod.toml")
 #: config files, and the project's modules: what they lend each other (the project index)
 WATCHED_GLOBS = ("**/pyproject.toml", "**/svcmod.toml", "**/*.py")
@@ -419,7 +421,7 @@ class SvcmodServer(LanguageServer):
         return None
 
     # -- code actions -----------------------------------------------------------------------
-    def code_actions(self, params: types.CodeActionParams) -> List[types.CodeAction]:
+    def code_actions(self, params: types.CodeActionParams) -> List[Union[types.CodeAction, types.Command]]:
         linted = self.current(params.text_document.uri)
         if linted is None:
             return []
@@ -429,7 +431,7 @@ class SvcmodServer(LanguageServer):
             return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
         lazy = self.resolve_supported()
-        actions = []
+        actions: List[Union[types.CodeAction, types.Command]] = []
         if wanted(types.CodeActionKind.QuickFix.value):
             start = self.server_position(linted.text, params.range.start)
             end = self.server_position(linted.text, params.range.end)
@@ -440,9 +442,21 @@ class SvcmodServer(LanguageServer):
             action = types.CodeAction(
                 title=f"svcmod: fix all{' (unsafe fixes included)' if unsafe else ''}",
                 kind=FIX_ALL, data={"uri": linted.uri, "version": linted.version, "action": "fix-all"})
-            if lazy or self.resolve(action).edit is not None:
+            if lazy:
                 actions.append(action)
+            elif only:  # asked for by its kind (on save): the edit itself
+                if self.resolve(action).edit is not None:
+                    actions.append(action)
+            else:  # in the menu of a client without resolve: made when chosen (seconds in a long file),
+                # a command (a code action holding one reads as a command to some clients anyway)
+                actions.append(types.Command(title=action.title, command=FIX_ALL_COMMAND, arguments=[action.data]))
         return actions
+
+    def fix_all_command(self, data: Any) -> None:
+        """Fix-all chosen from the menu of a client without resolve: its edit sent to be applied."""
+        action = self.resolve(types.CodeAction(title="svcmod: fix all", kind=FIX_ALL, data=data))
+        if action.edit is not None:
+            self.workspace_apply_edit(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
 
     def quick_fixes(self, linted: Linted, finding: Finding, lazy: bool) -> List[types.CodeAction]:
         diagnostic = self.diagnostic(linted, finding)
@@ -623,8 +637,12 @@ def create_server() -> SvcmodServer:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True))
-    def code_action(ls: SvcmodServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+    def code_action(ls: SvcmodServer, params: types.CodeActionParams) -> List[Union[types.CodeAction, types.Command]]:
         return ls.code_actions(params)
+
+    @server.command(FIX_ALL_COMMAND)
+    def fix_all_command(ls: SvcmodServer, *arguments: Any) -> None:
+        ls.fix_all_command(arguments[0] if arguments else None)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def code_action_resolve(ls: SvcmodServer, action: types.CodeAction) -> types.CodeAction:
