@@ -490,7 +490,7 @@ def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
         new = statement_of(updated, target_version)
         old = statement_of(original, target_version)
     except Exception:  # Unsupported, or a node this module never met: the fix stays as written
-        return updated
+        return _own_lines_if_too_long(original, updated, width)
     formatted = laid_out(old, width) == old.written
     long_before = _long_lines(old.written, width)
     # a line over the limit that the original does not have as it is: a new one, or one that grew
@@ -503,13 +503,156 @@ def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
         # all the same, if no line of it is wider than the widest the original had
         text = render(new.doc, width)
         if any(_width(line) > max(map(_width, long_before), default=width) for line in text.split("\n")):
-            return updated
+            return _own_lines_if_too_long(original, updated, width)
+    if text is None and too_long:
+        return _own_lines_if_too_long(original, updated, width)
     if text is None or text == new.written:
         return updated
     try:
         return rebuild(updated, new, text)
     except Exception:  # the layout must never be what breaks a fix: keep the fix as written
         return updated
+
+
+# -- the fallback: what this layout cannot print (a comment inside the brackets, a backslash) ----
+_MARK = "__svcmod_inserted__"
+
+
+def _written(node: cst.CSTNode) -> str:
+    return _code(node.with_changes(leading_lines=()) if hasattr(node, "leading_lines") else node)
+
+
+def _own_lines_if_too_long(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> cst.CSTNode:
+    """``updated`` with the keyword arguments the fix appended to a call each on a new line of its
+    own after the call's last argument, when the fix as written has a line over ``width`` that
+    ``original`` does not: every comment and line of the original stays where it was. Else (no
+    such line, or the fix is not an appended argument) ``updated`` as it is."""
+    long_before = _long_lines(_written(original), width)
+    if _long_lines(_written(updated), width) <= long_before:
+        return updated
+    try:
+        fallback = _inserted_on_own_lines(original, updated)
+    except Exception:  # the layout must never be what breaks a fix
+        return updated
+    return fallback if fallback is not None else updated
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: List[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+
+def _calls(node: cst.CSTNode) -> List[cst.Call]:
+    visitor = _Calls()
+    node.visit(visitor)
+    return visitor.found
+
+
+def _keys(args: Sequence[cst.Arg]) -> Tuple[str, ...]:
+    return tuple(arg.keyword.value if arg.keyword is not None else arg.star or "." for arg in args)
+
+
+def _grown_call(original: cst.CSTNode, updated: cst.CSTNode) -> Optional[Tuple[cst.Call, cst.Call]]:
+    """The one call of ``updated`` the fix appended keyword arguments to, and that call in
+    ``original`` (None: not exactly one such call)."""
+    before: dict = {}
+    for call in _calls(original):
+        before.setdefault(_code(call.func), []).append(call)
+    grown = []
+    for call in _calls(updated):
+        same = before.get(_code(call.func), [])
+        if any(_keys(old.args) == _keys(call.args) for old in same):
+            continue
+        matches = [old for old in same if 0 < len(old.args) < len(call.args)
+                   and _keys(call.args[:len(old.args)]) == _keys(old.args)
+                   and all(arg.keyword is not None for arg in call.args[len(old.args):])]
+        if matches:
+            grown.append((call, max(matches, key=lambda old: len(old.args))))
+    return grown[0] if len(grown) == 1 else None
+
+
+#: Where a new line starts: (columns, whether after the statement's own indentation or from the
+#: start of the line, as a line after a backslash is written).
+_Start = Tuple[int, bool]
+
+
+def _with_own_lines(call: cst.Call, old: cst.Call, start: _Start, mark: bool) -> cst.Call:
+    """``call`` (``old`` with keyword arguments appended) with each appended argument on a line of
+    its own starting at ``start``; the last old argument keeps its comment and the closing bracket
+    its line. ``mark``: the first appended keyword is ``_MARK`` (to find its line)."""
+    def _new_line(columns: int, end_of_line: Optional[cst.TrailingWhitespace] = None) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(first_line=end_of_line or cst.TrailingWhitespace(), empty_lines=[],
+                                           indent=start[1], last_line=cst.SimpleWhitespace(" " * start[0]))
+
+    columns = start[0]
+    count = len(old.args)
+    written = old.args[-1]  # the last argument's comma and what follows it, as the original has them
+    comma, after = written.comma, written.whitespace_after_arg
+    inserted = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace(""))
+                for arg in call.args[count:]]
+    if mark:
+        inserted[0] = inserted[0].with_changes(keyword=cst.Name(_MARK))
+    last = call.args[count - 1]
+    if isinstance(comma, cst.Comma):
+        closing = comma.whitespace_after
+        if isinstance(closing, cst.ParenthesizedWhitespace):  # ``a,  # c`` then ")" on a line of its own
+            last = last.with_changes(comma=comma.with_changes(whitespace_after=_new_line(columns, closing.first_line)),
+                                     whitespace_after_arg=after)
+            final_comma: object = cst.Comma(whitespace_after=closing.with_changes(first_line=cst.TrailingWhitespace()))
+        else:  # ``a,)``: the trailing comma stays last
+            last = last.with_changes(comma=comma.with_changes(whitespace_after=_new_line(columns)),
+                                     whitespace_after_arg=after)
+            final_comma = comma
+        final_after: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace("")
+    elif isinstance(after, cst.ParenthesizedWhitespace):  # ``a  # c`` then ")" on a line of its own
+        last = last.with_changes(comma=cst.Comma(whitespace_after=_new_line(columns, after.first_line)),
+                                 whitespace_after_arg=cst.SimpleWhitespace(""))
+        final_comma, final_after = cst.MaybeSentinel.DEFAULT, after.with_changes(first_line=cst.TrailingWhitespace())
+    else:  # ``a)``
+        last = last.with_changes(comma=cst.Comma(whitespace_after=_new_line(columns)),
+                                 whitespace_after_arg=cst.SimpleWhitespace(""))
+        final_comma, final_after = cst.MaybeSentinel.DEFAULT, after
+    for index in range(len(inserted) - 1):
+        inserted[index] = inserted[index].with_changes(comma=cst.Comma(whitespace_after=_new_line(columns)))
+    inserted[-1] = inserted[-1].with_changes(comma=final_comma, whitespace_after_arg=final_after)
+    return call.with_changes(args=[*call.args[:count - 1], last, *inserted])
+
+
+def _inserted_on_own_lines(original: cst.CSTNode, updated: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """``updated`` with the arguments a fix appended to one call each on a line of their own, indented
+    as the line holding the call's last argument (or, when that is the statement's first line, one
+    level in from it); None when the fix did not append arguments to one call."""
+    found = _grown_call(original, updated)
+    if found is None:
+        return None
+    call, old = found
+    marked = updated.deep_replace(call, _with_own_lines(call, old, (0, True), mark=True))
+    lines, nested = _written(marked).split("\n"), _nested(marked).split("\n")
+    at = next(index for index, line in enumerate(lines) if line.lstrip().startswith(_MARK))
+    if at == 1:  # the last argument is on the statement's first line
+        start: _Start = (_INDENT, True)
+    else:
+        columns = _leading(lines[at - 1])
+        # a line the statement's indentation moves is written after it; one after a backslash is not
+        start = (columns, _leading(nested[at - 1]) == columns + _INDENT)
+    return updated.deep_replace(call, _with_own_lines(call, old, start, mark=False))
+
+
+def _leading(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _nested(node: cst.CSTNode) -> str:
+    """The code of ``node`` one level deeper (``_INDENT`` columns) in a block, from its first line."""
+    inner = node.with_changes(leading_lines=())
+    statement = inner if not isinstance(inner, cst.Decorator) else cst.FunctionDef(
+        name=cst.Name("f"), params=cst.Parameters(), body=cst.SimpleStatementSuite([cst.Pass()]), decorators=[inner])
+    block = cst.If(test=cst.Name("x"), body=cst.IndentedBlock(body=[statement], indent=" " * _INDENT))
+    return cst.Module([block]).code.split("\n", 1)[1]
 
 
 def relaid_alone(node: cst.CSTNode, width: int, in_layout: bool) -> cst.CSTNode:
