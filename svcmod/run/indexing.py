@@ -147,18 +147,21 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             if any(not name.startswith(USES) for name in names):
                 lending.add(split_key(module)[1])
 
-    words = [module.encode() for module in outside]
-
     def imports_of(path: str) -> FrozenSet[str]:
         known = imports.get(path)
         if known is None:
             known = imports[path] = imported_modules(sources[path])
         return known
 
-    for path in pending:
-        source = sources[path]
-        if any(word in source for word in words) and imports_of(path) & outside:  # the text first: cheap
-            lend(path)
+    # which files import from outside the project a module a rule looks for: their imports, read
+    # from the text (no parse; a search for each module's name in each file first took twice as
+    # long on the standard library). A project whose text names none of those modules at all is
+    # told by that search alone, which spares loading the import reader (it loads LibCST).
+    words = [module.encode() for module in outside]
+    if any(word in sources[path] for path in pending for word in words):
+        for path in pending:
+            if imports_of(path) & outside:
+                lend(path)
     for _ in range(MAX_HOPS):  # then those importing a module found lending something, and so on
         before = len(read)
         for path in pending:
