@@ -119,6 +119,14 @@ def test_the_migration_really_moved_the_services(migrated):
     assert 'session.get(f"{CATALOG_URL}/products/{sku}", timeout=10)' in catalog
     assert 'http.post(f"{CATALOG_URL}/prices", json={"skus": skus}, timeout=10)' in catalog
     assert 'request.http.get(f"{CATALOG_URL}/products{request.path}", timeout=10)' in catalog
+    # a redis pool of one module whose client another module reads from with BLPOP: the pool gets
+    # a connect timeout only (a read timeout would break the worker's wait); the clients built on
+    # pools get none (they take the pools')
+    pools = code["services/payments/payments/redis_pools.py"]
+    assert "QUEUE_POOL = redis.ConnectionPool(host=REDIS_HOST, db=4, socket_connect_timeout=10)" in pools
+    assert "STATUS_POOL = redis.ConnectionPool(host=REDIS_HOST, db=3, socket_timeout=5)" in pools
+    assert code["services/payments/payments/settlement.py"] == \
+        (FIXTURE / "services/payments/payments/settlement.py").read_text()
     # the framework's own v1 module and API stay: they are the compatibility layer
     assert (root / "libs/acme-framework/acme/settings.py").read_bytes() == \
         (FIXTURE / "libs/acme-framework/acme/settings.py").read_bytes()

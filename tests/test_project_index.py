@@ -477,3 +477,67 @@ def test_same_named_modules_of_two_services_stay_apart(tmp_path):
     expected = {("billing/app.py", 5, "SVC101")}
     assert lint(root, "--no-cache") == expected
     assert flake8(root, "billing/app.py", "cache/app.py") == expected
+
+
+#: Issue 17: redis pools made in one module, clients built on them in another.
+REDIS_POOLS = {
+    "pyproject.toml": '[project]\nname = "app"\n',
+    "app/__init__.py": "",
+    "app/cache.py": """
+        import redis
+
+        POOL = redis.ConnectionPool(host="cache", socket_timeout=5)
+        BARE = redis.ConnectionPool(host="sessions")
+        QUEUE = redis.ConnectionPool(host="queue")
+        JOBS = redis.ConnectionPool(host="jobs")
+        """,
+    "app/views.py": """
+        import redis
+        from rq import Worker
+
+        from app.cache import BARE, JOBS, POOL, QUEUE
+
+        cache = redis.Redis(connection_pool=POOL)
+        sessions = redis.Redis(connection_pool=BARE)
+
+
+        class Tasks:
+            def __init__(self):
+                self.queue = redis.Redis(connection_pool=QUEUE)
+
+            def next(self):
+                return self.queue.blpop("tasks", timeout=0)
+
+
+        def lookup(key):
+            return cache.get(key) or sessions.get(key)
+
+
+        def work():
+            Worker(["default"], connection=redis.Redis(connection_pool=JOBS)).work()
+        """,
+}
+
+
+def test_a_pool_of_another_module_answers_for_its_clients(tmp_path, svcmod):
+    root = write(tmp_path / "pools-repo", REDIS_POOLS)
+    found = lint(root, "--no-cache", "--select", "SVC107")
+    # the clients take the pools' timeouts: only the pools without one are reported
+    assert found == {("app/cache.py", 4, "SVC107"), ("app/cache.py", 5, "SVC107"), ("app/cache.py", 6, "SVC107")}
+    assert flake8(root, "app/cache.py", "app/views.py") == found
+    reasons = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "SVC107", "app/cache.py"],
+                             cwd=root, capture_output=True, text=True, timeout=300).stdout
+    assert "module app.views of the project uses a client built on this pool for blocking reads (`blpop`)" in reasons
+    assert "module app.views of the project hands a client built on this pool to `rq.Worker`" in reasons
+    result = svcmod("lint", "--select", "SVC107", "--fix", "--unsafe-fixes", "app/cache.py", cwd=root)
+    assert result.exit_code == 0, result
+    assert (root / "app/cache.py").read_text() == textwrap.dedent("""\
+        import redis
+
+        POOL = redis.ConnectionPool(host="cache", socket_timeout=5)
+        BARE = redis.ConnectionPool(
+            host="sessions", socket_timeout=10, socket_connect_timeout=10
+        )
+        QUEUE = redis.ConnectionPool(host="queue", socket_connect_timeout=10)
+        JOBS = redis.ConnectionPool(host="jobs", socket_connect_timeout=10)
+        """)

@@ -60,6 +60,7 @@ class _Client:
     reported: bool
     slots: Dict[str, int]
     top_level: bool = False  # made at module level (or returned by a module-level function)
+    is_pool: bool = False  # a connection pool (its clients are built on it elsewhere)
 
 
 class RedisWithoutTimeout(Rule):
@@ -85,7 +86,10 @@ class RedisWithoutTimeout(Rule):
     be told (`get_client().blpop(...)` from another module) counts all its clients as blocking.
     A client made at module level (or returned by a module-level function) is judged by its uses
     in the project's other modules too (the project index): `from jobs.connections import conn`
-    then `conn.blpop(...)`, or `Worker(connection=conn)`, in another module.
+    then `conn.blpop(...)`, or `Worker(connection=conn)`, in another module. So is a pool, by the
+    uses of the clients built on it, here or in another module (`queue =
+    redis.Redis(connection_pool=QUEUE_POOL)` then `queue.blpop(...)`): the pool's timeouts are
+    theirs.
 
     ## Fix safety
     The fix adds `socket_timeout=<timeout>` and `socket_connect_timeout=<timeout>` where missing
@@ -142,7 +146,17 @@ class RedisWithoutTimeout(Rule):
             "class Store:\n"
             "    def __init__(self, host):\n"
             "        self.redis = Redis(host, socket_timeout=10, socket_connect_timeout=10)\n"),
+        # a client built on a pool reads through the pool's connections: its blocking reads are the pool's
+        Invalid("import redis\nPOOL = redis.ConnectionPool(host='queue')\nqueue = redis.Redis(connection_pool=POOL)\n"
+                "queue.blpop('jobs', timeout=0)\n",
+                fixed="import redis\nPOOL = redis.ConnectionPool(host='queue', socket_connect_timeout=10)\n"
+                "queue = redis.Redis(connection_pool=POOL)\nqueue.blpop('jobs', timeout=0)\n"),
         Valid("import redis\nredis.Redis(host, 6379, 0, None, 5)\n"),
+        # the client takes its timeouts from the pool
+        Valid("import redis\nPOOL = redis.ConnectionPool(host='cache', socket_timeout=5)\n"
+              "cache = redis.Redis(connection_pool=POOL)\ncache.get('key')\n"),
+        Valid("import redis\nPOOL = redis.ConnectionPool(host='queue', socket_connect_timeout=5)\n"
+              "queue = redis.Redis(connection_pool=POOL)\nqueue.blpop('jobs', timeout=0)\n"),
         Valid("import redis\nredis.Redis(host='cache', socket_timeout=0.5)\n"),
         Valid("import redis\nredis.Redis(connection_pool=pool)\n"),
         Valid("import redis\nredis.from_url('redis://cache:6379/0?socket_timeout=5')\n"),
@@ -194,7 +208,7 @@ class RedisWithoutTimeout(Rule):
         stack = self.file.scope_stack
         top_level = not stack or len(stack) == 1 and isinstance(stack[0], cst.FunctionDef)
         self.clients.append(_Client(node, names, _reference(pool.value) if pool is not None else None,
-                                    reported, slots, top_level))
+                                    reported, slots, top_level, "ConnectionPool" in name))
 
     def _blocking_use(self, node: cst.Call) -> None:
         """Remembers a blocking read, or a hand-over to a job queue, and whose client it is."""
@@ -259,6 +273,8 @@ class RedisWithoutTimeout(Rule):
                 for module, use in sorted(self.uses_elsewhere(name)):
                     why = _blocking_elsewhere(use)
                     if why is not None:
+                        if client.is_pool:  # the use is of a client it builds on the pool
+                            why = why.replace("this client", "a client built on this pool")
                         return f"module {module} of the project {why}"
         return self.untraced[0] if self.untraced else None
 

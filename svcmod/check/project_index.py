@@ -62,7 +62,8 @@ def module_names(source: bytes, module: str, package: bool = False,
     it imports from the project's modules: ``"@svc.store.conn": ("uses", "svc.store.conn",
     (".blpop(timeout)", "arg:rq.Worker"))`` — methods called on it (with the keywords given,
     ``kw=None`` when given None), the callees it is passed to, and ``.pubsub().listen()`` when the
-    file takes its pub/sub and listens. A module's own rule cannot see these uses (a redis client
+    file takes its pub/sub and listens; for a pool, also what is done with the clients the module
+    builds on it (``redis.Redis(connection_pool=POOL)``). A module's own rule cannot see these uses (a redis client
     used for blocking reads only in another module)."""
     try:
         with warnings.catch_warnings():
@@ -94,6 +95,27 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
         qualified = reader.qualified(expr)
         return qualified if qualified is not None and qualified.split(".")[0] in tops else None
 
+    # clients built here on a pool of another module (``queue = redis.Redis(connection_pool=POOL)``):
+    # what is done with them is done with the pool's connections (a blocking read waits on one), so
+    # their uses are recorded as the pool's. By name, whatever the function (a conservative guess:
+    # a blocking read then costs the pool its read timeout, never the other way round).
+    built_on: Dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            pool = _pool_of(node.value, imported)
+            if pool is not None:
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    name = _dotted(target)
+                    if name is not None:
+                        built_on[name] = pool
+
+    def owner_of(expr: ast.expr) -> Optional[str]:
+        owner = imported(expr)
+        if owner is None:
+            name = _dotted(expr)
+            owner = built_on.get(name) if name is not None else _pool_of(expr, imported)
+        return owner
+
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -103,7 +125,7 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
                     k.arg == "timeout" and isinstance(k.value, ast.Constant) and k.value.value is None
                     for k in node.keywords):
                 listens = True
-            owner = imported(func.value)
+            owner = owner_of(func.value)
             if owner is not None:
                 given = ",".join(sorted(f"{k.arg}=None" if isinstance(k.value, ast.Constant) and k.value.value is None
                                         else str(k.arg) for k in node.keywords))
@@ -113,13 +135,33 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
         callee = reader.qualified(func)
         if callee is not None:
             for value in [*node.args, *(k.value for k in node.keywords)]:
-                owner = imported(value.value if isinstance(value, ast.Starred) else value)
+                owner = owner_of(value.value if isinstance(value, ast.Starred) else value)
                 if owner is not None:
                     found.setdefault(owner, set()).add(f"arg:{callee}")
     if listens:
         for owner in pubsubs:
             found[owner].add(".pubsub().listen()")
     return found
+
+
+def _pool_of(expr: ast.expr, imported) -> Optional[str]:
+    """The project name of the pool a call builds a client on (``connection_pool=POOL``), if any."""
+    if not isinstance(expr, ast.Call):
+        return None
+    for keyword in expr.keywords:
+        if keyword.arg == "connection_pool":
+            return imported(keyword.value)
+    return None
+
+
+def _dotted(expr: ast.expr) -> Optional[str]:
+    """``queue`` or ``self.queue``: how code names a client it keeps; None for anything else."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = _dotted(expr.value)
+        return f"{base}.{expr.attr}" if base is not None else None
+    return None
 
 
 class _Reader:
