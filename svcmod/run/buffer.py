@@ -153,17 +153,24 @@ class BufferChecks:
             return None
         index, functions = edited
         lines = source.split(b"\n")
+        was, now = previous.functions[index], functions[index]
+        if now.stub is None:
+            return None
+        texts = (b"\n".join(previous.source.split(b"\n")[was.first - 1:was.last]),
+                 b"\n".join(lines[now.first - 1:now.last]))
+        # a rule's findings elsewhere may depend on a function mentioning its context tokens: when the
+        # edit was in one, that rule sees the whole text this time
+        context = {code: tokens for code, tokens in split.context.items()
+                   if not any(mentions(text, token) for text in texts for token in tokens)}
+        parts = split.codes - (split.context.keys() - context.keys())
+        if not parts:
+            return None
+        tokens = {token for code in parts for token in context.get(code, ())}
+        mentioned = [token for token in tokens if mentions(source, token)]
         kept_whole = {index}
-        was = previous.functions[index]
-        if any(mentions(b"\n".join(previous.source.split(b"\n")[was.first - 1:was.last]), token)
-               for token in split.context):
-            return None  # findings elsewhere depended on what the edit changed
-        mentioned = split.context and any(mentions(source, token) for token in split.context)
         for number, function in enumerate(functions):
             if function.stub is None or (mentioned and any(
-                    mentions(b"\n".join(lines[function.first - 1:function.last]), token) for token in split.context)):
-                if number == index:
-                    return None  # findings elsewhere may depend on what the edit changed
+                    mentions(b"\n".join(lines[function.first - 1:function.last]), token) for token in mentioned)):
                 kept_whole.add(number)
         # the functions left alone are stubs binding their names, on lines blanked to keep every
         # other line where it is: what the rules then find is the edited function's and the top level's
@@ -175,7 +182,7 @@ class BufferChecks:
                 reduced[line] = b"\r" if reduced[line].endswith(b"\r") else b""
             reduced[function.first - 1] = function.stub + reduced[function.first - 1]
         view = self.view_for(path)
-        fresh = split.parts.check(filename, b"\n".join(reduced), ignored, named=True, project=view)
+        fresh = split.checker(parts).check(filename, b"\n".join(reduced), ignored, named=True, project=view)
         if fresh.skipped or any(f.code in ENGINE_CODES for f in fresh.findings):
             return None
         stubbed = [(f.first, f.last) for n, f in enumerate(functions) if n not in kept_whole]
@@ -185,13 +192,15 @@ class BufferChecks:
                 continue
             moved = new.first - old.first
             findings.extend(dataclasses.replace(f, line=f.line + moved, end_line=f.end_line + moved)
-                            for f in previous.findings if old.first <= f.line <= old.last)
+                            for f in previous.findings if old.first <= f.line <= old.last and f.code in parts)
         whole: List[Finding] = []
-        if split.whole is not None:
-            checked = split.whole.check(filename, source, ignored, named=False, project=view)
+        whole_checker = split.checker(split.all - parts)
+        if whole_checker is not None:
+            checked = whole_checker.check(filename, source, ignored, named=False, project=view)
             if checked.skipped or any(f.code in ENGINE_CODES for f in checked.findings):
                 return None
-            whole = checked.findings
+            findings.extend(f for f in checked.findings if f.code in split.codes)
+            whole = [f for f in checked.findings if f.code not in split.codes]
         findings.sort(key=lambda f: (f.line, f.column, f.code))
         self.reused = len(functions) - len(kept_whole)
         return _Version(source, previous.key, findings, functions, whole)
@@ -324,30 +333,42 @@ def _inside(path: Path, folder: Path) -> bool:
 #: continued by a backslash, which may carry a decorator or a statement over a function's first
 #: line, a lone carriage return that Python and the lines here would count differently):
 #: such a buffer is checked whole at every edit.
-_WHOLE_FILE = re.compile(rb"svcmod:\s*ignore-file|@generated|DO NOT EDIT|coding[:=]|\f|\\\r?\n|\r(?!\n)",
-                         re.IGNORECASE)
+_WHOLE_FILE = re.compile(rb"svcmod:\s*ignore-file|@generated|DO NOT EDIT|\f|\\\r?\n|\r(?!\n)", re.IGNORECASE)
+#: a coding cookie, in a comment of the first two lines (``encoding="utf-8"`` in code is not one)
+_COOKIE = re.compile(rb"^[ \t]*#.*?coding[:=]", re.MULTILINE)
 
 
 def _whole_file_free(source: bytes) -> bool:
-    return not source.startswith(b"\xef\xbb\xbf") and b"\0" not in source and _WHOLE_FILE.search(source) is None
+    return not source.startswith(b"\xef\xbb\xbf") and b"\0" not in source and _WHOLE_FILE.search(source) is None \
+        and _COOKIE.search(b"\n".join(source.split(b"\n", 2)[:2])) is None
 
 
 class _Split:
-    """The rules of a configuration in two checkers: those declaring that a finding in a function
+    """The rules of a configuration in two sets: those declaring that a finding in a function
     depends only on that function and the module's top level (``svcmod.rule.Parts``), which may
-    see a buffer with the functions an edit left alone as stubs, and the others, which see it whole."""
+    see a buffer with the functions an edit left alone as stubs, and the others, which see it
+    whole; a checker for each set of rules asked for."""
 
     def __init__(self, config: Config) -> None:
+        self.config = config
         rules = selected_rules(config)
+        self.all = frozenset(rule.code for rule in rules)
         self.codes = frozenset(rule.code for rule in rules if rule.fast_path.parts is not None)
-        whole = frozenset(rule.code for rule in rules) - self.codes
-        self.parts = Checker(config, FixPolicy(), only_codes=self.codes)
-        self.whole = Checker(config, FixPolicy(), only_codes=whole) if whole else None
-        #: tokens that keep a function whole, as findings in other functions depend on it
-        self.context = tuple({token for rule in rules if rule.code in self.codes
-                              for token in rule.fast_path.parts.context})
+        #: the tokens that keep a function whole for a rule, as its findings elsewhere depend on it
+        self.context = {rule.code: tuple(rule.fast_path.parts.context) for rule in rules
+                        if rule.code in self.codes and rule.fast_path.parts.context}
+        self._checkers: Dict[FrozenSet[str], Checker] = {}
         # engine findings are what tells a check that cannot be pieced together: they must be on
-        self.reuses = bool(self.codes) and all(self.parts.engine_selected.values())
+        self.reuses = bool(self.codes) and all(Checker(config, FixPolicy(), only_codes=frozenset()).engine_selected.values())
+
+    def checker(self, codes: FrozenSet[str]) -> Optional[Checker]:
+        """A checker of the rules ``codes`` (None for none)."""
+        if not codes:
+            return None
+        checker = self._checkers.get(codes)
+        if checker is None:
+            checker = self._checkers[codes] = Checker(self.config, FixPolicy(), only_codes=codes)
+        return checker
 
 
 @dataclasses.dataclass(frozen=True)
