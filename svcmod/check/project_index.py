@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import warnings
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.names import Binding
@@ -345,8 +345,12 @@ class Project:
     A dotted name is looked up first in the asking module's import root (``root``), then in the
     one other root that has it (a shared library of the monorepo); in several others: unknown."""
 
-    def __init__(self, modules: Mapping[str, Mapping[str, Entry]], declared: Mapping[str, str] = ()) -> None:
+    def __init__(self, modules: Mapping[str, Mapping[str, Entry]], declared: Mapping[str, str] = (),
+                 examined: Iterable[str] = ()) -> None:
         self.modules = {name: dict(names) for name, names in modules.items()}
+        #: the module keys whose names were read (a module not among them lends nothing because it
+        #: was not looked at, not because it has nothing to lend: the cache must not take it as read)
+        self.examined = frozenset(examined)
         self.declared = dict(declared)
         self.spaces: Dict[str, Dict[str, Dict[str, Entry]]] = {}  # root -> dotted name -> names
         self.homes: Dict[str, List[str]] = {}  # dotted name -> the roots that have it
@@ -367,6 +371,7 @@ class Project:
         #: nothing to lend and nothing declared: the resolver needs no project at all
         self.empty = not any(self.modules.values()) and not self.declared
         self._resolved: Dict[Tuple[str, str], Optional[Binding]] = {}
+        self._digests: Dict[Tuple[str, str], str] = {}
 
     def home(self, module: str, root: str = "") -> Optional[str]:
         """The import root whose ``module`` a module of ``root`` imports: its own if it has one,
@@ -471,11 +476,35 @@ class Project:
             uses = sorted((q, m, u) for (r, q), pairs in self.used.items()
                           if r == home and _module_of(q) == module for m, u in pairs)
             return hashlib.sha1(json.dumps(uses).encode()).hexdigest()[:16] if uses else ""
+        known = self._digests.get((root, module))
+        if known is None:
+            known = self._digests[(root, module)] = self._digest(module, root, set(), 0)
+        return known
+
+    def _digest(self, module: str, root: str, seen: Set[Tuple[str, str]], depth: int) -> str:
+        # what a module exports includes what the modules its names point into export: ``from
+        # pkg.b import session`` in pkg.c is a session once pkg.b's is, and a module importing it
+        # from pkg.c must be checked again then (``seen``: import cycles)
+        seen.add((root, module))
         names = self.names_of(module, root)
         if not names:
             return ""
-        text = json.dumps(sorted((k, list(v[:2]), list(v[2])) for k, v in names.items()))
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
+        parts: List[object] = sorted((k, list(v[:2]), list(v[2])) for k, v in names.items())
+        for target in sorted({v[1] for k, v in names.items() if v[1] and not k.startswith(USES)}):
+            home = self._module_in(target, root)
+            if home is not None and home not in seen and depth < MAX_HOPS:
+                parts.append([home[1], self._digest(home[1], home[0], seen, depth + 1)])
+        return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
+
+    def _module_in(self, qualified: str, root: str) -> Optional[Tuple[str, str]]:
+        """(import root, module) of the project's module that ``qualified`` names something in."""
+        parts = qualified.replace("()", "").split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:end])
+            home = self.home(module, root)
+            if home is not None:
+                return home, module
+        return None
 
 
 def _module_of(qualified: str) -> str:

@@ -19,7 +19,6 @@ from svcmod.project.projects import ProjectFinder
 from svcmod.registry.rules import validate
 from svcmod.results import ENGINE_CODES, FileResult, Finding, RunResult
 from svcmod.run.indexing import (
-    UNINDEXED,
     ModuleNamer,
     collect,
     declared_clients,
@@ -28,6 +27,7 @@ from svcmod.run.indexing import (
     project_files,
     rule_modules,
     still_valid,
+    unindexed,
 )
 from svcmod.run.source import WriteRefused, digest, read_source, write_if_unchanged
 from svcmod.run.stopping import StopRequest, stop_on_signals
@@ -137,7 +137,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False
         if view is not None:
             result.index = index_of(view, task.module, source)
         elif project is not None and task.module:
-            result.index = UNINDEXED
+            result.index = unindexed(project, task.module, source)
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
         if _WORKER.get("fix_edits") and not plain:
             _add_fix_edits(task, result, source, view, started)
@@ -364,11 +364,11 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
             if found is not None:
                 index_cached[path] = found
     stamps: Dict[str, Tuple[int, int, str]] = {}
-    project, modules, _ = collect(indexed, ModuleNamer(), wanted, index_cached, declared_clients(configs), stamps)
+    project, modules, sources = collect(indexed, ModuleNamer(), wanted, index_cached, declared_clients(configs), stamps)
     if only_indexed is not None:
         for path in indexed[len(tasks):]:
             if path in stamps:  # read for the index only: kept so that the next run need not read it
-                only_indexed.store(path, stamps[path], index_only(project.modules.get(modules[path][0]) or {}))
+                only_indexed.store(path, stamps[path], index_only(project, modules[path][0], sources[path]))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
              for t in tasks]
     init_args = (*init_args, project)

@@ -108,7 +108,12 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             ) -> Tuple[Project, Dict[str, Tuple[str, bool]], Dict[str, bytes]]:
     """The project of ``paths`` (absolute), the module name of each, and the sources read on the
     way (kept for the ``uses`` of the files about to be checked). ``stamps``, when given, gets the
-    stamp of each file read (to keep its part in the cache)."""
+    stamp of each file read (to keep its part in the cache).
+
+    A cached file gives its names without being read when they were read (``read``); one that was
+    not looked at then (it imported nothing lending) gives the imports it recorded, and is read
+    now if one of them has come to lend something: a module re-exporting another's session must
+    not stay silent in the cache once that session appears."""
     modules = {path: namer(path) for path in paths}
     tops = frozenset(split_key(name)[1].split(".")[0] for name, _ in modules.values())
     outside = frozenset(m for m in wanted if m.split(".")[0] not in tops)
@@ -116,31 +121,41 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     lending: Set[str] = set()  # modules lending names (not only recording how they use others')
     sources: Dict[str, bytes] = {}
     imports: Dict[str, FrozenSet[str]] = {}
+    relative: Dict[str, bool] = {}  # files not read whose recorded imports include ``from .``
+    examined: Set[str] = set()
     pending = []
+    unread = []  # cached, not looked at when cached: read only if an import of theirs lends now
     for path in paths:
         result = cached.get(path)
         if result is not None and result.index is not None:
             names = result.index.get("names") or {}
-            if names:
-                lent[modules[path][0]] = {k: (v[0], v[1], tuple(v[2])) for k, v in names.items()}
-                if any(not name.startswith(USES) for name in names):
-                    lending.add(split_key(modules[path][0])[1])
+            if names or result.index.get("read"):
+                examined.add(modules[path][0])
+                if names:
+                    lent[modules[path][0]] = {k: (v[0], v[1], tuple(v[2])) for k, v in names.items()}
+                    if any(not name.startswith(USES) for name in names):
+                        lending.add(split_key(modules[path][0])[1])
+                continue
+            recorded = result.index.get("imports")
+            if recorded is not None:
+                imports[path] = frozenset(recorded)
+                relative[path] = bool(result.index.get("relative"))
+                unread.append(path)
+                continue
+            # an entry from before imports were recorded: read the file
+        if not _read(path, sources, stamps):
             continue
-        try:
-            source, info = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
-        except OSError:
-            continue
-        if len(source) > MAX_SIZE:
-            continue  # the checker refuses it too (max-file-size)
-        if stamps is not None:
-            stamps[path] = (info.st_mtime_ns, info.st_size, digest(source))
-        sources[path] = source
         pending.append(path)
     read: Set[str] = set()
 
     def lend(path: str) -> None:
+        if path not in sources:  # a cached file not read yet
+            if not _read(path, sources, stamps):
+                read.add(path)
+                return
         read.add(path)
         module, package = modules[path]
+        examined.add(module)
         names = module_names(sources[path], module, package, tops)
         if names:
             lent[module] = names
@@ -153,6 +168,10 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             known = imports[path] = imported_modules(sources[path])
         return known
 
+    def imports_relatively(path: str) -> bool:
+        known = relative.get(path)
+        return known if known is not None else b"from ." in sources[path]
+
     # which files import from outside the project a module a rule looks for: their imports, read
     # from the text (no parse; a search for each module's name in each file first took twice as
     # long on the standard library). A project whose text names none of those modules at all is
@@ -162,22 +181,54 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
         for path in pending:
             if imports_of(path) & outside:
                 lend(path)
+    for path in unread:
+        if imports[path] & outside:
+            lend(path)
     for _ in range(MAX_HOPS):  # then those importing a module found lending something, and so on
         before = len(read)
-        for path in pending:
+        for path in pending + unread:
             if path not in read and lending and (any(m in lending for m in imports_of(path))
-                                                 or b"from ." in sources[path]):
+                                                 or imports_relatively(path)):
                 lend(path)
         if len(read) == before:
             break
-    return Project(lent, declared), modules, sources
+    return Project(lent, declared, examined), modules, sources
+
+
+def _read(path: str, sources: Dict[str, bytes], stamps: Optional[Dict[str, Stamp]]) -> bool:
+    """Read ``path`` into ``sources`` (and its stamp into ``stamps``); False when it cannot be read
+    or is larger than any file a rule would check."""
+    try:
+        source, info = read_source(Path(path), MAX_SIZE)  # a FIFO named x.py is refused, not waited on
+    except OSError:
+        return False
+    if len(source) > MAX_SIZE:
+        return False  # the checker refuses it too (max-file-size)
+    if stamps is not None:
+        stamps[path] = (info.st_mtime_ns, info.st_size, digest(source))
+    sources[path] = source
+    return True
 
 
 def index_of(view: View, module: str, source: bytes) -> Dict[str, object]:
     """What the cache keeps of a file for the index: the names it lends, and what it was lent."""
     names = view.project.modules.get(module) or {}
+    imported = imported_modules(source)
     return {"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()},
-            "uses": uses(view, imported_modules(source), source)}
+            "uses": uses(view, imported, source), **_looked_at(view.project, module, imported, source)}
+
+
+def unindexed(project: Project, module: str, source: bytes) -> Dict[str, object]:
+    """What the cache keeps of a file checked while the project lent nothing and declared no client."""
+    return {"names": {}, "uses": None, **_looked_at(project, module, imported_modules(source), source)}
+
+
+def _looked_at(project: Project, module: str, imported: FrozenSet[str], source: bytes) -> Dict[str, object]:
+    """Whether the file's names were read, and if not, what it imports (``collect`` reads it once
+    one of those lends something)."""
+    if module in project.examined:
+        return {"read": True}
+    return {"read": False, "imports": sorted(imported), "relative": b"from ." in source}
 
 
 def still_valid(result: FileResult, project: Project) -> bool:
@@ -198,10 +249,6 @@ def _digest(project: Project, key: str) -> str:
     return project.digest(USES + module if uses else module, root)
 
 
-#: What the cache keeps of a file checked while the project lent nothing and declared no client.
-UNINDEXED = {"names": {}, "uses": None}
-
-
 def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
     found: Dict[str, str] = {}
     for config in configs:
@@ -211,10 +258,14 @@ def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
 
 
 
-def index_only(names: Mapping[str, Entry]) -> FileResult:
+def index_only(project: Project, module: str, source: bytes) -> FileResult:
     """What the cache keeps of a file that was only indexed (a file of the project not checked):
     the names it lends, no findings. Kept in a bucket of its own (never taken for a check)."""
-    return FileResult("", index={"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()}, "uses": None})
+    names = project.modules.get(module) or {}
+    looked_at = _looked_at(project, module, imported_modules(source) if module not in project.examined
+                           else frozenset(), source)
+    return FileResult("", index={"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()}, "uses": None,
+                                 **looked_at})
 
 
 def index_root(directory: str, roots: Optional[Dict[str, str]] = None) -> str:
