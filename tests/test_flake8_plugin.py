@@ -119,6 +119,18 @@ def test_bad_configuration_is_one_finding_not_a_crash(tmp_path):
     assert "unknown key 'selekt'" in message and "did you mean 'select'" in message
 
 
+def test_another_projects_bad_configuration_does_not_make_the_file_unchecked(tmp_path):
+    # the project index walks the working directory (no repository, no marker above the file):
+    # a broken pyproject.toml of a sibling project is that project's problem, as in svcmod lint
+    write(tmp_path, {
+        "other/pyproject.toml": "[tool.svcmod\nbroken",
+        "service/app.py": "import requests\nrequests.get('https://example.com')\n",
+    })
+    by_flake8 = flake8("--select", "SVC", "service/app.py", cwd=tmp_path)
+    assert flake8_findings(by_flake8.stdout) == lint_findings("service/app.py", cwd=tmp_path), by_flake8
+    assert ("service/app.py", 2, 1, "SVC101") in flake8_findings(by_flake8.stdout)
+
+
 def test_file_libcst_cannot_parse_gives_one_svc901():
     """flake8 itself reports files Python cannot parse (E999); the plugin must survive the rest."""
     lines = ["import requests\n", "\n", "def fetch(url:\n", "    return requests.get(url)\n"]

@@ -74,13 +74,22 @@ class _Setup:
         where it has the file: an unchanged file is then neither read nor parsed, and both see the
         same index. Without a cache, the files are read and those that may lend something parsed."""
         from svcmod.check.project_index import View
-        from svcmod.run.indexing import ModuleNamer, collect, declared_clients, index_root, rule_modules
+        from svcmod.run.indexing import (
+            ModuleNamer,
+            collect,
+            declared_clients,
+            index_root,
+            project_files,
+            rule_modules,
+        )
         root = Path(index_root(str(path.parent)))
         namer = ModuleNamer()
         project = self.projects.get(root)
         if project is None:
-            from svcmod.project.discovery import Discovery
-            files = [str(p.absolute()) for p in Discovery(self.finder).files([root])]
+            # as lint: a bad configuration met on the walk (another project's) leaves the index to
+            # the file itself, it does not make this file unchecked
+            files = list(dict.fromkeys([*project_files([str(path.absolute())], [], self.finder),
+                                        str(path.absolute())]))
             project, _, _ = collect(files, namer, rule_modules(checker.rule_classes), self.cached_index(root, files),
                                     declared_clients([checker.config]))
             self.projects[root] = project
