@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import threading
 from pathlib import Path
-from typing import List, Optional, Sequence, Set
+from typing import List, Optional, Sequence, Set, Tuple
 
 from svcmod.project.config import ConfigFinder
 from svcmod.project.discovery import Discovery
@@ -29,13 +31,39 @@ def _run(args: Sequence[str], cwd: Path, extra: Sequence[str] = ()) -> "subproce
         command += ["-c", setting]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in ("GIT_CONFIG_GLOBAL",)}
     env.update(_SAFE_ENV)
+    # Ctrl-C raises where the program is (svcmod.run.stopping): one that came while Popen was
+    # still starting git would leave git running, Popen having no process to kill yet. SIGINT and
+    # SIGTERM wait until git's process is at hand (git starts with them blocked too: it is killed
+    # rather than interrupted, and nothing of it is kept)
+    held = _hold_signals()
     try:
-        return subprocess.run([*command, *args], cwd=str(cwd), capture_output=True, timeout=120, env=env,
-                              stdin=subprocess.DEVNULL)
+        process = subprocess.Popen([*command, *args], cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=env, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise GitError("--changed-since needs git, and no git command was found") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {' '.join(args)} did not finish in 120 s") from None
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held[0])
+    with process:
+        try:
+            stdout, stderr = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise GitError(f"git {' '.join(args)} did not finish in 120 s") from None
+        except BaseException:  # Interrupted: git goes too
+            process.kill()
+            process.wait()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _hold_signals() -> Tuple[Set[int], ...]:
+    """Block SIGINT and SIGTERM (main thread only: elsewhere they are not svcmod's to handle) and
+    give the mask to restore, or nothing."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        return ()
+    return (signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}),)
 
 
 def _filter_overrides(cwd: Path) -> List[str]:
