@@ -215,17 +215,3 @@ def test_a_name_a_fix_imports_joins_a_parenthesized_import_last_on_a_line_of_its
     assert result.fixed is not None
     assert result.fixed.decode().startswith(
         "from tenacity import (\n    retry,\n    stop_after_attempt,  # bounded\n    wait_random_exponential,\n)\n")
-
-
-def test_a_fix_no_layout_keeps_within_the_limit_is_not_applied_and_not_offered(tmp_path: Path):
-    """The call holds a comment and ends in a long subscript: the timeout on a line of its own
-    would still leave that line over 88 columns, so the file is left as it is and the finding is
-    reported without ``[*]``, as a finding with no fix."""
-    project = tmp_path / "project"
-    shutil.copytree(CASES / "no_layout_fits" / "before", project)
-    before = (project / "client.py").read_text()
-    result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "--no-cache", "."], project)
-    assert (project / "client.py").read_text() == before
-    assert result.exit_code == 1, result
-    assert result.stdout.splitlines()[0] == "client.py:7:9: SVC101 requests call without a timeout can hang forever"
-    assert "[*]" not in result.stdout and "SVC902" not in result.stdout, result

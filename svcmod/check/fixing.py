@@ -12,7 +12,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
-from svcmod.check.layout import DEFAULT_LINE_LENGTH, TooLong, is_laid_out, relaid, relaid_alone
+from svcmod.check.layout import DEFAULT_LINE_LENGTH, is_laid_out, relaid, relaid_alone
 from svcmod.rule import AddImport, Fix, RemoveImport, dotted
 
 
@@ -34,7 +34,6 @@ class _Replace(cst.CSTTransformer):
         self.owner: Dict[int, Fix] = {}
         self.replacement: Dict[int, object] = {}
         self.conflicted: Set[int] = set()  # id(Fix)
-        self.refused: Set[int] = set()  # id(Fix): no layout keeps its statement within the line limit
         # nodes swapped so far, and that count as each statement being visited was entered: a
         # statement is laid out again only if a swap happened inside it (visiting rebuilds every
         # node, so identity alone does not tell a changed statement from an untouched one)
@@ -77,14 +76,7 @@ class _Replace(cst.CSTTransformer):
         result = self._replaced(original_node, updated_node)
         if isinstance(original_node, _LAID_OUT) and self.swaps_on_entry.pop() < self.swaps \
                 and _changed_line(original_node, result):
-            try:
-                result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
-            except TooLong:  # no layout keeps the line limit: the fixes in this line are not applied
-                self.refused.update(self.open_units[-1])
-                self.conflicted.update(self.open_units[-1])
-                self.open_units[-1] = []
-                result = original_node if not isinstance(original_node, (cst.With, cst.For)) \
-                    else original_node.with_changes(body=result.body)
+            result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
         if isinstance(original_node, _LAID_OUT):
             swapped = self.open_units.pop()
             if swapped:
@@ -177,12 +169,10 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
     parsed from, when known (else generated again); ``changes``: filled with where the changes went."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
-    refused: List[Fix] = []
     while True:
         transformer = _Replace(candidates, line_length, module.default_indent, target_version)
         transformer.visit_only_towards(module, candidates)
         new_module = module.visit(transformer)
-        refused += [fix for fix in candidates if id(fix) in transformer.refused]
         applied = [fix for fix in candidates if id(fix) not in transformer.conflicted]
         # a fix with several replacements is all or nothing: if one part waited, redo without it
         partial = any(len(fix.replacements) > 1 for fix in candidates if id(fix) in transformer.conflicted)
@@ -193,7 +183,6 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
     removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module, source)
     if changes is not None:
         changes["units"], changes["imports"] = transformer.units, bool(additions or removals)
-        changes["refused"] = refused
     if additions or removals:
         before = new_module
         context = CodemodContext()

@@ -480,35 +480,12 @@ def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNo
                                  lpar=parsed.lpar, rpar=parsed.rpar)
 
 
-class TooLong(Exception):
-    """No layout of a fixed statement keeps it within the line limit: the fix is not applied."""
-
-
 def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
            target_version: Optional[Tuple[int, int]] = None) -> cst.CSTNode:
     """``updated`` (a fix's rewrite of the statement ``original``) in the layout ruff would give it
     when ``original`` was in that layout; else as the fix wrote it, wrapped only if the fix made a
     line longer than ``width`` (the columns left after the statement's indentation). Only syntax
-    the project's lowest Python (``target_version``; None: not known, so 3.8 assumed) accepts.
-    Raises ``TooLong`` when a line of every layout tried is over ``width`` and wider than the
-    widest line over it the original has (none: ``width``)."""
-    result = _relaid(original, updated, width, target_version)
-    widest_before = max((_width(line) for line in _header(original).split("\n")), default=0)
-    if any(_width(line) > max(width, widest_before) for line in _header(result).split("\n")):
-        raise TooLong()
-    return result
-
-
-def _header(node: cst.CSTNode) -> str:
-    """The lines of a statement's logical line (a ``with`` or ``for`` statement's header, not its body)."""
-    if isinstance(node, (cst.With, cst.For)):
-        header = node.with_changes(leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]))
-        return "\n".join(_code(header).split("\n")[:-2])
-    return _written(node)
-
-
-def _relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
-            target_version: Optional[Tuple[int, int]]) -> cst.CSTNode:
+    the project's lowest Python (``target_version``; None: not known, so 3.8 assumed) accepts."""
     try:
         new = statement_of(updated, target_version)
         old = statement_of(original, target_version)
