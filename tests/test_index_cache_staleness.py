@@ -32,9 +32,11 @@ CASES = [
 
 @pytest.mark.parametrize("before", CASES)
 @pytest.mark.parametrize("named", [".", "pkg/a.py"], ids=["whole-project", "named-file"])
-def test_a_warm_run_after_an_upstream_change_finds_what_a_cold_run_finds(svcmod, tmp_path, before, named):
+@pytest.mark.parametrize("re_export", ["from pkg.b import session\n", "from .b import session\n"],
+                         ids=["absolute", "relative"])
+def test_a_warm_run_after_an_upstream_change_finds_what_a_cold_run_finds(svcmod, tmp_path, before, named, re_export):
     write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n", "pkg/__init__.py": "",
-                     "pkg/b.py": before, "pkg/c.py": "from pkg.b import session\n", "pkg/a.py": USER})
+                     "pkg/b.py": before, "pkg/c.py": re_export, "pkg/a.py": USER})
     first = svcmod("lint", named, cwd=tmp_path)
     assert first.exit_code == 0, first
     (tmp_path / "pkg" / "b.py").write_text(SESSION)

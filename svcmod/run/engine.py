@@ -137,7 +137,7 @@ def _check_task(task: _Task, source: Optional[bytes] = None, plain: bool = False
         if view is not None:
             result.index = index_of(view, task.module, source)
         elif project is not None and task.module:
-            result.index = unindexed(project, task.module, source)
+            result.index = unindexed(project, task.module, task.package, source)
         result.seconds = time.perf_counter() - started  # per-project time in migrate reports
         if _WORKER.get("fix_edits") and not plain:
             _add_fix_edits(task, result, source, view, started)
@@ -368,7 +368,7 @@ def _run(options: RunOptions, progress: Optional[Callable[[int, int], None]], st
     if only_indexed is not None:
         for path in indexed[len(tasks):]:
             if path in stamps:  # read for the index only: kept so that the next run need not read it
-                only_indexed.store(path, stamps[path], index_only(project, modules[path][0], sources[path]))
+                only_indexed.store(path, stamps[path], index_only(project, *modules[path], sources[path]))
     tasks = [replace(t, module=modules[os.path.abspath(t.path)][0], package=modules[os.path.abspath(t.path)][1])
              for t in tasks]
     init_args = (*init_args, project)

@@ -121,7 +121,7 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
     lending: Set[str] = set()  # modules lending names (not only recording how they use others')
     sources: Dict[str, bytes] = {}
     imports: Dict[str, FrozenSet[str]] = {}
-    relative: Dict[str, bool] = {}  # files not read whose recorded imports include ``from .``
+    relative: Dict[str, FrozenSet[str]] = {}  # the modules a file imports relatively (``from .http import x``)
     examined: Set[str] = set()
     pending = []
     unread = []  # cached, not looked at when cached: read only if an import of theirs lends now
@@ -137,9 +137,9 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
                         lending.add(split_key(modules[path][0])[1])
                 continue
             recorded = result.index.get("imports")
-            if recorded is not None:
+            if recorded is not None:  # relative imports included, made absolute
                 imports[path] = frozenset(recorded)
-                relative[path] = bool(result.index.get("relative"))
+                relative[path] = frozenset()
                 unread.append(path)
                 continue
             # an entry from before imports were recorded: read the file
@@ -168,9 +168,11 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
             known = imports[path] = imported_modules(sources[path])
         return known
 
-    def imports_relatively(path: str) -> bool:
+    def relative_of(path: str) -> FrozenSet[str]:
         known = relative.get(path)
-        return known if known is not None else b"from ." in sources[path]
+        if known is None:
+            known = relative[path] = relative_imports(*modules[path], sources[path])
+        return known
 
     # which files import from outside the project a module a rule looks for: their imports, read
     # from the text (no parse; a search for each module's name in each file first took twice as
@@ -188,11 +190,22 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
         before = len(read)
         for path in pending + unread:
             if path not in read and lending and (any(m in lending for m in imports_of(path))
-                                                 or imports_relatively(path)):
+                                                 or any(m in lending for m in relative_of(path))):
                 lend(path)
         if len(read) == before:
             break
     return Project(lent, declared, examined), modules, sources
+
+
+def relative_imports(module: str, package: bool, source: bytes) -> FrozenSet[str]:
+    """The modules ``module`` (its key; ``package``: an ``__init__.py``) imports relatively, made
+    absolute: ``from .http import session`` in ``svc.api`` is ``svc.http`` (and ``svc.http.session``)."""
+    if b"from ." not in source:
+        return frozenset()
+    return frozenset(View(_NOTHING_LENT, module, package).relative_imports(source))
+
+
+_NOTHING_LENT = Project({})
 
 
 def _read(path: str, sources: Dict[str, bytes], stamps: Optional[Dict[str, Stamp]]) -> bool:
@@ -215,20 +228,24 @@ def index_of(view: View, module: str, source: bytes) -> Dict[str, object]:
     names = view.project.modules.get(module) or {}
     imported = imported_modules(source)
     return {"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()},
-            "uses": uses(view, imported, source), **_looked_at(view.project, module, imported, source)}
+            "uses": uses(view, imported, source),
+            **_looked_at(view.project, module, view.package == view.module, source, imported)}
 
 
-def unindexed(project: Project, module: str, source: bytes) -> Dict[str, object]:
+def unindexed(project: Project, module: str, package: bool, source: bytes) -> Dict[str, object]:
     """What the cache keeps of a file checked while the project lent nothing and declared no client."""
-    return {"names": {}, "uses": None, **_looked_at(project, module, imported_modules(source), source)}
+    return {"names": {}, "uses": None, **_looked_at(project, module, package, source)}
 
 
-def _looked_at(project: Project, module: str, imported: FrozenSet[str], source: bytes) -> Dict[str, object]:
-    """Whether the file's names were read, and if not, what it imports (``collect`` reads it once
-    one of those lends something)."""
+def _looked_at(project: Project, module: str, package: bool, source: bytes,
+               imported: Optional[FrozenSet[str]] = None) -> Dict[str, object]:
+    """Whether the file's names were read, and if not, what it imports, relative imports made
+    absolute (``collect`` reads it once one of those lends something)."""
     if module in project.examined:
         return {"read": True}
-    return {"read": False, "imports": sorted(imported), "relative": b"from ." in source}
+    if imported is None:
+        imported = imported_modules(source)
+    return {"read": False, "imports": sorted(imported | relative_imports(module, package, source))}
 
 
 def still_valid(result: FileResult, project: Project) -> bool:
@@ -258,12 +275,11 @@ def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
 
 
 
-def index_only(project: Project, module: str, source: bytes) -> FileResult:
+def index_only(project: Project, module: str, package: bool, source: bytes) -> FileResult:
     """What the cache keeps of a file that was only indexed (a file of the project not checked):
     the names it lends, no findings. Kept in a bucket of its own (never taken for a check)."""
     names = project.modules.get(module) or {}
-    looked_at = _looked_at(project, module, imported_modules(source) if module not in project.examined
-                           else frozenset(), source)
+    looked_at = _looked_at(project, module, package, source)
     return FileResult("", index={"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()}, "uses": None,
                                  **looked_at})
 
