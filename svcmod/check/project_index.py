@@ -372,6 +372,8 @@ class Project:
         self.empty = not any(self.modules.values()) and not self.declared
         self._resolved: Dict[Tuple[str, str], Optional[Binding]] = {}
         self._digests: Dict[Tuple[str, str], str] = {}
+        self._own: Dict[Tuple[str, str], str] = {}
+        self._pointing: Dict[Tuple[str, str], Tuple[Tuple[str, str], ...]] = {}
 
     def home(self, module: str, root: str = "") -> Optional[str]:
         """The import root whose ``module`` a module of ``root`` imports: its own if it has one,
@@ -476,25 +478,53 @@ class Project:
             uses = sorted((q, m, u) for (r, q), pairs in self.used.items()
                           if r == home and _module_of(q) == module for m, u in pairs)
             return hashlib.sha1(json.dumps(uses).encode()).hexdigest()[:16] if uses else ""
-        known = self._digests.get((root, module))
+        home = self.home(module, root)
+        if home is None or not self.spaces[home][module]:
+            return ""
+        known = self._digests.get((home, module))
         if known is None:
-            known = self._digests[(root, module)] = self._digest(module, root, set(), 0)
+            known = self._digests[(home, module)] = self._reached_digest((home, module))
         return known
 
-    def _digest(self, module: str, root: str, seen: Set[Tuple[str, str]], depth: int) -> str:
+    def _reached_digest(self, start: Tuple[str, str]) -> str:
         # what a module exports includes what the modules its names point into export: ``from
         # pkg.b import session`` in pkg.c is a session once pkg.b's is, and a module importing it
-        # from pkg.c must be checked again then (``seen``: import cycles)
-        seen.add((root, module))
-        names = self.names_of(module, root)
-        if not names:
-            return ""
-        parts: List[object] = sorted((k, list(v[:2]), list(v[2])) for k, v in names.items())
-        for target in sorted({v[1] for k, v in names.items() if v[1] and not k.startswith(USES)}):
-            home = self._module_in(target, root)
-            if home is not None and home not in seen and depth < MAX_HOPS:
-                parts.append([home[1], self._digest(home[1], home[0], seen, depth + 1)])
+        # from pkg.c must be checked again then. So: the own fingerprints of every module reached
+        # from it through its names, to MAX_HOPS (each module's own fingerprint and where its
+        # names point are worked out once per project: a warm run asks this of every import)
+        reached = {start}
+        frontier = [start]
+        for _ in range(MAX_HOPS):
+            following = []
+            for place in frontier:
+                for target in self._points_into(place):
+                    if target not in reached:
+                        reached.add(target)
+                        following.append(target)
+            if not following:
+                break
+            frontier = following
+        parts = sorted((root, module, self._own_digest((root, module))) for root, module in reached)
         return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
+
+    def _own_digest(self, place: Tuple[str, str]) -> str:
+        known = self._own.get(place)
+        if known is None:
+            names = self.spaces[place[0]][place[1]]
+            text = json.dumps(sorted((k, list(v[:2]), list(v[2])) for k, v in names.items()))
+            known = self._own[place] = hashlib.sha1(text.encode()).hexdigest()[:16]
+        return known
+
+    def _points_into(self, place: Tuple[str, str]) -> Tuple[Tuple[str, str], ...]:
+        """The project's modules that ``place``'s names (not the uses it records) point into."""
+        known = self._pointing.get(place)
+        if known is None:
+            root, module = place
+            names = self.spaces[root][module]
+            found = {self._module_in(v[1], root) for k, v in names.items() if v[1] and not k.startswith(USES)}
+            found.discard(None)
+            known = self._pointing[place] = tuple(sorted(found))  # type: ignore[arg-type]
+        return known
 
     def _module_in(self, qualified: str, root: str) -> Optional[Tuple[str, str]]:
         """(import root, module) of the project's module that ``qualified`` names something in."""
