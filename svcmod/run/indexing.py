@@ -227,9 +227,13 @@ def index_of(view: View, module: str, source: bytes) -> Dict[str, object]:
     """What the cache keeps of a file for the index: the names it lends, and what it was lent."""
     names = view.project.modules.get(module) or {}
     imported = imported_modules(source)
-    return {"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()},
-            "uses": uses(view, imported, source),
+    return {"names": _names_record(names), "uses": uses(view, imported, source),
             **_looked_at(view.project, module, view.package == view.module, source, imported)}
+
+
+def _names_record(names: Mapping[str, Entry]) -> Dict[str, List[object]]:
+    """The names a module lends, as the cache keeps them (JSON: lists, not tuples)."""
+    return {k: [v[0], v[1], list(v[2])] for k, v in names.items()}
 
 
 def unindexed(project: Project, module: str, package: bool, source: bytes) -> Dict[str, object]:
@@ -274,14 +278,12 @@ def declared_clients(configs: Iterable[object]) -> Dict[str, str]:
     return found
 
 
-
 def index_only(project: Project, module: str, package: bool, source: bytes) -> FileResult:
     """What the cache keeps of a file that was only indexed (a file of the project not checked):
     the names it lends, no findings. Kept in a bucket of its own (never taken for a check)."""
     names = project.modules.get(module) or {}
     looked_at = _looked_at(project, module, package, source)
-    return FileResult("", index={"names": {k: [v[0], v[1], list(v[2])] for k, v in names.items()}, "uses": None,
-                                 **looked_at})
+    return FileResult("", index={"names": _names_record(names), "uses": None, **looked_at})
 
 
 def index_root(directory: str, roots: Optional[Dict[str, str]] = None) -> str:
