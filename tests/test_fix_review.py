@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Dict, Iterable, List
 
+import libcst as cst
 import pytest
 
 from conftest import REPO, run_subprocess
@@ -215,3 +216,42 @@ def test_a_name_a_fix_imports_joins_a_parenthesized_import_last_on_a_line_of_its
     assert result.fixed is not None
     assert result.fixed.decode().startswith(
         "from tenacity import (\n    retry,\n    stop_after_attempt,  # bounded\n    wait_random_exponential,\n)\n")
+
+
+CONDITIONALS = [
+    "@retry(stop=stop_after_attempt(5), retry=(retry_if_exception_type(RETRYABLE) if isinstance(RETRYABLE, tuple)"
+    " else retry_if_exception_type() & retry_if_exception(RETRYABLE)) | retry_if_result(is_busy), reraise=True)",
+    "x = f(retry_if_exception_type(is_io_error) if isinstance(is_io_error, tuple) else "
+    "retry_if_exception_type(is_io_error_with_a_long_name, other), b)",
+    "requests.get(url, timeout=(connect_timeout_seconds if connect_timeout_seconds is not None else 10), "
+    "headers=hdrs)",
+    "requests.get(url, timeout=connect_timeout_seconds if connect_timeout_seconds is not None else 10, "
+    "headers=hdrs)",
+    "x = f(k=(aaaa if bbbbbbbbbbbbbbbbbbbbbbbbb and cccccccccccccccc or ddddddddddddddddd else [eeeeeeeeeeeeeeeeee, "
+    "ffffff, gggggggggggggggggg]))",
+]
+
+
+@pytest.mark.parametrize("line_length", [40, 60, 79, 88])
+def test_a_conditional_expression_in_a_call_is_laid_out_as_ruff_formats_it(line_length: int):
+    """The retrying migration writes ``retry=(A if isinstance(X, tuple) else B)`` for a value it
+    cannot see into: each statement, laid out at ``line_length``, is what real ruff makes of it
+    (where every line fits, and the layout knows the statement: what it does not is left to the
+    fix's own fallbacks, as operators of two kinds are)."""
+    from svcmod.check.layout import Unsupported, laid_out, statement_of
+    laid = 0
+    for text in CONDITIONALS:
+        decorated = text.startswith("@")
+        source = text + ("\ndef f():\n    pass\n" if decorated else "\n")
+        node = cst.parse_statement(source)
+        try:
+            ours = laid_out(statement_of(node.decorators[0] if decorated else node, (3, 9)), line_length)
+        except Unsupported:
+            ours = None
+        done = subprocess.run([ruff(), "format", "--isolated", "--line-length", str(line_length), "-"],
+                              input=source, capture_output=True, text=True, check=True)
+        expected = done.stdout.split("\ndef f():")[0].rstrip("\n")
+        if ours is not None:
+            laid += 1
+            assert ours == expected, f"at {line_length} columns, ruff:\n{expected}\nsvcmod:\n{ours}"
+    assert laid >= len(CONDITIONALS) - 2

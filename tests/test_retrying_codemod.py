@@ -42,6 +42,7 @@ def migrated(code: str, **kwargs) -> str:
     ("logger=log", "logger"),
     ("stop_max_attemps=3", "unknown keyword 'stop_max_attemps'"),
     ("retry_on_exception=make_predicate()", "predicate or a tuple"),
+    ("retry_on_exception=IOError", "write retry_on_exception=(IOError,)"),
 ])
 def test_what_cannot_be_mapped_is_reported_with_the_reason_and_left_alone(arguments, reason):
     code = f"from retrying import retry\n\n@retry({arguments})\ndef fetch():\n    pass\n"
@@ -287,11 +288,41 @@ def test_comments_among_the_arguments_are_kept():
             "        stop=stop_after_attempt(4),\n        wait=wait_fixed(0.25),\n        reraise=True  # ms\n    )\n") in text
 
 
-@pytest.mark.parametrize("condition", ["(IOError, TimeoutError)", "IOError", "is_transient"])
+def test_retrying_cannot_retry_on_an_exception_class_given_alone():
+    """Why ``retry_on_exception=IOError`` is left for a person: retrying (1.4) calls a class as a
+    predicate, and its ``reject |= IOError(error)`` fails with TypeError at the first error."""
+    retrying = pytest.importorskip("retrying")
+    attempts = []
+
+    @retrying.retry(retry_on_exception=IOError, stop_max_attempt_number=3)
+    def fetch():
+        attempts.append(1)
+        raise IOError("down")
+
+    with pytest.raises(TypeError):
+        fetch()
+    assert len(attempts) == 1
+
+
+@pytest.mark.parametrize("prelude,expected", [
+    # the file's own IOError is a tuple: retried on as one
+    ("IOError = (ConnectionError, TimeoutError)\n\n", "retry=retry_if_exception_type(IOError)"),
+    # a star import may bind IOError to anything: retrying's own test, at run time
+    ("from errors import *\n\n", "if isinstance(IOError, tuple)"),
+])
+def test_an_exception_class_name_the_file_rebinds_is_migrated(prelude, expected):
+    text = migrated(f"from retrying import retry\n{prelude}\n"
+                    "@retry(retry_on_exception=IOError, stop_max_attempt_number=3)\ndef fetch():\n    pass\n")
+    assert expected in text, text
+
+
+@pytest.mark.parametrize("condition", ["(IOError, TimeoutError)", "TRANSIENT", "is_transient"])
 def test_a_migrated_file_has_no_new_unused_import(condition, tmp_path):
     """pyflakes (F401) on the migrated file: a tuple retry_on_exception needs no retry_if_exception."""
     source = textwrap.dedent(f"""
         from retrying import retry
+
+        TRANSIENT = load_policy("transient")
 
 
         def is_transient(error):

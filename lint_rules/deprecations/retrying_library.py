@@ -1,6 +1,7 @@
 """SVC301: the unmaintained ``retrying`` library, migrated to tenacity with its behaviour kept."""
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
@@ -11,7 +12,7 @@ from libcst.metadata import (
     ParentNodeProvider,
     ScopeProvider,
 )
-from libcst.metadata.scope_provider import Assignment, ImportAssignment
+from libcst.metadata.scope_provider import Assignment, BuiltinAssignment, ImportAssignment
 
 from svcmod.codemods.retrying_to_tenacity import (
     RETRYING,
@@ -77,7 +78,9 @@ class RetryingLibrary(Rule):
     Left for a person, reported without a fix, the message saying why: `stop_func`, `wait_func`,
     `stop=`/`wait=` strategy names, `before_attempts`/`after_attempts`, `logger`, `**kwargs`,
     positional arguments, several wait kinds at once (retrying sleeps the longest, tenacity adds them),
-    `wrap_exception=True` with `retry_on_exception`, `retry` on an `async def` (retrying never retried
+    `wrap_exception=True` with `retry_on_exception`, `retry_on_exception=IOError` (a built-in exception
+    class, not a tuple: retrying calls it as a predicate and fails with TypeError at the first error),
+    `retry` on an `async def` (retrying never retried
     coroutines), a `Retrying` object used other than through `.call(...)`, and other names of the
     module. A file where `RetryError` is caught is migrated whole or not at all.
 
@@ -467,9 +470,20 @@ def _async_reason(function: Optional[cst.CSTNode]) -> Optional[str]:
     return None
 
 
+def _is_builtin_exception(name: str) -> bool:
+    value = getattr(builtins, name, None)
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _has_star_import(parents) -> bool:
+    """Whether the file has a ``from … import *`` (which may bind any name, a builtin's too)."""
+    return any(isinstance(node, cst.ImportStar) for node in parents)
+
+
 def _exception_kind(expr: cst.BaseExpression, scopes, parents) -> Optional[str]:
     """"types" for a tuple of exception classes (retrying checks isinstance against it), "predicate"
-    for a function, None when the file does not say (an imported name, say)."""
+    for a function, "exception class" for a built-in one (``IOError``) no name of the file hides,
+    None when the file does not say (an imported name, say)."""
     if isinstance(expr, cst.Tuple):
         return "types"
     if isinstance(expr, cst.Lambda):
@@ -479,8 +493,12 @@ def _exception_kind(expr: cst.BaseExpression, scopes, parents) -> Optional[str]:
     scope = scopes.get(expr)
     if scope is None:
         return None
+    assignments = scope[expr.value]
+    if assignments and all(isinstance(a, BuiltinAssignment) for a in assignments) \
+            and _is_builtin_exception(expr.value) and not _has_star_import(parents):
+        return "exception class"
     kinds = set()
-    for assignment in scope[expr.value]:
+    for assignment in assignments:
         if not isinstance(assignment, Assignment):
             return None
         node = assignment.node

@@ -214,6 +214,8 @@ def expression(node: cst.BaseExpression) -> _Doc:
     """The document of an expression: calls, subscripts and collections may break, the rest is
     kept as written (and must be on one line)."""
     if getattr(node, "lpar", None):
+        if isinstance(node, cst.IfExp) and len(node.lpar) == 1:
+            return _parenthesized(node)
         return _atom(node)
     if isinstance(node, cst.Call):
         _no_comments(node.whitespace_after_func, node.whitespace_before_args)
@@ -289,10 +291,59 @@ def _argument(arg: cst.Arg) -> _Doc:
 
 def _bracketed(node: cst.BaseExpression) -> _Doc:
     """An expression inside brackets, where a chain of one binary operator may break before each
-    operator (``a\n+ b``), as ruff breaks it."""
+    operator (``a\n+ b``), and a conditional expression before ``if`` and ``else``, as ruff breaks them."""
+    if isinstance(node, cst.IfExp) and not node.lpar:
+        return _conditional(node)
     if not isinstance(node, cst.BinaryOperation) or node.lpar:
         return expression(node)
     return _chain(node)
+
+
+def _parenthesized(node: cst.IfExp) -> _Doc:
+    """``(a if c else b)``: on one line; else its inside on a line of its own between the
+    parentheses; else broken before ``if`` and ``else`` there, as ruff lays it out."""
+    _no_comments(node.lpar[0], node.rpar[0])
+    inside = node.with_changes(lpar=(), rpar=())
+    return _group(["(", _Indent([_SOFT, _conditional(inside)]), _SOFT, ")"])
+
+
+def _conditional(node: cst.IfExp) -> _Doc:
+    """``a if c else b`` that may break before ``if`` and before ``else`` (each part a chain of
+    one binary operator that may break in turn, as ruff breaks ``else a\n& b``)."""
+    _no_comments(node.whitespace_before_if, node.whitespace_after_if,
+                 node.whitespace_before_else, node.whitespace_after_else)
+    return _group([_operand(node.body), _LINE, "if ", _operand(node.test), _LINE, "else ", _operand(node.orelse)])
+
+
+def _operand(node: cst.BaseExpression) -> _Doc:
+    """A part of a conditional expression: a chain of one operator (``a and b``, ``a + b``) or a
+    comparison (``a is not None``) may break before each operator, as ruff breaks them there."""
+    if node.lpar:
+        return expression(node)
+    if isinstance(node, cst.IfExp):
+        raise Unsupported("a conditional expression inside another")
+    if isinstance(node, cst.Comparison):
+        parts: list = [expression(node.left)]
+        for target in node.comparisons:
+            _no_comments(target.operator)
+            parts += [_LINE, f"{_atom(target.operator).strip()} ", expression(target.comparator)]
+        return _group(parts)
+    if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)) and _mixed(node):
+        raise Unsupported("operators of two kinds in a conditional expression")
+    return _chain(node)
+
+
+def _mixed(node: cst.BaseExpression) -> bool:
+    """Whether an operator chain has, unparenthesized, operators of another kind (``a and b or c``),
+    which ruff breaks at every level at once."""
+    kinds = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.BinaryOperation, cst.BooleanOperation)) and (current is node or not current.lpar):
+            kinds.add(type(current.operator))
+            stack += [current.left, current.right]
+    return len(kinds) > 1
 
 
 def _outermost(node: cst.BaseExpression) -> _Doc:
