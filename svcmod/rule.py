@@ -166,6 +166,22 @@ class Parts:
 
 
 @dataclass(frozen=True)
+class Callees:
+    """A rule whose finding in a function depends on that function, the module's top level and the
+    functions and classes of the module it names (a call of ``fetch()`` or ``self.fetch()`` reads
+    whether ``fetch`` retries), and on no other part of the file.
+
+    An editor's buffer (``svcmod.run.buffer``) may then be checked for the rule with a function an
+    edit left alone as a stub, and its findings taken from the version before, when no code checked
+    names it and it names nothing the edit touched. ``across``: tokens that, mentioned anywhere in a
+    file, make the rule read all of it (what it carries from one function to the next in the order
+    they come).
+    """
+
+    across: Tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class FastPath:
     """What a rule needs from the fast path, declared once; ``FastPath()`` (the default) is always
     sound: the rule sees every file, whole, as LibCST parses it.
@@ -175,6 +191,8 @@ class FastPath:
       reads them (``mentions``: ``.get(`` is also ``. get (`` and ``.\\n get(``) …
     - ``test``: … and pass this test of its bytes and imported modules.
     - ``parts``: the rule may see an excerpt of a long file (``Parts``); None: whole files only.
+    - ``callees``: in an editor's buffer, the rule may see a function apart from those it does not
+      name (``Callees``); None: every function, unless it declares ``parts``.
     - ``sketch``: the rule reads nothing a sketch (``svcmod/fastpath/sketch.py``) leaves out:
       whitespace, comments and brackets. Its findings may then come from a sketch, built from
       Python's own parse, with LibCST parsing only what is to be fixed.
@@ -189,6 +207,7 @@ class FastPath:
     tokens: Tuple[bytes, ...] = ()
     test: Optional[Callable[[bytes, FrozenSet[str]], bool]] = None
     parts: Optional[Parts] = None
+    callees: Optional[Callees] = None
     sketch: bool = False
 
     def wants(self, source: bytes, imported: FrozenSet[str]) -> bool:

@@ -21,6 +21,7 @@ import subprocess
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
 from tenacity import retry, stop_after_attempt
 
 SESSION = requests.Session()
@@ -50,6 +51,10 @@ def not_code():
 TAIL = '''@retry(stop=stop_after_attempt(3))
 def sync(url):
     return fetch_0(url)
+
+
+def refresh(url):
+    return fetch_1(url)
 
 
 class Client:
@@ -117,6 +122,19 @@ EDITS: List[Tuple[str, Callable[[str], str]]] = [
     ("a function renamed", replace("def fetch_9(", "def fetch_nine(")),
     ("a function made async", replace("def fetch_1(", "async def fetch_1(")),
     ("a decorator added", replace("def fetch_2(", "@retry(stop=stop_after_attempt(2))\ndef fetch_2(")),
+    # SVC208 (nested retry): a finding in one function depends on whether the functions it calls retry
+    ("an edit in a function retrying around a call of one that retries",
+     in_function("sync", "return fetch_0(url)", "return fetch_0(url)  # the first page")),
+    ("a retry decorator added around a call of a function that retries",
+     replace("def refresh(", "@retry(stop=stop_after_attempt(2))\ndef refresh(")),
+    ("the retries of the function it calls changed", in_function("fetch_1", "range(3)", "range(5)")),
+    ("a retrying function defined in another", in_function("fetch_3", "    subprocess.run(",
+                                                           "    @retry\n    def helper():\n        pass\n"
+                                                           "    subprocess.run(")),
+    ("called under a retry elsewhere", in_function("refresh", "return fetch_1(url)", "return helper()")),
+    ("and made not to retry where it is defined", in_function("fetch_3", "    @retry\n    def helper",
+                                                               "    def helper")),
+    ("the retry decorator removed", replace("@retry(stop=stop_after_attempt(2))\ndef refresh(", "def refresh(")),
     ("the retry loop of a function another retries around removed",
      in_function("fetch_0", "        except requests.ConnectionError:\n            time.sleep(1)\n",
                  "        except requests.ConnectionError:\n            raise\n")),
@@ -127,6 +145,14 @@ EDITS: List[Tuple[str, Callable[[str], str]]] = [
                                                   "def extra():\n    requests.head('x')\n\n\n"
                                                   "@retry(stop=stop_after_attempt(3))\ndef sync")),
     ("a function's body emptied", in_function("fetch_6", "    response = requests.get(url)\n", "")),
+    # an adapter made in one function and mounted in another: SVC208 then reads the whole text
+    ("an adapter that retries made in a function", in_function("fetch_5", "    response = requests.get(url)",
+                                                                "    adapter = HTTPAdapter(max_retries=3)\n"
+                                                                "    response = requests.get(url)")),
+    ("mounted in another, whose retry loop calls through it",
+     in_function("fetch_7", "    response = requests.get(url)",
+                 '    SESSION.mount("https://", adapter)\n    response = requests.get(url)')),
+    ("the adapter made not to retry", in_function("fetch_5", "max_retries=3", "max_retries=0")),
 ]
 
 
@@ -186,3 +212,12 @@ async def test_every_version_of_an_edited_buffer_gets_what_lint_gives_its_text(c
     # also in a function whose text other functions' findings of one rule may depend on (that rule
     # then reads the whole text)
     assert 2 + [what for what, _ in EDITS].index("an edit in the function saying timeout") in reused
+    # SVC208 (nested retry) did not read the whole text for an edit in a function, unless the file
+    # mentions what it reads across functions (mount)
+    whole = {int(match.group(1)): match.group(2).split(", ") for match in (
+        re.search(r"checked version (\d+) .*the whole text read by ([^)]*)\)", m.message)
+        for m in client.log_messages) if match}
+    version = {what: number for number, (what, _) in enumerate(EDITS, 2)}
+    assert "SVC208" not in whole[version["an edit in a function retrying around a call of one that retries"]]
+    assert "SVC208" not in whole[version["the retries of the function it calls changed"]]
+    assert "SVC208" in whole[version["the adapter made not to retry"]]

@@ -14,7 +14,7 @@ from svcmod.lint_rules.retries.patterns import (
     function_key,
     may_hold_retry_loop,
 )
-from svcmod.rule import FastPath, FollowUp, Invalid, Rule, Valid, keyword
+from svcmod.rule import Callees, FastPath, FollowUp, Invalid, Rule, Valid, keyword
 
 Attempts = Union[int, float, None]
 FunctionKey = Tuple[Optional[str], str]
@@ -53,6 +53,9 @@ class NestedRetry(RetryContextTracker, Rule):
         # nothing is nested without an outer retry: a tenacity/backoff one or a hand-written loop
         test=lambda source, imported: "tenacity" in imported or "backoff" in imported or may_hold_retry_loop(source),
         sketch=True,
+        # a call under a retry reads whether the function it calls retries; an adapter assigned in
+        # one function may be mounted in the next, which reads it as the walk left it
+        callees=Callees(across=(b"mount",)),
     )
     in_migrations = (FollowUp("v2"),)
     examples = (

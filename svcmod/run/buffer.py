@@ -7,7 +7,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from svcmod.check.checker import Checker, FindingAt, nesting_problem, python_tree
 from svcmod.check.policy import FixPolicy
@@ -56,6 +56,8 @@ class BufferChecks:
         self._index_changes = 0
         #: how many functions the last ``diagnose`` took the findings of from the version before
         self.reused = 0
+        #: the rules that read the whole text at the last ``diagnose`` that reused findings
+        self.read_whole: FrozenSet[str] = frozenset()
         #: of the last build of the index: each file's module key and whether it is a package, the
         #: project's top-level packages, and the bytes of files saved since (``_updated``)
         self._modules: Dict[str, Tuple[str, bool]] = {}
@@ -105,7 +107,7 @@ class BufferChecks:
         edit since the version last diagnosed stayed inside top-level functions, the findings of
         the functions it left alone are that version's, moved by the lines added or removed above
         them (``_Version``); the rest is checked."""
-        self.reused = 0
+        self.reused, self.read_whole = 0, frozenset()
         found = self.finder.for_path(path, is_dir=False)
         config = self.config_for(path)
         ignored = expand_ignored(per_file_ignored(path, found, self._ignore_specs), self._codes[id(found)])
@@ -134,8 +136,8 @@ class BufferChecks:
         result = self.check(path, filename, source)
         if split.reuses and _whole_file_free(source) and not result.skipped \
                 and not any(f.code in ENGINE_CODES for f in result.findings):
-            self._versions[filename] = _Version(source, key, [f for f in result.findings if f.code in split.codes],
-                                                whole=[f for f in result.findings if f.code not in split.codes])
+            self._versions[filename] = _Version(source, key, [f for f in result.findings if f.code in split.apart],
+                                                whole=[f for f in result.findings if f.code not in split.apart])
         return result
 
     def _reusing(self, previous: "_Version", split: "_Split", path: Path, filename: str, source: bytes,
@@ -163,7 +165,10 @@ class BufferChecks:
         context = {code: tokens for code, tokens in split.context.items()
                    if not any(mentions(text, token) for text in texts for token in tokens)}
         parts = split.codes - (split.context.keys() - context.keys())
-        if not parts:
+        # a rule reading across functions what one of its tokens brings sees the whole text
+        named = frozenset(code for code in split.callees if not any(
+            mentions(text, token) for text in (previous.source, source) for token in split.across.get(code, ())))
+        if not parts and not named:
             return None
         tokens = {token for code in parts for token in context.get(code, ())}
         mentioned = [token for token in tokens if mentions(source, token)]
@@ -172,6 +177,20 @@ class BufferChecks:
             if function.stub is None or (mentioned and any(
                     mentions(b"\n".join(lines[function.first - 1:function.last]), token) for token in mentioned)):
                 kept_whole.add(number)
+        # the rules with ``Callees``: their findings are checked again in the edited function and in
+        # those naming what it defines (was or is), seeing whole the functions that code names
+        checked_again: Set[int] = set()
+        if named:
+            words = [_words(lines[function.first - 1:function.last]) for function in functions]
+            edited_names = was.names | now.names
+            checked_again = {number for number, function in enumerate(functions)
+                             if number == index or function.stub is None or not words[number].isdisjoint(edited_names)}
+            inside = {line for function in functions for line in range(function.first - 1, function.last)}
+            seen = _words(line for number, line in enumerate(lines) if number not in inside)
+            for number in checked_again:
+                seen |= words[number]
+            kept_whole |= checked_again
+            kept_whole.update(number for number, function in enumerate(functions) if not seen.isdisjoint(function.names))
         # the functions left alone are stubs binding their names, on lines blanked to keep every
         # other line where it is: what the rules then find is the edited function's and the top level's
         reduced = list(lines)
@@ -182,27 +201,32 @@ class BufferChecks:
                 reduced[line] = b"\r" if reduced[line].endswith(b"\r") else b""
             reduced[function.first - 1] = function.stub + reduced[function.first - 1]
         view = self.view_for(path)
-        fresh = split.checker(parts).check(filename, b"\n".join(reduced), ignored, named=True, project=view)
+        fresh = split.checker(parts | named).check(filename, b"\n".join(reduced), ignored, named=True, project=view)
         if fresh.skipped or any(f.code in ENGINE_CODES for f in fresh.findings):
             return None
-        stubbed = [(f.first, f.last) for n, f in enumerate(functions) if n not in kept_whole]
-        findings = [f for f in fresh.findings if not any(first <= f.line <= last for first, last in stubbed)]
+
+        def reused(number: int, code: str) -> bool:
+            """Whether the findings of ``code`` in function ``number`` are the last version's."""
+            return number not in (checked_again if code in named else kept_whole)
+
+        findings = [f for f in fresh.findings if not any(
+            reused(number, f.code) for number, function in enumerate(functions) if function.first <= f.line <= function.last)]
         for number, (old, new) in enumerate(zip(previous.functions, functions)):
-            if number in kept_whole:
-                continue
             moved = new.first - old.first
             findings.extend(dataclasses.replace(f, line=f.line + moved, end_line=f.end_line + moved)
-                            for f in previous.findings if old.first <= f.line <= old.last and f.code in parts)
+                            for f in previous.findings if old.first <= f.line <= old.last
+                            and f.code in parts | named and reused(number, f.code))
         whole: List[Finding] = []
-        whole_checker = split.checker(split.all - parts)
+        whole_checker = split.checker(split.all - parts - named)
         if whole_checker is not None:
             checked = whole_checker.check(filename, source, ignored, named=False, project=view)
             if checked.skipped or any(f.code in ENGINE_CODES for f in checked.findings):
                 return None
-            findings.extend(f for f in checked.findings if f.code in split.codes)
-            whole = [f for f in checked.findings if f.code not in split.codes]
+            findings.extend(f for f in checked.findings if f.code in split.apart)
+            whole = [f for f in checked.findings if f.code not in split.apart]
         findings.sort(key=lambda f: (f.line, f.column, f.code))
-        self.reused = len(functions) - len(kept_whole)
+        self.reused = len(functions) - len(kept_whole | checked_again)
+        self.read_whole = split.all - parts - named
         return _Version(source, previous.key, findings, functions, whole)
 
     def forget(self, filename: str) -> None:
@@ -357,9 +381,16 @@ class _Split:
         #: the tokens that keep a function whole for a rule, as its findings elsewhere depend on it
         self.context = {rule.code: tuple(rule.fast_path.parts.context) for rule in rules
                         if rule.code in self.codes and rule.fast_path.parts.context}
+        #: the other rules that see a function apart from those it does not name (``svcmod.rule.Callees``)
+        self.callees = frozenset(rule.code for rule in rules
+                                 if rule.code not in self.codes and rule.fast_path.callees is not None)
+        self.across = {rule.code: tuple(rule.fast_path.callees.across) for rule in rules
+                       if rule.code in self.callees and rule.fast_path.callees.across}
+        #: the rules whose findings are kept by function from one version to the next
+        self.apart = self.codes | self.callees
         self._checkers: Dict[FrozenSet[str], Checker] = {}
         # engine findings are what tells a check that cannot be pieced together: they must be on
-        self.reuses = bool(self.codes) and all(Checker(config, FixPolicy(), only_codes=frozenset()).engine_selected.values())
+        self.reuses = bool(self.apart) and all(Checker(config, FixPolicy(), only_codes=frozenset()).engine_selected.values())
 
     def checker(self, codes: FrozenSet[str]) -> Optional[Checker]:
         """A checker of the rules ``codes`` (None for none)."""
@@ -379,6 +410,8 @@ class _Function:
     first: int
     last: int
     stub: Optional[bytes]
+    #: the names of the functions and classes it defines, itself included
+    names: FrozenSet[str] = frozenset()
 
 
 @dataclasses.dataclass
@@ -400,13 +433,14 @@ def _functions(source: bytes) -> Optional[List[_Function]]:
     if tree is None:
         return None
     body = tree.body  # type: ignore[attr-defined]
+    lines = source.split(b"\n")
     starts = [_first_line(statement) for statement in body]
     total = source.count(b"\n") + 1
     found = []
     for index, statement in enumerate(body):
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             last = starts[index + 1] - 1 if index + 1 < len(body) else total
-            found.append(_Function(starts[index], last, _stub(statement)))
+            found.append(_function(statement, lines, starts[index], last))
     return found
 
 
@@ -414,10 +448,29 @@ def _first_line(statement: ast.stmt) -> int:
     return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
 
 
-def _stub(function: ast.stmt) -> Optional[bytes]:
+def _function(statement: ast.stmt, lines: Sequence[bytes], first: int, last: int) -> _Function:
+    """``statement``, a function whose ``def`` is on ``lines[statement.lineno - 1]``, from line
+    ``first`` to ``last``; never stubbed when a name it defines is not written as Python reads it."""
+    defined = [node for node in ast.walk(statement) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    for node in defined:
+        # Python's name is normalized (NFKC), LibCST's and a rule's are as written
+        if not node.name.isascii() or not re.search(rb"\b(?:def|class)[ \t]+" + node.name.encode() + rb"\b",
+                                                   lines[node.lineno - 1]):
+            return _Function(first, last, None)
+    return _Function(first, last, _stub(statement), frozenset(node.name for node in defined))
+
+
+#: a name as it can be written in ASCII: a name written otherwise holds no word that is another name
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _words(lines: Iterable[bytes]) -> FrozenSet[str]:
+    """The names the text of ``lines`` may mention (with words of strings and comments)."""
+    return frozenset(word.decode() for line in lines for word in _WORD.findall(line))
+
+
+def _stub(function: ast.stmt) -> bytes:
     name = function.name  # type: ignore[attr-defined]
-    if not name.isascii():
-        return None  # Python's name is normalized (NFKC), LibCST's is as written: not stubbed
     return (b"async def " if isinstance(function, ast.AsyncFunctionDef) else b"def ") + name.encode() + b"(): pass"
 
 
@@ -455,11 +508,13 @@ def _edited(previous: _Version, source: bytes) -> Optional[Tuple[int, List[_Func
     last = edited.last + moved
     if last < edited.first:
         return None
-    text = b"\n".join(new.split(b"\n")[edited.first - 1:last])
-    tree = python_tree(text)
+    text_lines = new.split(b"\n")[edited.first - 1:last]
+    tree = python_tree(b"\n".join(text_lines))
     body = tree.body if tree is not None else []  # type: ignore[attr-defined]
-    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) \
-            or _first_line(body[0]) != 1 or _stub(body[0]) != edited.stub:
+    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) or _first_line(body[0]) != 1:
         return None
-    after = [_Function(f.first + moved, f.last + moved, f.stub) for f in functions[index + 1:]]
-    return index, functions[:index] + [_Function(edited.first, last, edited.stub)] + after
+    function = _function(body[0], text_lines, edited.first, last)
+    if function.stub != edited.stub:
+        return None
+    after = [dataclasses.replace(f, first=f.first + moved, last=f.last + moved) for f in functions[index + 1:]]
+    return index, functions[:index] + [function] + after

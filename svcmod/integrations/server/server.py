@@ -289,9 +289,11 @@ class SvcmodServer(LanguageServer):
             result.findings.append(Finding("SVC901", ENGINE_CODES["SVC901"][0],
                                            f"not checked: configuration error: {error}", str(path), 1, 1, 1, 1))
         reused = checks.reused if checks is not None else 0
+        whole = ", ".join(sorted(checks.read_whole)) if checks is not None and checks.read_whole else "no rule"
         log.debug("%s: checked version %s in %.1f ms: %d finding(s)%s", path, version,
                   (time.perf_counter() - started) * 1000, len(result.findings),
-                  f" ({reused} functions the edit left alone: their findings reused)" if reused else "")
+                  f" ({reused} functions the edit left alone: their findings reused; the whole text read by {whole})"
+                  if reused else "")
         return Linted(uri, version, text, path, result)
 
     def current(self, uri: str) -> Optional[Linted]:
