@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import logging
 import os
@@ -181,7 +182,11 @@ class BufferChecks:
         # those naming what it defines (was or is), seeing whole the functions that code names
         checked_again: Set[int] = set()
         if named:
-            words = [_words(lines[function.first - 1:function.last]) for function in functions]
+            # a function's words are those of the version before when the edit left it alone
+            functions = [function if function.words is not None
+                         else dataclasses.replace(function, words=_words(lines[function.first - 1:function.last]))
+                         for function in functions]
+            words = [function.words or frozenset() for function in functions]
             edited_names = was.names | now.names
             checked_again = {number for number, function in enumerate(functions)
                              if number == index or function.stub is None or not words[number].isdisjoint(edited_names)}
@@ -205,17 +210,20 @@ class BufferChecks:
         if fresh.skipped or any(f.code in ENGINE_CODES for f in fresh.findings):
             return None
 
-        def reused(number: int, code: str) -> bool:
+        def reused(number: Optional[int], code: str) -> bool:
             """Whether the findings of ``code`` in function ``number`` are the last version's."""
-            return number not in (checked_again if code in named else kept_whole)
+            return number is not None and number not in (checked_again if code in named else kept_whole)
 
-        findings = [f for f in fresh.findings if not any(
-            reused(number, f.code) for number, function in enumerate(functions) if function.first <= f.line <= function.last)]
-        for number, (old, new) in enumerate(zip(previous.functions, functions)):
-            moved = new.first - old.first
-            findings.extend(dataclasses.replace(f, line=f.line + moved, end_line=f.end_line + moved)
-                            for f in previous.findings if old.first <= f.line <= old.last
-                            and f.code in parts | named and reused(number, f.code))
+        at, was_at = _Lines(functions), _Lines(previous.functions)
+        findings = [f for f in fresh.findings if not reused(at.function(f.line), f.code)]
+        seen_apart = parts | named
+        for f in previous.findings:
+            number = was_at.function(f.line)
+            if f.code in seen_apart and reused(number, f.code):
+                assert number is not None
+                moved = functions[number].first - previous.functions[number].first
+                findings.append(dataclasses.replace(f, line=f.line + moved, end_line=f.end_line + moved)
+                                if moved else f)
         whole: List[Finding] = []
         whole_checker = split.checker(split.all - parts - named)
         if whole_checker is not None:
@@ -412,6 +420,8 @@ class _Function:
     stub: Optional[bytes]
     #: the names of the functions and classes it defines, itself included
     names: FrozenSet[str] = frozenset()
+    #: the words of its text (``_words``), once read
+    words: Optional[FrozenSet[str]] = None
 
 
 @dataclasses.dataclass
@@ -442,6 +452,19 @@ def _functions(source: bytes) -> Optional[List[_Function]]:
             last = starts[index + 1] - 1 if index + 1 < len(body) else total
             found.append(_function(statement, lines, starts[index], last))
     return found
+
+
+class _Lines:
+    """Which of ``functions`` (in the order of their lines) holds a line."""
+
+    def __init__(self, functions: Sequence[_Function]) -> None:
+        self.functions = functions
+        self.starts = [function.first for function in functions]
+
+    def function(self, line: int) -> Optional[int]:
+        """The number of the function holding ``line``; None: the top level."""
+        number = bisect.bisect_right(self.starts, line) - 1
+        return number if number >= 0 and line <= self.functions[number].last else None
 
 
 def _first_line(statement: ast.stmt) -> int:
