@@ -67,6 +67,23 @@ class Client:
     def read(self, path):
         with open(path, encoding="utf-8") as file:
             return file.read()
+
+    def load(self, url):
+        for attempt in range(3):
+            try:
+                return self.page(url)
+            except requests.ConnectionError:
+                time.sleep(1)
+
+    def page(self, url):
+        for attempt in range(2):
+            try:
+                return self.http.get(url, timeout=5)
+            except requests.ConnectionError:
+                time.sleep(1)
+
+    def fallback(self, url):
+        return self.backup.get(url)
 '''
 TEXT = HEAD + "".join(STANZA.format(n=n) for n in range(10)) + TAIL
 
@@ -141,6 +158,26 @@ EDITS: List[Tuple[str, Callable[[str], str]]] = [
     ("a finding silenced with noqa", in_function("fetch_3", "    response = requests.get(url)",
                                                  "    response = requests.get(url)  # noqa: SVC101")),
     ("a method edited", replace("return self.http.get(url)", "return self.http.get(url, params={})")),
+    # a method's findings depend on what its class's methods assign to self, and (SVC208) on whether
+    # the methods it calls retry
+    ("a method edited again (its finding depends on what __init__ assigns)",
+     in_function("get", "params={}", "params={'q': 1}")),
+    ("an edit in a method retrying around one of its class that retries",
+     in_function("load", "return self.page(url)", "return self.page(url)  # the page")),
+    ("the retries of the method it calls changed", in_function("page", "range(2)", "range(4)")),
+    ("an attribute assigned in another method (another's finding depends on it)",
+     in_function("read", "        with open(", "        self.backup = requests.Session()\n        with open(")),
+    ("and deleted", in_function("read", "        self.backup = requests.Session()\n", "")),
+    ("a class-level statement typed after a method", in_function("get", "'q': 1})\n", "'q': 1})\n    retries = 3\n")),
+    ("and deleted", in_function("get", "    retries = 3\n", "")),
+    ("a method dedented to the top level", replace('    def read(self, path):\n        with open(path, encoding="utf-8") as file:\n'
+                                                  '            return file.read()\n',
+                                                  'def read(self, path):\n    with open(path, encoding="utf-8") as file:\n'
+                                                  '        return file.read()\n')),
+    ("and indented back", replace('def read(self, path):\n    with open(path, encoding="utf-8") as file:\n'
+                                  '        return file.read()\n',
+                                  '    def read(self, path):\n        with open(path, encoding="utf-8") as file:\n'
+                                  '            return file.read()\n')),
     ("a function added at the top level", replace("@retry(stop=stop_after_attempt(3))\ndef sync",
                                                   "def extra():\n    requests.head('x')\n\n\n"
                                                   "@retry(stop=stop_after_attempt(3))\ndef sync")),
@@ -220,4 +257,7 @@ async def test_every_version_of_an_edited_buffer_gets_what_lint_gives_its_text(c
     version = {what: number for number, (what, _) in enumerate(EDITS, 2)}
     assert "SVC208" not in whole[version["an edit in a function retrying around a call of one that retries"]]
     assert "SVC208" not in whole[version["the retries of the function it calls changed"]]
+    # methods too: one edited, the others' findings reused
+    assert version["an edit in a method retrying around one of its class that retries"] in reused
+    assert "SVC208" not in whole[version["the retries of the method it calls changed"]]
     assert "SVC208" in whole[version["the adapter made not to retry"]]

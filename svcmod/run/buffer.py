@@ -105,7 +105,8 @@ class BufferChecks:
 
     def diagnose(self, path: Path, filename: str, source: bytes) -> FileResult:
         """What ``check`` finds in ``source``, the current text of the buffer ``filename``. When the
-        edit since the version last diagnosed stayed inside top-level functions, the findings of
+        edit since the version last diagnosed stayed inside one function (top-level, or a method of a
+        top-level class), the findings of
         the functions it left alone are that version's, moved by the lines added or removed above
         them (``_Version``); the rest is checked."""
         self.reused, self.read_whole = 0, frozenset()
@@ -144,7 +145,7 @@ class BufferChecks:
     def _reusing(self, previous: "_Version", split: "_Split", path: Path, filename: str, source: bytes,
                  ignored: Sequence[str], config: Config) -> Optional["_Version"]:
         """The findings of ``source`` from those of ``previous`` where the edit left functions alone;
-        None when the edit is not inside one top-level function or the file must be checked whole."""
+        None when the edit is not inside one function or the file must be checked whole."""
         if len(source) > config.max_file_size or not _whole_file_free(source) or nesting_problem(source):
             return None
         if previous.functions is None:
@@ -157,8 +158,8 @@ class BufferChecks:
         index, functions = edited
         lines = source.split(b"\n")
         was, now = previous.functions[index], functions[index]
-        if now.stub is None:
-            return None
+        if now.stub is None or was.assigns or now.assigns:
+            return None  # what other methods find depends on what this one assigns to ``self``
         texts = (b"\n".join(previous.source.split(b"\n")[was.first - 1:was.last]),
                  b"\n".join(lines[now.first - 1:now.last]))
         # a rule's findings elsewhere may depend on a function mentioning its context tokens: when the
@@ -175,7 +176,7 @@ class BufferChecks:
         mentioned = [token for token in tokens if mentions(source, token)]
         kept_whole = {index}
         for number, function in enumerate(functions):
-            if function.stub is None or (mentioned and any(
+            if function.stub is None or function.assigns or (mentioned and any(
                     mentions(b"\n".join(lines[function.first - 1:function.last]), token) for token in mentioned)):
                 kept_whole.add(number)
         # the rules with ``Callees``: their findings are checked again in the edited function and in
@@ -412,8 +413,9 @@ class _Split:
 
 @dataclasses.dataclass(frozen=True)
 class _Function:
-    """A top-level function of a buffer, by its lines (from 1): from its first decorator to the
-    line before the next top-level statement; ``stub`` binds its name (None: it is never stubbed)."""
+    """A top-level function of a buffer, or a method of a top-level class, by its lines (from 1): from
+    its first decorator to the line before the next statement of the module or the class (the next
+    top-level statement after a class's last method); ``stub`` binds its name (None: it is never stubbed)."""
 
     first: int
     last: int
@@ -422,6 +424,10 @@ class _Function:
     names: FrozenSet[str] = frozenset()
     #: the words of its text (``_words``), once read
     words: Optional[FrozenSet[str]] = None
+    #: a method of a class of the module's (stubbed with its indentation)
+    method: bool = False
+    #: a method that may assign attributes of ``self``: seen whole wherever a method is checked
+    assigns: bool = False
 
 
 @dataclasses.dataclass
@@ -438,20 +444,27 @@ class _Version:
 
 
 def _functions(source: bytes) -> Optional[List[_Function]]:
-    """The top-level functions of ``source``; None when Python cannot parse it."""
+    """The top-level functions of ``source`` and the methods of its top-level classes, in the order
+    of their lines; None when Python cannot parse it."""
     tree = python_tree(source)
     if tree is None:
         return None
-    body = tree.body  # type: ignore[attr-defined]
-    lines = source.split(b"\n")
-    starts = [_first_line(statement) for statement in body]
-    total = source.count(b"\n") + 1
-    found = []
-    for index, statement in enumerate(body):
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            last = starts[index + 1] - 1 if index + 1 < len(body) else total
-            found.append(_function(statement, lines, starts[index], last))
+    found: List[_Function] = []
+    _read(tree.body, source.split(b"\n"), source.count(b"\n") + 1, found)  # type: ignore[attr-defined]
     return found
+
+
+def _read(body: Sequence[ast.stmt], lines: Sequence[bytes], end: int, found: List[_Function],
+          method: bool = False) -> None:
+    """The functions of ``body`` into ``found``, the methods of its classes when it is the module's;
+    each to the line before the next statement of ``body`` (``end`` after the last)."""
+    starts = [_first_line(statement) for statement in body]
+    for index, statement in enumerate(body):
+        last = starts[index + 1] - 1 if index + 1 < len(body) else end
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(_function(statement, lines, starts[index], last, method))
+        elif isinstance(statement, ast.ClassDef) and not method:
+            _read(statement.body, lines, last, found, method=True)
 
 
 class _Lines:
@@ -471,7 +484,7 @@ def _first_line(statement: ast.stmt) -> int:
     return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
 
 
-def _function(statement: ast.stmt, lines: Sequence[bytes], first: int, last: int) -> _Function:
+def _function(statement: ast.stmt, lines: Sequence[bytes], first: int, last: int, method: bool) -> _Function:
     """``statement``, a function whose ``def`` is on ``lines[statement.lineno - 1]``, from line
     ``first`` to ``last``; never stubbed when a name it defines is not written as Python reads it."""
     defined = [node for node in ast.walk(statement) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
@@ -479,8 +492,22 @@ def _function(statement: ast.stmt, lines: Sequence[bytes], first: int, last: int
         # Python's name is normalized (NFKC), LibCST's and a rule's are as written
         if not node.name.isascii() or not re.search(rb"\b(?:def|class)[ \t]+" + node.name.encode() + rb"\b",
                                                    lines[node.lineno - 1]):
-            return _Function(first, last, None)
-    return _Function(first, last, _stub(statement), frozenset(node.name for node in defined))
+            return _Function(first, last, None, method=method, assigns=method)
+    indent = lines[statement.lineno - 1][:statement.col_offset]
+    return _Function(first, last, indent + _stub(statement), frozenset(node.name for node in defined),
+                     method=method, assigns=method and _assigns_attributes(statement))
+
+
+def _assigns_attributes(method: ast.stmt) -> bool:
+    """Whether ``method`` may assign (or delete) an attribute of its first parameter (``self.http = …``),
+    which what its class's other methods find depends on."""
+    arguments = method.args  # type: ignore[attr-defined]
+    first = [*arguments.posonlyargs, *arguments.args, *([arguments.vararg] if arguments.vararg else [])][:1]
+    if not first:
+        return False
+    name = first[0].arg
+    return any(isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)
+               and isinstance(node.value, ast.Name) and node.value.id == name for node in ast.walk(method))
 
 
 #: a name as it can be written in ASCII: a name written otherwise holds no word that is another name
@@ -531,12 +558,17 @@ def _edited(previous: _Version, source: bytes) -> Optional[Tuple[int, List[_Func
     last = edited.last + moved
     if last < edited.first:
         return None
-    text_lines = new.split(b"\n")[edited.first - 1:last]
+    # a method's text is read as the one statement of a class, as it is read in its own
+    head = [b"class _:"] if edited.method else []
+    text_lines = head + new.split(b"\n")[edited.first - 1:last]
     tree = python_tree(b"\n".join(text_lines))
     body = tree.body if tree is not None else []  # type: ignore[attr-defined]
-    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) or _first_line(body[0]) != 1:
+    if edited.method:
+        body = body[0].body if len(body) == 1 and isinstance(body[0], ast.ClassDef) else []
+    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) \
+            or _first_line(body[0]) != 1 + len(head):
         return None
-    function = _function(body[0], text_lines, edited.first, last)
+    function = _function(body[0], text_lines, edited.first, last, edited.method)
     if function.stub != edited.stub:
         return None
     after = [dataclasses.replace(f, first=f.first + moved, last=f.last + moved) for f in functions[index + 1:]]
