@@ -255,3 +255,23 @@ def test_a_conditional_expression_in_a_call_is_laid_out_as_ruff_formats_it(line_
             laid += 1
             assert ours == expected, f"at {line_length} columns, ruff:\n{expected}\nsvcmod:\n{ours}"
     assert laid >= len(CONDITIONALS) - 2
+
+
+def test_a_fix_no_layout_keeps_within_the_limit_is_not_applied_and_not_offered(tmp_path: Path):
+    """client.py: the call holds a comment and ends in a long subscript: the timeout on a line of its
+    own would still leave that line over 88 columns. headers.py: calls in a ``while`` and an ``elif``
+    header, which no layout breaks. Those statements are left as they are and their findings
+    reported without ``[*]``, as findings with no fix; the call in the ``if`` body is fixed."""
+    project = tmp_path / "project"
+    shutil.copytree(CASES / "no_layout_fits" / "before", project)
+    before = (project / "client.py").read_text()
+    result = run_subprocess(["lint", "--fix", "--unsafe-fixes", "--no-cache", "."], project)
+    assert (project / "client.py").read_text() == before
+    assert result.exit_code == 1, result
+    assert result.stdout.splitlines()[:3] == [
+        "client.py:7:9: SVC101 requests call without a timeout can hang forever",
+        "headers.py:7:11: SVC101 requests call without a timeout can hang forever",
+        "headers.py:11:10: SVC101 requests call without a timeout can hang forever",
+    ], result
+    assert "[*]" not in result.stdout and "SVC902" not in result.stdout, result
+    assert "Fixed 1 finding" in result.stdout + result.stderr, result

@@ -7,7 +7,7 @@ import gc
 import re
 import time
 import warnings
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
@@ -277,8 +277,9 @@ class Checker:
     def _fixable(self, report: Report) -> bool:
         return report.fix is not None and self.policy.allows(report.code, report.fix.safety, self.config)
 
-    def _finding(self, filename: str, report: Report, position: Any, line: str) -> Finding:
-        fix = report.fix
+    def _finding(self, filename: str, report: Report, position: Any, line: str, offered: bool = True) -> Finding:
+        """``offered``: False for a fix not applied since no layout keeps it within the line limit."""
+        fix = report.fix if offered else None
         return Finding(report.code, report.name, report.message, filename,
                        position.start.line, position.start.column + 1,
                        position.end.line, position.end.column + 1,
@@ -322,6 +323,7 @@ class Checker:
         # with ``fixes_at``, the fixable findings not asked for, by what they report on (their
         # positions move as fixes add lines): left alone in every round
         left_alone: Dict[Tuple[str, str], int] = {}
+        over_the_limit: Set[Tuple[str, str]] = set()  # findings whose fix no layout keeps within the limit
         try:
             if self._fixes_at is not None:
                 lines = _text_lines(module, source)
@@ -344,6 +346,16 @@ class Checker:
                 changes: Dict[str, object] = {}
                 new_module, applied = apply_fixes(current_module, [r.fix for r, _ in chosen], self.config.line_length,
                                                   self.config.target_version, current_source, changes)
+                refused: List[Any] = changes.get("refused", [])  # type: ignore[assignment]
+                if refused:  # no layout keeps the line limit: reported, not fixed, in every round
+                    lines = _text_lines(current_module, current_source)
+                    for report, position in chosen:
+                        if any(report.fix is fix for fix in refused):
+                            key = (report.code, _spanned(lines, position))
+                            left_alone[key] = left_alone.get(key, 0) + 1
+                            over_the_limit.add(key)
+                if not applied and refused:
+                    break
                 if not applied:
                     raise VerificationFailed("no fix could be applied")
                 if round_number == 0 and self._fixes_at is None:
@@ -383,7 +395,10 @@ class Checker:
             result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in original_located]
             self.engine_finding(result, "SVC902", f"fixes not applied: {error}", 1, 1)
             return
-        result.findings = [self._finding(filename, r, pos, line) for r, (pos, line) in located]
+        lines = _text_lines(current_module, current_source) if over_the_limit else []
+        result.findings = [self._finding(filename, r, pos, line, offered=not over_the_limit
+                                         or (r.code, _spanned(lines, pos)) not in over_the_limit)
+                           for r, (pos, line) in located]
         if current_source != source:
             result.edits = edits
             result.original = source

@@ -12,7 +12,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
-from svcmod.check.layout import DEFAULT_LINE_LENGTH, is_laid_out, relaid, relaid_alone
+from svcmod.check.layout import DEFAULT_LINE_LENGTH, TooLong, grew_over, is_laid_out, relaid, relaid_alone
 from svcmod.rule import AddImport, Fix, RemoveImport, dotted
 
 
@@ -34,6 +34,7 @@ class _Replace(cst.CSTTransformer):
         self.owner: Dict[int, Fix] = {}
         self.replacement: Dict[int, object] = {}
         self.conflicted: Set[int] = set()  # id(Fix)
+        self.refused: Set[int] = set()  # id(Fix): no layout keeps its statement within the line limit
         # nodes swapped so far, and that count as each statement being visited was entered: a
         # statement is laid out again only if a swap happened inside it (visiting rebuilds every
         # node, so identity alone does not tell a changed statement from an untouched one)
@@ -55,6 +56,12 @@ class _Replace(cst.CSTTransformer):
         #: replacement, the fix's id)
         self.units: List[Tuple[cst.CSTNode, object, FrozenSet[int]]] = []
         self.open_units: List[List[int]] = []
+        # the fixes swapped in the header of each compound statement being visited (``if``,
+        # ``while``, ``def``, ``class``: not laid out, only kept within the line limit), and for each
+        # statement being visited whether it is such a header (else one laid out, or its body)
+        self.headers: List[List[int]] = []
+        self.in_header: List[bool] = []
+        self.elifs: Set[int] = set()  # ids of the ``if`` nodes written ``elif`` (two columns wider)
 
     def visit_only_towards(self, module: cst.Module, fixes: Sequence[Fix]) -> None:
         self.holding = holding(module, [old for fix in fixes for old in fix.replacements])
@@ -66,6 +73,12 @@ class _Replace(cst.CSTTransformer):
         elif isinstance(node, _LAID_OUT):
             self.swaps_on_entry.append(self.swaps)
             self.open_units.append([])
+            self.in_header.append(False)
+        elif isinstance(node, _HEADERS):
+            self.headers.append([])
+            self.in_header.append(True)
+            if isinstance(node, cst.If) and isinstance(node.orelse, cst.If):
+                self.elifs.add(id(node.orelse))
         if self.holding is not None and id(node) not in self.holding:
             return False  # (on_leave is still called: it replaces the node itself, pops what was pushed)
         return super().on_visit(node)
@@ -76,11 +89,30 @@ class _Replace(cst.CSTTransformer):
         result = self._replaced(original_node, updated_node)
         if isinstance(original_node, _LAID_OUT) and self.swaps_on_entry.pop() < self.swaps \
                 and _changed_line(original_node, result):
-            result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
+            try:
+                result = relaid(original_node, result, self.line_length - self.depth[-1], self.target_version)
+            except TooLong:  # no layout keeps the line limit: the fixes in this line are not applied
+                self.refused.update(self.open_units[-1])
+                self.conflicted.update(self.open_units[-1])
+                self.open_units[-1] = []
+                result = original_node if not isinstance(original_node, (cst.With, cst.For)) \
+                    else original_node.with_changes(body=result.body)
         if isinstance(original_node, _LAID_OUT):
+            self.in_header.pop()
             swapped = self.open_units.pop()
             if swapped:
                 self.units.append((original_node, result, frozenset(swapped)))
+        elif isinstance(original_node, _HEADERS):
+            self.in_header.pop()
+            swapped = self.headers.pop()
+            width = self.line_length - self.depth[-1] - (2 if id(original_node) in self.elifs else 0)
+            if swapped and type(result) is type(original_node) and grew_over(original_node, result, width):
+                # no layout for these headers: a fix that writes a line over the limit there is not applied
+                self.refused.update(swapped)
+                self.conflicted.update(swapped)
+                self.units = [unit for unit in self.units if not unit[2] & set(swapped)]
+                result = original_node.with_changes(**{name: getattr(result, name) for name in _BLOCKS
+                                                       if hasattr(original_node, name)})
         return result
 
     def _replaced(self, original_node, updated_node):
@@ -93,6 +125,8 @@ class _Replace(cst.CSTTransformer):
             self.conflicted.add(id(fix))
             return updated_node
         self.swaps += 1
+        if self.in_header and self.in_header[-1]:
+            self.headers[-1].append(id(fix))
         if self.open_units:
             self.open_units[-1].append(id(fix))
         else:
@@ -102,6 +136,10 @@ class _Replace(cst.CSTTransformer):
 
 #: The statements whose lines ``layout.relaid`` lays out again when a fix changed them.
 _LAID_OUT = (cst.SimpleStatementLine, cst.Decorator, cst.With, cst.For)
+#: Compound statements whose header a fix may change but no layout prints: only kept within the limit.
+_HEADERS = (cst.If, cst.While, cst.FunctionDef, cst.ClassDef)
+#: What a compound statement holds besides its header (kept as the fixes made it when the header is not).
+_BLOCKS = ("body", "orelse", "decorators")
 #: Nodes that hold only whitespace and comments: no replaced node is below them unless it is one
 _BLANK = (cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment)
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
@@ -169,10 +207,12 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
     parsed from, when known (else generated again); ``changes``: filled with where the changes went."""
     # several reports may share one Fix (a codemod over the whole file): apply it once
     candidates = list({id(fix): fix for fix in fixes}.values())
+    refused: List[Fix] = []
     while True:
         transformer = _Replace(candidates, line_length, module.default_indent, target_version)
         transformer.visit_only_towards(module, candidates)
         new_module = module.visit(transformer)
+        refused += [fix for fix in candidates if id(fix) in transformer.refused]
         applied = [fix for fix in candidates if id(fix) not in transformer.conflicted]
         # a fix with several replacements is all or nothing: if one part waited, redo without it
         partial = any(len(fix.replacements) > 1 for fix in candidates if id(fix) in transformer.conflicted)
@@ -183,6 +223,7 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], line_length: int = DEF
     removals = [i for fix in applied for i in fix.remove_imports] + left_unused(module, new_module, source)
     if changes is not None:
         changes["units"], changes["imports"] = transformer.units, bool(additions or removals)
+        changes["refused"] = refused
     if additions or removals:
         before = new_module
         context = CodemodContext()

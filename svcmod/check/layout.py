@@ -531,12 +531,46 @@ def rebuild(original: cst.CSTNode, statement: Statement, text: str) -> cst.CSTNo
                                  lpar=parsed.lpar, rpar=parsed.rpar)
 
 
+class TooLong(Exception):
+    """No layout of a fixed statement keeps it within the line limit: the fix is not applied."""
+
+
 def relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
            target_version: Optional[Tuple[int, int]] = None) -> cst.CSTNode:
     """``updated`` (a fix's rewrite of the statement ``original``) in the layout ruff would give it
     when ``original`` was in that layout; else as the fix wrote it, wrapped only if the fix made a
     line longer than ``width`` (the columns left after the statement's indentation). Only syntax
-    the project's lowest Python (``target_version``; None: not known, so 3.8 assumed) accepts."""
+    the project's lowest Python (``target_version``; None: not known, so 3.8 assumed) accepts.
+    Raises ``TooLong`` when a line of every layout tried is over ``width`` and wider than the
+    widest line over it the original has (none: ``width``)."""
+    result = _relaid(original, updated, width, target_version)
+    if grew_over(original, result, width):
+        raise TooLong()
+    return result
+
+
+def grew_over(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> bool:
+    """Whether the logical line of ``updated`` (a compound statement's header, not its body) has a
+    line over ``width`` columns that is wider than every line ``original`` has there: a new line
+    over the limit, or one already over it that grew."""
+    widest_before = max((_width(line) for line in _header(original).split("\n")), default=0)
+    return any(_width(line) > max(width, widest_before) for line in _header(updated).split("\n"))
+
+
+def _header(node: cst.CSTNode) -> str:
+    """The lines of a statement's logical line (a compound statement's header, not its body)."""
+    if isinstance(node, (cst.With, cst.For, cst.While, cst.If, cst.FunctionDef, cst.ClassDef)):
+        changes: dict = {"leading_lines": (), "body": cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])])}
+        if isinstance(node, (cst.For, cst.While, cst.If)):
+            changes["orelse"] = None
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            changes["decorators"] = ()
+        return "\n".join(_code(node.with_changes(**changes)).split("\n")[:-2])
+    return _written(node)
+
+
+def _relaid(original: cst.CSTNode, updated: cst.CSTNode, width: int,
+            target_version: Optional[Tuple[int, int]]) -> cst.CSTNode:
     try:
         new = statement_of(updated, target_version)
         old = statement_of(original, target_version)
