@@ -7,7 +7,8 @@ memory over a long session, measured by driving the real server over stdio as an
 Warm diagnostics: from sending ``didChange`` to receiving its ``publishDiagnostics`` (the server's
 ``lintDelay`` applies only to edits closer together than it; these are spaced further apart), for
 a comment typed and for code typed in one function (the server then checks that function and the
-top level; the rules that see whole files only, SVC208 here, see the whole text).
+top level; SVC208 also the functions calling it and those it calls), and for code typed in one method
+of a class (the same stanzas as methods: that method, the top level and the methods assigning self.x).
 Code actions: a ``codeAction`` request at a finding (what the editor's menu waits for: the edits
 come later, on ``codeAction/resolve`` of the action chosen), then the resolve of its quick fix and
 of fix-all, each timed on its own (a resolve runs the engine's fix and verification). Memory: the server's resident set (VmRSS) before and after
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
@@ -76,6 +77,35 @@ class Client(LanguageClient):
         return self.diagnostics[uri]
 
 
+def class_of(text: str) -> str:
+    """``text`` with its functions made the methods of one class (each taking ``self`` first)."""
+    head, _, functions = text.partition("\ndef ")
+    body = ("def " + functions).replace("(session, url)", "(self, session, url)")
+    return head + "\nclass Service:\n" + "".join(f"    {line}" if line.strip() else line for line in body.splitlines(True))
+
+
+async def timed_edits(client: "Client", uri: str, version: int, edits: int, edit: Callable[[int], str],
+                      what: str) -> int:
+    """Times ``edits`` edits of ``uri`` (each made by ``edit`` from a version number) from didChange
+    to publishDiagnostics, prints them; the last version sent."""
+    latencies = []
+    client.checked_ms.clear()
+    for _ in range(edits):
+        version += 1
+        await asyncio.sleep(0.2)  # a pause between edits, longer than lintDelay
+        edited = edit(version)
+        started = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
+        await client.wait(uri)
+        latencies.append((time.perf_counter() - started) * 1000)
+    report(f"warm diagnostics after {what}", latencies)
+    print(f"  of which the check itself (svcmod's engine and rules, as in svcmod lint): median "
+          f"{statistics.median(client.checked_ms):.1f} ms")
+    return version
+
+
 def rss_kib(pid: int) -> Optional[int]:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -119,21 +149,16 @@ async def measure(server: List[str], edits: int, memory_edits: int, documents: i
         for what, edit in (
                 ("a comment typed", lambda v: text.replace("return response.json()", f"return response.json()  # {v}", 1)),
                 ("code typed (a loop's count)", lambda v: text.replace("range(3)", f"range({v % 7 + 4})", 1))):
-            latencies = []
-            client.checked_ms.clear()
-            for _ in range(edits):
-                version += 1
-                await asyncio.sleep(0.2)  # a pause between edits, longer than lintDelay
-                edited = edit(version)
-                started = time.perf_counter()
-                client.text_document_did_change(types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
-                await client.wait(uri)
-                latencies.append((time.perf_counter() - started) * 1000)
-            report(f"warm diagnostics after an edit in one function: {what}", latencies)
-            print(f"  of which the check itself (svcmod's engine and rules, as in svcmod lint): median "
-                  f"{statistics.median(client.checked_ms):.1f} ms")
+            version = await timed_edits(client, uri, version, edits, edit, f"an edit in one function: {what}")
+
+        # the same stanzas as the methods of one class
+        methods = class_of(text)
+        methods_uri = (workdir / "service_class.py").as_uri()
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=methods_uri, language_id="python", version=1, text=methods)))
+        await client.wait(methods_uri)
+        await timed_edits(client, methods_uri, 1, edits, lambda v: methods.replace("range(3)", f"range({v % 7 + 4})", 1),
+                          "an edit in one method of a class: code typed (a loop's count)")
 
         target = next(d for d in client.diagnostics[uri] if d.code == "SVC101")
         listed, quick, fix_all = [], [], []
