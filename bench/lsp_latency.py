@@ -81,7 +81,8 @@ def class_of(text: str) -> str:
     """``text`` with its functions made the methods of one class (each taking ``self`` first)."""
     head, _, functions = text.partition("\ndef ")
     body = ("def " + functions).replace("(session, url)", "(self, session, url)")
-    return head + "\nclass Service:\n" + "".join(f"    {line}" if line.strip() else line for line in body.splitlines(True))
+    return head + "\nclass Service:\n" + "".join(f"    {line}" if line.strip() else line
+                                                 for line in body.splitlines(True))
 
 
 async def timed_edits(client: "Client", uri: str, version: int, edits: int, edit: Callable[[int], str],
@@ -157,7 +158,8 @@ async def measure(server: List[str], edits: int, memory_edits: int, documents: i
         client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
             uri=methods_uri, language_id="python", version=1, text=methods)))
         await client.wait(methods_uri)
-        await timed_edits(client, methods_uri, 1, edits, lambda v: methods.replace("range(3)", f"range({v % 7 + 4})", 1),
+        await timed_edits(client, methods_uri, 1, edits,
+                          lambda v: methods.replace("range(3)", f"range({v % 7 + 4})", 1),
                           "an edit in one method of a class: code typed (a loop's count)")
 
         target = next(d for d in client.diagnostics[uri] if d.code == "SVC101")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 from typing import Callable, List, Tuple
 
@@ -104,6 +105,10 @@ def in_function(name: str, old: str, new: str) -> Callable[[str], str]:
     return edit
 
 
+READ = '''    def read(self, path):
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+'''
 #: (what the user does, the edit): each applied to the text the one before left
 EDITS: List[Tuple[str, Callable[[str], str]]] = [
     ("a comment typed in a function", in_function("fetch_3", "return response.json()", "return response.json()  # ok")),
@@ -170,14 +175,8 @@ EDITS: List[Tuple[str, Callable[[str], str]]] = [
     ("and deleted", in_function("read", "        self.backup = requests.Session()\n", "")),
     ("a class-level statement typed after a method", in_function("get", "'q': 1})\n", "'q': 1})\n    retries = 3\n")),
     ("and deleted", in_function("get", "    retries = 3\n", "")),
-    ("a method dedented to the top level", replace('    def read(self, path):\n        with open(path, encoding="utf-8") as file:\n'
-                                                  '            return file.read()\n',
-                                                  'def read(self, path):\n    with open(path, encoding="utf-8") as file:\n'
-                                                  '        return file.read()\n')),
-    ("and indented back", replace('def read(self, path):\n    with open(path, encoding="utf-8") as file:\n'
-                                  '        return file.read()\n',
-                                  '    def read(self, path):\n        with open(path, encoding="utf-8") as file:\n'
-                                  '            return file.read()\n')),
+    ("a method dedented to the top level", replace(READ, textwrap.dedent(READ))),
+    ("and indented back", replace(textwrap.dedent(READ), READ)),
     ("a function added at the top level", replace("@retry(stop=stop_after_attempt(3))\ndef sync",
                                                   "def extra():\n    requests.head('x')\n\n\n"
                                                   "@retry(stop=stop_after_attempt(3))\ndef sync")),

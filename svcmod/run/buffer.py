@@ -196,7 +196,8 @@ class BufferChecks:
             for number in checked_again:
                 seen |= words[number]
             kept_whole |= checked_again
-            kept_whole.update(number for number, function in enumerate(functions) if not seen.isdisjoint(function.names))
+            kept_whole.update(number for number, function in enumerate(functions)
+                              if not seen.isdisjoint(function.names))
         # the functions left alone are stubs binding their names, on lines blanked to keep every
         # other line where it is: what the rules then find is the edited function's and the top level's
         reduced = list(lines)
@@ -399,7 +400,8 @@ class _Split:
         self.apart = self.codes | self.callees
         self._checkers: Dict[FrozenSet[str], Checker] = {}
         # engine findings are what tells a check that cannot be pieced together: they must be on
-        self.reuses = bool(self.apart) and all(Checker(config, FixPolicy(), only_codes=frozenset()).engine_selected.values())
+        self.reuses = bool(self.apart) and all(
+            Checker(config, FixPolicy(), only_codes=frozenset()).engine_selected.values())
 
     def checker(self, codes: FrozenSet[str]) -> Optional[Checker]:
         """A checker of the rules ``codes`` (None for none)."""
@@ -487,7 +489,8 @@ def _first_line(statement: ast.stmt) -> int:
 def _function(statement: ast.stmt, lines: Sequence[bytes], first: int, last: int, method: bool) -> _Function:
     """``statement``, a function whose ``def`` is on ``lines[statement.lineno - 1]``, from line
     ``first`` to ``last``; never stubbed when a name it defines is not written as Python reads it."""
-    defined = [node for node in ast.walk(statement) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    defined = [node for node in ast.walk(statement)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     for node in defined:
         # Python's name is normalized (NFKC), LibCST's and a rule's are as written
         if not node.name.isascii() or not re.search(rb"\b(?:def|class)[ \t]+" + node.name.encode() + rb"\b",
