@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import textwrap
 from pathlib import Path
@@ -260,3 +261,67 @@ async def test_every_version_of_an_edited_buffer_gets_what_lint_gives_its_text(c
     assert version["an edit in a method retrying around one of its class that retries"] in reused
     assert "SVC208" not in whole[version["the retries of the method it calls changed"]]
     assert "SVC208" in whole[version["the adapter made not to retry"]]
+
+
+#: statements an editor user might type inside a function or method, at the indentation of the line below
+TYPED = ["time.sleep(1)", "requests.get(url)", "self.http = requests.Session()", "self.backup = requests.Session()",
+         "x = fetch_1(url)", "pass", "for attempt in range(2):\n{}    try:\n{}        return fetch_{}(url)\n"
+         "{}    except OSError:\n{}        time.sleep(1)",
+         "# a note", "helper()", "self.page(url)", "return self.load(url)", "SESSION.mount('https://', adapter)",
+         "adapter = HTTPAdapter(max_retries=2)", "@retry", "for attempt in range(2):", "try:", "except OSError:"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_edits_are_diagnosed_as_the_whole_text_is(tmp_path: Path, seed: int):
+    """Seeded random edits of the edits' file (a statement or retry loop typed, a line deleted,
+    duplicated or commented, a retry decorator added or removed), diagnosed one after the other as
+    the server does (``BufferChecks.diagnose``, reusing the version before's findings) and checked
+    whole (``BufferChecks.check``, as ``svcmod lint`` checks a named file): the same findings at
+    every version."""
+    from svcmod.run.buffer import BufferChecks
+
+    rnd = random.Random(seed)
+    project = write(tmp_path, {"pyproject.toml": "[tool.svcmod]\n"})
+    path = project / "service.py"
+    buffer, whole = BufferChecks(project_root=project), BufferChecks(project_root=project)
+    text = parsed = TEXT
+    buffer.diagnose(path, str(path), text.encode())
+    reused = 0
+    for step in range(70):
+        lines = parsed.split("\n")  # a version that does not parse is followed by an edit of the last that did
+        inside = [n for n, line in enumerate(lines) if line.startswith("    ") and line.strip()]
+        at = rnd.choice(inside)
+        indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+        kind = rnd.random()
+        if kind < 0.1:  # a retry decorator added to a function or method, or one removed
+            defs = [n for n, line in enumerate(lines) if line.lstrip().startswith(("def ", "@retry"))]
+            at = rnd.choice(defs)
+            if lines[at].lstrip().startswith("@"):
+                del lines[at]
+            else:
+                lines.insert(at, lines[at][:lines[at].index("def")] + "@retry(stop=stop_after_attempt(2))")
+        elif kind < 0.5:
+            lines.insert(at, indent + rnd.choice(TYPED).format(*[indent] * 2, rnd.randrange(10), *[indent] * 2))
+        elif kind < 0.7:
+            del lines[at]
+        elif kind < 0.85:
+            lines.insert(at, lines[rnd.choice(inside)])
+        else:
+            lines[at] += "  # checked"
+        edited = "\n".join(lines)
+        try:
+            compile(edited, str(path), "exec", dont_inherit=True)
+            parsed = edited
+        except SyntaxError:
+            if rnd.random() < 0.8:  # mostly code that parses, as between keystrokes that complete a line
+                continue
+        text = edited
+        found = buffer.diagnose(path, str(path), text.encode())
+        reused += buffer.reused > 0
+        expected = whole.check(path, str(path), text.encode())
+        assert _findings(found) == _findings(expected), (step, text)
+    assert reused >= 10  # the edits did exercise the reuse
+
+
+def _findings(result) -> List[tuple]:
+    return sorted((f.code, f.line, f.column, f.end_line, f.end_column, f.message) for f in result.findings)
