@@ -126,7 +126,7 @@ class Checker:
             return result
         if named and python_tree(source) is None and self._parse(result, source) is None:
             return result
-        imported = imported_modules(source) if self.fast_path else frozenset()
+        imported = own = imported_modules(source) if self.fast_path else frozenset()
         self._borrowed = frozenset()
         if self._project is not None and self.fast_path:
             # objects of other modules of the project (or declared clients) the file may use: the
@@ -137,13 +137,14 @@ class Checker:
         active = self._active(source, imported, ignored_codes)
         if not active:
             return result
+        borrowing = self._borrowing(source, own, active, ignored_codes)
         too_deep = nesting_problem(source)
         if too_deep:
             self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
             return result
         # a rule reading whitespace, comments or brackets makes excerpts go by the text alone
         # (an editor's quick fix is made on the whole file anyway: sketching and cutting it first is lost time)
-        cut = self.excerpts and not self._borrowed and self._fixes_at is None
+        cut = self.excerpts and not borrowing and self._fixes_at is None
         screening = self.screen(filename, active) \
             if cut and self.fast_path and all(rule.fast_path.sketch for rule in active) else None
         part = excerpt(source, [type(rule) for rule in active], imported, screening) if cut else None
@@ -190,6 +191,21 @@ class Checker:
             result.findings, result.edits, result.original, result.fixed = [], [], None, None
             self.engine_finding(result, "SVC901", "not checked: nesting too deep to walk", 1, 1)
         return result
+
+    def _borrowing(self, source: bytes, own: FrozenSet[str], active: List[Rule],
+                   ignored_codes: Sequence[str]) -> bool:
+        """Whether what the file borrows from the project's modules (``_borrowed``; ``own``: what it
+        imports itself) matters to the rules about to run on it: it made one of them run, or one of them looks for
+        names of a borrowed module. Then the file is read whole: excerpts and sketches follow only
+        the file's own imports. A borrowed module no running rule looks for (``collections``
+        through a package re-exporting it) changes nothing."""
+        if not self._borrowed:
+            return False
+        for rule in active:
+            spec = rule.fast_path
+            if any(module in self._borrowed for module in (*spec.imports, *spec.part_imports)):
+                return True
+        return self._active(source, own, ignored_codes) != active
 
     def _active(self, source: bytes, imported: FrozenSet[str], ignored_codes: Sequence[str]) -> List[Rule]:
         """The rules to run on ``source`` (which imports ``imported``): those whose prefilter wants

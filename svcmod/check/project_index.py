@@ -18,11 +18,12 @@ its rules know. Nothing here knows a rule: which files are worth reading is the 
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import json
 import re
 import warnings
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from svcmod.check.names import Binding
@@ -77,14 +78,17 @@ def module_names(source: bytes, module: str, package: bool = False,
     found = {name: entry for name, entry in reader.names.items() if entry is not None}
     tops = frozenset(project_tops)
     if tops:
-        for qualified, uses in _uses(tree, reader, tops).items():
+        for qualified, uses in _uses(tree, source, reader, tops).items():
             found[USES + qualified] = ("uses", qualified, tuple(sorted(uses)))
     return found
 
 
-def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str, set]:
+def _uses(tree: ast.Module, source: bytes, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str, set]:
     """How the module uses names imported from the project's modules (see ``module_names``)."""
     found: Dict[str, set] = {}
+    if not any(entry is not None and entry[0] == "alias" and entry[1].split(".")[0] in tops
+               for entry in reader.names.values()):
+        return found  # it imports nothing of the project's
     listens = False
     pubsubs = []
 
@@ -100,7 +104,7 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
     # their uses are recorded as the pool's. By name, whatever the function (a conservative guess:
     # a blocking read then costs the pool its read timeout, never the other way round).
     built_on: Dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if b"connection_pool" in source else ():
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             pool = _pool_of(node.value, imported)
             if pool is not None:
@@ -116,9 +120,7 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
             owner = built_on.get(name) if name is not None else _pool_of(expr, imported)
         return owner
 
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in _calls(tree):
         func = node.func
         if isinstance(func, ast.Attribute):
             if func.attr == "listen" and not node.args or func.attr == "get_message" and any(
@@ -141,6 +143,30 @@ def _uses(tree: ast.Module, reader: "_Reader", tops: FrozenSet[str]) -> Dict[str
     if listens:
         for owner in pubsubs:
             found[owner].add(".pubsub().listen()")
+    return found
+
+
+#: Nodes that hold no call: not entered when looking for calls (a name's ``Load`` context is a node
+#: too; ``ast.walk`` visits every one of them, which made reading a module's uses most of its cost).
+_NO_CALL_INSIDE = (ast.Name, ast.Constant, ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop,
+                   ast.alias, ast.Import, ast.ImportFrom, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
+
+
+def _calls(tree: ast.AST) -> List[ast.Call]:
+    """Every call in ``tree`` (in no particular order)."""
+    found = []
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        if type(node) is ast.Call:
+            found.append(node)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _NO_CALL_INSIDE))
+            elif isinstance(value, ast.AST) and not isinstance(value, _NO_CALL_INSIDE):
+                push(value)
     return found
 
 
@@ -337,6 +363,12 @@ def split_key(key: str) -> Tuple[str, str]:
     return root, module
 
 
+class Lending(NamedTuple):
+    modules: FrozenSet[str]  # the project's modules with names to lend
+    prefixes: FrozenSet[str]  # their dotted prefixes (``pkg`` of ``pkg.net``), themselves included
+    below: Mapping[str, Tuple[str, ...]]  # a package -> its lending modules below it (``pkg`` -> ``pkg.net``)
+
+
 class Project:
     """The names of a project's modules and its declared clients, as the resolver asks for them.
 
@@ -373,6 +405,9 @@ class Project:
         self._resolved: Dict[Tuple[str, str], Optional[Binding]] = {}
         self._digests: Dict[Tuple[str, str], str] = {}
         self._own: Dict[Tuple[str, str], str] = {}
+        self._lending: Dict[str, Lending] = {}
+        self._used_by_module: Dict[Tuple[str, str], List[Tuple[str, str, str]]] = {}
+        self._chained: Dict[Tuple[str, str], str] = {}  # (root, module) -> what its names reach (``_reached_digest``)
         self._pointing: Dict[Tuple[str, str], Tuple[Tuple[str, str], ...]] = {}
 
     def home(self, module: str, root: str = "") -> Optional[str]:
@@ -448,17 +483,20 @@ class Project:
             hops += 1
         return entry if hops < MAX_HOPS else None
 
-    def borrowed(self, imported: Iterable[str], root: str = "") -> FrozenSet[str]:
+    def borrowed(self, imported: Iterable[str], root: str = "",
+                 bound: Optional[Mapping[str, Optional[FrozenSet[str]]]] = None) -> FrozenSet[str]:
         """The modules (with their dotted prefixes) whose objects a file importing ``imported``
         reaches through the project or declared clients: the fast path must treat the file as
-        importing them too."""
+        importing them too. ``bound``, when known (``bound_names``): of each project module, the
+        names the file imports from it (None: any of them); a module not in it lends the file nothing."""
         found = set()
         imported = set(imported)
         for module in imported:
             names = self.names_of(module, root)
             if names:
+                only = bound.get(module, ()) if bound is not None else None
                 for name in names:
-                    if name.startswith(USES):
+                    if name.startswith(USES) or only is not None and name not in only:
                         continue
                     binding = self.binding(f"{module}.{name}", root)
                     if binding is not None:
@@ -469,14 +507,29 @@ class Project:
                 found.update(_prefixes(like))
         return frozenset(found)
 
+    def lending(self, root: str = "") -> "Lending":
+        """The modules a module of ``root`` sees with names to lend, and their dotted prefixes."""
+        known = self._lending.get(root)
+        if known is None:
+            modules = frozenset(module for module in self.homes if self.names_of(module, root))
+            below: Dict[str, List[str]] = {}
+            for module in sorted(modules):
+                for prefix in _prefixes(module)[:-1]:
+                    below.setdefault(prefix, []).append(module)
+            known = self._lending[root] = Lending(modules, frozenset(below) | modules,
+                                                  {k: tuple(v) for k, v in below.items()})
+        return known
+
     def digest(self, module: str, root: str = "") -> str:
         """A fingerprint of what ``module`` (a dotted name, seen from ``root``) exports to the
         project (empty when nothing); of ``"@" + module``: of the uses other modules make of its names."""
         if module.startswith(USES):
             module = module[len(USES):]
             home = self.home(module, root)
-            uses = sorted((q, m, u) for (r, q), pairs in self.used.items()
-                          if r == home and _module_of(q) == module for m, u in pairs)
+            if not self._used_by_module:  # (root, module) -> its names' uses: looked up per file
+                for (r, q), pairs in self.used.items():
+                    self._used_by_module.setdefault((r, _module_of(q)), []).extend((q, m, u) for m, u in pairs)
+            uses = sorted(self._used_by_module.get((home, module), ())) if home is not None else []
             return hashlib.sha1(json.dumps(uses).encode()).hexdigest()[:16] if uses else ""
         home = self.home(module, root)
         if home is None or not self.spaces[home][module]:
@@ -489,23 +542,64 @@ class Project:
     def _reached_digest(self, start: Tuple[str, str]) -> str:
         # what a module exports includes what the modules its names point into export: ``from
         # pkg.b import session`` in pkg.c is a session once pkg.b's is, and a module importing it
-        # from pkg.c must be checked again then. So: the own fingerprints of every module reached
-        # from it through its names, to MAX_HOPS (each module's own fingerprint and where its
-        # names point are worked out once per project: a warm run asks this of every import)
-        reached = {start}
-        frontier = [start]
-        for _ in range(MAX_HOPS):
-            following = []
-            for place in frontier:
-                for target in self._points_into(place):
-                    if target not in reached:
-                        reached.add(target)
-                        following.append(target)
-            if not following:
-                break
-            frontier = following
-        parts = sorted((root, module, self._own_digest((root, module))) for root, module in reached)
-        return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
+        # from pkg.c must be checked again then. So a module's fingerprint covers the own
+        # fingerprint of every module reached from it through its names: Merkle-style, from the
+        # fingerprints of the modules it points into, the modules of a cycle sharing one. Worked
+        # out for the whole project at the first question (linear in its names; following every
+        # module's reach on its own was quadratic, the most of a cold run of a package whose
+        # modules all import each other's names)
+        if not self._chained:
+            self._chain_digests()
+        return self._chained[start]
+
+    def _chain_digests(self) -> None:
+        """``_chained`` for every module: Tarjan's strongly connected components of the graph of
+        ``_points_into``, whose order (a component after every component it reaches) lets each
+        component's fingerprint be made from its members' own and the fingerprints it points to."""
+        index: Dict[Tuple[str, str], int] = {}
+        low: Dict[Tuple[str, str], int] = {}
+        on_stack = set()
+        stack: List[Tuple[str, str]] = []
+        for first in sorted((root, module) for root, modules in self.spaces.items() for module in modules):
+            if first in index:
+                continue
+            work = [(first, iter(self._points_into(first)))]
+            index[first] = low[first] = len(index)
+            stack.append(first)
+            on_stack.add(first)
+            while work:
+                node, targets = work[-1]
+                for target in targets:
+                    if target not in index:
+                        index[target] = low[target] = len(index)
+                        stack.append(target)
+                        on_stack.add(target)
+                        work.append((target, iter(self._points_into(target))))
+                        break
+                    if target in on_stack:
+                        low[node] = min(low[node], index[target])
+                else:
+                    work.pop()
+                    if work:
+                        low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                    if low[node] == index[node]:
+                        members = []
+                        while True:
+                            member = stack.pop()
+                            on_stack.discard(member)
+                            members.append(member)
+                            if member == node:
+                                break
+                        self._component(sorted(members))
+
+    def _component(self, members: List[Tuple[str, str]]) -> None:
+        inside = set(members)
+        pointed = sorted({self._chained[target] for member in members for target in self._points_into(member)
+                          if target not in inside})
+        own = [[root, module, self._own_digest((root, module))] for root, module in members]
+        digest = hashlib.sha1(json.dumps([own, pointed]).encode()).hexdigest()[:16]
+        for member in members:
+            self._chained[member] = digest
 
     def _own_digest(self, place: Tuple[str, str]) -> str:
         known = self._own.get(place)
@@ -582,14 +676,34 @@ class View:
         return self.project.digest(module, self.root)
 
     def borrowed(self, imported: Iterable[str], source: bytes) -> FrozenSet[str]:
-        """``Project.borrowed`` for this file, its relative imports (``from .http import x``) included."""
-        return self.project.borrowed([*imported, *self.relative_imports(source)], self.root)
+        """``Project.borrowed`` for this file, its relative imports (``from .http import x``)
+        included, and of each module only the names the file imports from it when its import
+        statements can all be read from the text (``bound_names``). A module imported by
+        ``from pkg import mod`` counts (the import reader gives only ``pkg``)."""
+        imported = [*imported, *self.relative_imports(source)]
+        lending = self.project.lending(self.root)
+        if not self.project.declared and not any(module in lending.prefixes for module in imported):
+            return frozenset()
+        bound = bound_names(source, self.package, lending)
+        words: Dict[str, FrozenSet[bytes]] = {}  # the words of the source, read once if asked
+        if bound is not None:
+            imported.extend(bound)
+        else:  # which names the file imports is not known: also the lending modules below its
+            # imports that it names (``from pkg import net`` gives only ``pkg`` to the import reader)
+            imported.extend(module for package in set(imported) for module in lending.below.get(package, ())
+                            if _names_below(source, package, module, words))
+        return self.project.borrowed(imported, self.root, bound)
 
     def relative_imports(self, source: bytes) -> List[str]:
-        found = []
+        found: List[str] = []
+        reader = _Reader(self.package)
+        # a search that starts from a word is quick; what stands before it on its line is checked after
         for match in _RELATIVE.finditer(source):
+            before = source[source.rfind(b"\n", 0, match.start()) + 1:match.start()].rstrip(b" \t")
+            if before and not before.endswith((b";", b":")):
+                continue
             dots, name = match.group(1).decode(), match.group(2).decode("ascii", "replace")
-            absolute = _Reader(self.package)._absolute(name or None, len(dots))
+            absolute = reader._absolute(name or None, len(dots))
             if absolute is not None:
                 found.extend(_prefixes(absolute))
                 for imported in match.group(3).decode("ascii", "replace").replace("(", " ").split(","):
@@ -599,4 +713,157 @@ class View:
         return found
 
 
-_RELATIVE = re.compile(rb"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+([^\n#;]*)", re.M)
+_RELATIVE = re.compile(rb"\bfrom[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+([^\n#;]*)", re.M)
+
+
+def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = None
+                ) -> Optional[Dict[str, Optional[FrozenSet[str]]]]:
+    """Of each module the file's import statements name, the names they bind from it: None for
+    any (``import pkg.mod`` binds ``pkg``, which reaches every name of ``pkg`` and ``pkg.mod``; ``from
+    m import *``); ``from pkg import mod`` gives ``pkg``'s ``mod`` and any name of ``pkg.mod`` (it
+    may be a module). With ``lending`` (the project's modules with names to lend), also the
+    lending modules below an imported one that the file reaches by attributes (``import pkg``, then
+    ``pkg.net.session``: ``pkg.net``), and a module's attributes are read only where it lends.
+    Relative modules are made absolute from ``package``.
+
+    None when the text does not show every import statement whole (``_unread_import``). The
+    caller then takes every name of every module the file imports, as before: this only ever
+    narrows what is certain."""
+    statements = list(_IMPORT_STATEMENT.finditer(source))
+    spans = [s.span() for s in statements]
+    if _unread_import(source, spans):
+        return None
+    bound: Dict[str, Optional[FrozenSet[str]]] = {}
+
+    def add(module: str, names: Optional[FrozenSet[str]]) -> None:
+        known = bound.get(module, frozenset())
+        bound[module] = None if known is None or names is None else known | names
+
+    def reached(module: str, local: bytes) -> Optional[FrozenSet[str]]:
+        """What the file reads of ``module``, bound to ``local``: the names of it, None for any;
+        the lending modules below it reached through ``local.sub.name`` are added."""
+        lends = lending is None or module in lending.modules
+        below = lending.below.get(module, ()) if lending is not None else ()
+        if not lends and not below:
+            return frozenset()
+        chains = _chains_read(source, local, spans)
+        for deeper in below:
+            rest = deeper[len(module) + 1:]
+            if chains is None or any(chain == rest or chain.startswith(rest + ".") for chain in chains):
+                add(deeper, None if chains is None else frozenset(
+                    chain[len(rest) + 1:].split(".")[0] for chain in chains if chain.startswith(rest + ".")))
+        return None if chains is None else frozenset(chain.split(".")[0] for chain in chains)
+
+    for statement in statements:
+        dots, module, names, plain = statement.groups()
+        if plain is not None:  # ``import a.b as c, d``
+            for piece in plain.split(b","):
+                words = piece.split()
+                if not words or not _DOTTED.fullmatch(words[0]):
+                    return None
+                parts = words[0].decode().split(".")
+                for end in range(1, len(parts) + 1):
+                    bound[".".join(parts[:end])] = None
+                # ``import a.b`` binds ``a``; ``import a.b as c`` binds ``c`` to ``a.b``
+                renamed = len(words) == 3 and words[1] == b"as" and _NAME.fullmatch(words[2])
+                if lending is not None:
+                    reached(words[0].decode() if renamed else parts[0], words[2] if renamed else parts[0].encode())
+            continue
+        base = _Reader(package)._absolute(module.decode() or None, len(dots)) if dots else module.decode()
+        if base is None:
+            continue  # beyond the top-level package: Python refuses it
+        if not _DOTTED.fullmatch(base.encode()):
+            return None
+        taken = {}  # name imported -> the local name it is bound to
+        for piece in names.strip().strip(b"()").split(b","):
+            words = piece.split()
+            if not words:
+                continue
+            if words[0] == b"*":
+                bound[base] = None
+                break
+            local = words[2] if len(words) == 3 and words[1] == b"as" else words[0]
+            if not _NAME.fullmatch(words[0]) or not _NAME.fullmatch(local):
+                return None
+            taken[words[0].decode()] = local
+        else:
+            add(base, frozenset(taken))
+            for name, local in taken.items():
+                # ``from pkg import mod``: a module, maybe, whose names the file reaches as ``mod.x``
+                add(f"{base}.{name}", reached(f"{base}.{name}", local))
+    return bound
+
+
+def _names_below(source: bytes, package: str, module: str, words: Dict[str, FrozenSet[bytes]]) -> bool:
+    """Whether ``source`` has every part of ``module``'s name below ``package`` as a word (one
+    cannot reach ``pkg.net`` from ``pkg`` without writing ``net``). ``words``: the source's words,
+    kept there the first time."""
+    known = words.get("")
+    if known is None:
+        known = words[""] = frozenset(_WORD.findall(source))
+    return all(part.encode() in known for part in module[len(package) + 1:].split("."))
+
+
+def _unread_import(source: bytes, statements: Sequence[Tuple[int, int]]) -> bool:
+    """Whether a word ``import`` outside ``statements`` (the spans of the import statements read)
+    may start or end an import statement: Python's keyword stands first on its logical line, after
+    ``;`` or ``:`` (``try: import x``), or after ``from <module>``; the line before may end with a
+    backslash. A word with other text before it on its line (prose in a docstring, ``>>> import``
+    in a doctest, a comment after code) is not one."""
+    starts = [start for start, _ in statements]
+    for word in _IMPORT_WORD.finditer(source):
+        at = word.start()
+        index = bisect.bisect_right(starts, at) - 1
+        if index >= 0 and at < statements[index][1]:
+            continue
+        line_start = source.rfind(b"\n", 0, at) + 1
+        before = source[line_start:at].strip()
+        if not before or b";" in before or b":" in before or _FROM_PREFIX.fullmatch(before) \
+                or _continues(source, line_start):
+            return True
+    return any(_continues(source, start) for start in starts)  # ``from a \`` + ``import b``
+
+
+def _continues(source: bytes, line_start: int) -> bool:
+    """Whether the line starting at ``line_start`` continues the one before (a backslash ends it)."""
+    end = line_start - 2  # the last character of the line before, its line end aside
+    if end >= 0 and source[end] == 0x0D:  # (\r\n)
+        end -= 1
+    return end >= 0 and source[end] == 0x5C
+
+
+def _chains_read(source: bytes, local: bytes, imports: Sequence[Tuple[int, int]]) -> Optional[FrozenSet[str]]:
+    """The attribute chains the text reads of the name ``local`` (``mod.sub.session`` gives
+    ``sub.session``); None when the name also stands alone anywhere outside the import statements
+    (``m = mod``, ``f(mod)``: then anything of it may be read), in strings and comments too."""
+    found = set()
+    starts = [start for start, _ in imports]
+    for match in re.finditer(rb"(?<![\w.])" + re.escape(local) + rb"(?!\w)", source):
+        index = bisect.bisect_right(starts, match.start()) - 1
+        if index >= 0 and match.start() < imports[index][1]:
+            continue
+        parts = []
+        at = match.end()
+        attribute = _ATTRIBUTE.match(source, at)
+        while attribute is not None:
+            parts.append(attribute.group(1).decode())
+            attribute = _ATTRIBUTE.match(source, attribute.end())
+        if not parts:
+            return None
+        found.add(".".join(parts))
+    return frozenset(found)
+
+
+#: An import statement on lines of its own: ``from <dots><module> import <names>`` (between
+#: parentheses over several lines, or to the line's end) or ``import <modules>``.
+_IMPORT_STATEMENT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]*(\([^()#]*\)|[^\n\r;#\\()]*)"
+    rb"|import[ \t]+([^\n\r;#\\()]*))[ \t]*(?:#[^\n\r]*)?$", re.M)
+#: ``.name`` after a name, with what Python lets stand between tokens (inside brackets: line
+#: ends and comments; anywhere: a backslash continuation)
+_ATTRIBUTE = re.compile(rb"(?:[ \t\f\r\n\\]|#[^\r\n]*)*\.(?:[ \t\f\r\n\\]|#[^\r\n]*)*([A-Za-z_][A-Za-z0-9_]*)")
+_WORD = re.compile(rb"\w+")
+_FROM_PREFIX = re.compile(rb"from\s*[\w.]*")
+_IMPORT_WORD = re.compile(rb"\bimport\b")
+_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")

@@ -200,8 +200,6 @@ def collect(paths: Sequence[str], namer: ModuleNamer, wanted: FrozenSet[str],
 def relative_imports(module: str, package: bool, source: bytes) -> FrozenSet[str]:
     """The modules ``module`` (its key; ``package``: an ``__init__.py``) imports relatively, made
     absolute: ``from .http import session`` in ``svc.api`` is ``svc.http`` (and ``svc.http.session``)."""
-    if b"from ." not in source:
-        return frozenset()
     return frozenset(View(_NOTHING_LENT, module, package).relative_imports(source))
 
 
