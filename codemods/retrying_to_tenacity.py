@@ -21,8 +21,11 @@ The formulas, read from retrying 1.4 (``retrying.py``) and tenacity 9 (``tenacit
   tuple of exception types become ``retry_if_exception_type(X)``. ``retry_on_result`` alone: every
   exception is still retried, so it becomes ``retry_if_exception_type() | retry_if_result(...)``.
 - ``retry_on_exception=IOError`` (a class, not a tuple): retrying calls it as a predicate and
-  ``reject |= IOError(error)`` raises TypeError at the first error, so a built-in exception class
-  is left for a person (the message says to write ``(IOError,)``).
+  ``reject |= IOError(error)`` raises TypeError at the first error, and tenacity's
+  ``retry_if_exception(IOError)`` would retry every exception (``IOError(error)`` is truthy), so an
+  exception class is left for a person (the message says to write ``(IOError,)``): a built-in one,
+  a class of the file, a library's (``requests.exceptions.ConnectionError``) or a name spelled as
+  one (``TransientError``). A lowercase name (``is_transient``) is taken for a predicate.
 - retrying raises the original error when it gives up (``reraise=True``) unless ``wrap_exception=True``
   (tenacity's default: ``RetryError``). With ``wrap_exception=True`` retrying also wraps an exception
   its ``retry_on_exception`` declines; tenacity raises that one as it is: left for a person.
@@ -112,8 +115,9 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
     ``call`` is None for a bare ``@retry``. ``spell("stop_after_attempt")`` returns how the file
     refers to that tenacity name (and records the import it needs); ``exception_kind(expr)`` says
     whether a ``retry_on_exception`` value is a tuple of exception classes (``"types"``), a predicate
-    (``"predicate"``), a built-in exception class (``"exception class"``, which retrying 1.4 cannot
-    use: left for a person) or cannot be told from the file (None: decided at run time, as retrying does).
+    (``"predicate"``), an exception class (``"exception class"``, known; ``"exception class by name"``,
+    spelled as one), which retrying 1.4 cannot use (left for a person), or cannot be told from the
+    file (None: decided at run time, as retrying does).
     Raises ``CannotMigrate`` for what has no equivalent.
     """
     given: Dict[str, cst.BaseExpression] = {}
@@ -182,12 +186,15 @@ def translate(call: Optional[cst.Call], spell: Callable[[str], str],
         # (spelled only when used: spelling a name records its import, and an unused one is F401)
         def guarded() -> str:
             return f"{spell('retry_if_exception_type')}() & {spell('retry_if_exception')}({value})"
-        if kind == "exception class":
+        if kind in ("exception class", "exception class by name"):
             # retrying wraps only a tuple in an isinstance test: a class is called as a predicate,
-            # and ``reject |= IOError(error)`` raises TypeError at the first error it sees
-            raise CannotMigrate(f"retry_on_exception={value} is an exception class, which retrying calls as a "
-                                f"predicate (TypeError at the first error): to retry on it, write "
-                                f"retry_on_exception=({value},)")
+            # and ``reject |= IOError(error)`` raises TypeError at the first error it sees; tenacity's
+            # retry_if_exception(X) would make a (truthy) X(error) and retry every exception
+            what = "is an exception class" if kind == "exception class" else "looks like an exception class"
+            raise CannotMigrate(f"retry_on_exception={value} {what}, which retrying calls as a predicate "
+                                f"(TypeError at the first error) and tenacity would retry on every "
+                                f"exception: to retry on it, write retry_on_exception=({value},), or pass "
+                                f"a predicate")
         if kind == "types":
             conditions.append(f"{spell('retry_if_exception_type')}({value})")
         elif checked_type is not None:

@@ -29,6 +29,11 @@ POLICIES = """
 RETRYABLE = (IOError, KeyError)
 
 
+# a service's own exception class, as requests.exceptions.ConnectionError is a library's
+class TransientError(IOError):
+    pass
+
+
 def is_io_error(error):
     return isinstance(error, IOError)
 """
@@ -164,6 +169,10 @@ CASES = [
          decorated("(stop_max_attempt_number=5, retry_on_exception=is_io_error)",
                    imports="from policies import is_io_error\nfrom retrying import retry"),
          lambda: [IOError("a"), KeyError("b")], expect_attempts=2),
+    Case("retry_on_exception-imported-class-in-a-tuple",
+         decorated("(stop_max_attempt_number=5, retry_on_exception=(policies.TransientError,))",
+                   imports="import policies\nfrom retrying import retry"),
+         lambda: [__import__("policies").TransientError("a"), KeyError("b")], expect_attempts=2),
     Case("retry_on_result", decorated("(stop_max_attempt_number=6, retry_on_result=lambda r: r is None)"),
          lambda: [None, IOError("still retried"), None, 5], expect_attempts=4),
     Case("retry_on_result-gives-up", decorated("(stop_max_attempt_number=3, retry_on_result=lambda r: r is None, "
@@ -310,3 +319,37 @@ def test_random_waits_spread_over_the_same_range(tmp_path: Path, monkeypatch) ->
         assert min(sleeps) < 0.35 and max(sleeps) > 0.65
         assert all(0.1 <= s <= 0.9 for s in sleeps)
 
+
+
+def test_an_imported_exception_class_alone_is_not_migrated(tmp_path: Path, monkeypatch) -> None:
+    """``retry_on_exception=TransientError`` (a class, not a tuple): retrying 1.4 fails with TypeError at
+    the first error, and the run-time rewrite the migration wrote before retried every exception under
+    tenacity (``retry_if_exception(TransientError)`` calls the class: a truthy instance). Neither is the
+    intent, so SVC301 offers no fix and says to write ``(TransientError,)``."""
+    (tmp_path / "policies.py").write_text(POLICIES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from policies import TransientError
+
+    code = "from retrying import retry\nfrom policies import TransientError\n\n" \
+           "@retry(stop_max_attempt_number=4, retry_on_exception=TransientError)\ndef target():\n    return work()\n"
+    source = tmp_path / "class_alone.py"
+    source.write_text(code + WORK)
+    checker = Checker(Config(select=("SVC301",)), FixPolicy(apply=True, unsafe=True))
+    result = checker.check(str(source), source.read_bytes())
+    assert result.fixed is None
+    [finding] = result.findings
+    assert "write retry_on_exception=(TransientError,)" in finding.message, finding.message
+
+    case = Case("class-alone", code, lambda: [TransientError("a"), KeyError("not transient"), "ok"])
+    attempts, _, end = run(load(source, "class_alone"), case, monkeypatch, [retrying])
+    assert (attempts, end[0], type(end[1]).__name__) == (1, "raise", "TypeError")
+
+    old_rewrite = tmp_path / "old_rewrite.py"
+    old_rewrite.write_text(
+        "from tenacity import retry, retry_if_exception, retry_if_exception_type, stop_after_attempt\n"
+        "from policies import TransientError\n\n"
+        "@retry(stop=stop_after_attempt(4), retry=(retry_if_exception_type(TransientError) "
+        "if isinstance(TransientError, tuple) else retry_if_exception_type() & retry_if_exception(TransientError)),"
+        " reraise=True)\ndef target():\n    return work()\n" + WORK)
+    attempts, _, end = run(load(old_rewrite, "old_rewrite"), case, monkeypatch, [tenacity, nap])
+    assert (attempts, end) == (3, ("return", "ok"))  # the KeyError was retried too

@@ -307,13 +307,54 @@ def test_retrying_cannot_retry_on_an_exception_class_given_alone():
 @pytest.mark.parametrize("prelude,expected", [
     # the file's own IOError is a tuple: retried on as one
     ("IOError = (ConnectionError, TimeoutError)\n\n", "retry=retry_if_exception_type(IOError)"),
-    # a star import may bind IOError to anything: retrying's own test, at run time
-    ("from errors import *\n\n", "if isinstance(IOError, tuple)"),
 ])
 def test_an_exception_class_name_the_file_rebinds_is_migrated(prelude, expected):
     text = migrated(f"from retrying import retry\n{prelude}\n"
                     "@retry(retry_on_exception=IOError, stop_max_attempt_number=3)\ndef fetch():\n    pass\n")
     assert expected in text, text
+
+
+@pytest.mark.parametrize("prelude,value,said", [
+    ("import requests\n", "requests.exceptions.ConnectionError", "is an exception class"),
+    ("import requests\n", "requests.ConnectionError", "is an exception class"),
+    ("from requests.exceptions import ConnectionError as Down\n", "Down", "is an exception class"),
+    ("from redis import exceptions\n", "exceptions.BusyLoadingError", "is an exception class"),
+    ("import socket\n", "socket.timeout", "is an exception class"),
+    ("class Busy(Exception):\n    pass\n", "Busy", "is an exception class"),
+    ("from .errors import TransientError\n", "TransientError", "looks like an exception class"),
+    ("import billing\n", "billing.PaymentFailure", "looks like an exception class"),
+    # a star import may bind IOError to anything, but it is almost surely still the class
+    ("from errors import *\n", "IOError", "looks like an exception class"),
+])
+def test_an_exception_class_from_anywhere_is_left_for_a_person(prelude, value, said):
+    """tenacity's retry_if_exception(X) calls X(error), a truthy exception: the old rewrite retried
+    every exception after migration, so a class (known, or spelled as one) gets no fix."""
+    result = check(f"from retrying import retry\n{prelude}\n"
+                   f"@retry(retry_on_exception={value}, stop_max_attempt_number=3)\ndef fetch():\n    pass\n")
+    assert result.fixed is None
+    [finding] = result.findings
+    assert finding.fix_applicability is None
+    assert f"retry_on_exception={value} {said}" in finding.message, finding.message
+    assert f"write retry_on_exception=({value},), or pass a predicate" in finding.message, finding.message
+
+
+@pytest.mark.parametrize("prelude,value", [
+    ("from policies import is_transient\n", "is_transient"),
+    ("import policies\n", "policies.RETRYABLE"),
+    ("import policies\n", "policies.should_retry"),
+    ("from errors import *\n", "is_transient"),
+])
+def test_a_value_that_may_be_a_predicate_keeps_the_run_time_choice(prelude, value):
+    text = migrated(f"from retrying import retry\n{prelude}\n"
+                    f"@retry(retry_on_exception={value}, stop_max_attempt_number=3)\ndef fetch():\n    pass\n")
+    assert f"isinstance({value}, tuple)" in text, text
+
+
+def test_a_tuple_of_library_exception_classes_is_migrated():
+    text = migrated("from retrying import retry\nimport requests\n\n"
+                    "@retry(retry_on_exception=(requests.exceptions.ConnectionError,), stop_max_attempt_number=3)\n"
+                    "def fetch():\n    pass\n")
+    assert "retry=retry_if_exception_type((requests.exceptions.ConnectionError,))" in text, text
 
 
 @pytest.mark.parametrize("condition", ["(IOError, TimeoutError)", "TRANSIENT", "is_transient"])

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
     GlobalScope,
+    QualifiedNameSource,
     MetadataWrapper,
     ParentNodeProvider,
     ScopeProvider,
@@ -78,9 +80,12 @@ class RetryingLibrary(Rule):
     Left for a person, reported without a fix, the message saying why: `stop_func`, `wait_func`,
     `stop=`/`wait=` strategy names, `before_attempts`/`after_attempts`, `logger`, `**kwargs`,
     positional arguments, several wait kinds at once (retrying sleeps the longest, tenacity adds them),
-    `wrap_exception=True` with `retry_on_exception`, `retry_on_exception=IOError` (a built-in exception
-    class, not a tuple: retrying calls it as a predicate and fails with TypeError at the first error),
-    `retry` on an `async def` (retrying never retried
+    `wrap_exception=True` with `retry_on_exception`, `retry_on_exception=IOError` or any other
+    exception class (a built-in one, the file's own, a library's such as
+    `requests.exceptions.ConnectionError`, or a name spelled as one: `TransientError`), not a tuple:
+    retrying calls it as a predicate and fails with TypeError at the first error, and tenacity would
+    retry every exception (write `retry_on_exception=(X,)` or a predicate; a lowercase name is taken
+    for a predicate), `retry` on an `async def` (retrying never retried
     coroutines), a `Retrying` object used other than through `.call(...)`, and other names of the
     module. A file where `RetryError` is caught is migrated whole or not at all.
 
@@ -480,30 +485,76 @@ def _has_star_import(parents) -> bool:
     return any(isinstance(node, cst.ImportStar) for node in parents)
 
 
+#: Modules whose public names are all exception classes (``requests.exceptions.ConnectionError``).
+EXCEPTION_MODULES = (
+    "requests.exceptions", "urllib3.exceptions", "redis.exceptions", "botocore.exceptions",
+    "boto3.exceptions", "kombu.exceptions", "celery.exceptions", "pymongo.errors", "psycopg2.errors",
+    "sqlalchemy.exc", "aiohttp.client_exceptions", "httpx._exceptions", "grpc.aio._call",
+)
+#: Exception classes of libraries spelled where no name says so (re-exports, lowercase stdlib classes).
+EXCEPTION_CLASSES = frozenset({
+    "requests.RequestException", "requests.Timeout", "requests.ConnectTimeout", "requests.ReadTimeout",
+    "requests.ConnectionError", "requests.HTTPError", "requests.TooManyRedirects", "requests.URLRequired",
+    "requests.JSONDecodeError", "socket.timeout", "socket.error", "socket.gaierror", "socket.herror",
+    "select.error", "os.error",
+})
+#: What exception classes are called: ``TransientError``, ``ReadTimeout``, ``ConnectFailure``.
+EXCEPTION_CLASS_NAME = re.compile(r"_?(?:[A-Z][A-Za-z0-9]*)?(?:Error|Exception|Timeout|Failure)")
+
+
+def _library_exception_class(qualified: str) -> bool:
+    module, _, name = qualified.rpartition(".")
+    return qualified in EXCEPTION_CLASSES or (module in EXCEPTION_MODULES and not name.startswith("_"))
+
+
+def _qualified_names(expr: cst.BaseExpression, scope) -> Set[str]:
+    """What an imported ``expr`` names (``requests.exceptions.ConnectionError`` for ``ConnectionError``
+    after ``from requests.exceptions import ConnectionError``); empty when it is not imported."""
+    return {q.name for q in scope.get_qualified_names_for(expr) if q.source is QualifiedNameSource.IMPORT}
+
+
+def _class_kind(expr: cst.BaseExpression, scope) -> Optional[str]:
+    """"exception class" for a library exception class ``expr`` names through the file's imports,
+    "exception class by name" for one called as exception classes are; None otherwise."""
+    if scope is not None and any(_library_exception_class(q) for q in _qualified_names(expr, scope)):
+        return "exception class"
+    last = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    return "exception class by name" if EXCEPTION_CLASS_NAME.fullmatch(last) else None
+
+
 def _exception_kind(expr: cst.BaseExpression, scopes, parents) -> Optional[str]:
     """"types" for a tuple of exception classes (retrying checks isinstance against it), "predicate"
-    for a function, "exception class" for a built-in one (``IOError``) no name of the file hides,
-    None when the file does not say (an imported name, say)."""
+    for a function, "exception class" for a built-in one (``IOError``) no name of the file hides, a
+    class of the file or a library's exception class it imports (``requests.exceptions.Timeout``),
+    "exception class by name" for a name that is not known but is spelled as exception classes are
+    (``TransientError``), None when the file does not say (an imported ``is_transient``, say)."""
     if isinstance(expr, cst.Tuple):
         return "types"
     if isinstance(expr, cst.Lambda):
         return "predicate"
+    if isinstance(expr, cst.Attribute):
+        return _class_kind(expr, scopes.get(expr))
     if not isinstance(expr, cst.Name):
         return None
     scope = scopes.get(expr)
     if scope is None:
-        return None
+        return _class_kind(expr, None)
     assignments = scope[expr.value]
     if assignments and all(isinstance(a, BuiltinAssignment) for a in assignments) \
             and _is_builtin_exception(expr.value) and not _has_star_import(parents):
         return "exception class"
+    if assignments and all(isinstance(a, ImportAssignment) for a in assignments):
+        return _class_kind(expr, scope)
     kinds = set()
     for assignment in assignments:
-        if not isinstance(assignment, Assignment):
-            return None
+        if not isinstance(assignment, Assignment) or isinstance(assignment, ImportAssignment):
+            return _class_kind(expr, scope)
         node = assignment.node
         if isinstance(node, cst.FunctionDef):
             kinds.add("predicate")
+            continue
+        if isinstance(node, cst.ClassDef):
+            kinds.add("exception class")
             continue
         target_parent = parents.get(node)
         statement = parents.get(target_parent) if isinstance(target_parent, cst.AssignTarget) else None
@@ -512,5 +563,7 @@ def _exception_kind(expr: cst.BaseExpression, scopes, parents) -> Optional[str]:
         elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Lambda):
             kinds.add("predicate")
         else:
-            return None
+            return _class_kind(expr, scope)
+    if not kinds:
+        return _class_kind(expr, scope)  # not bound anywhere the file shows: a star import, say
     return kinds.pop() if len(kinds) == 1 else None
