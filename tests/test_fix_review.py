@@ -275,3 +275,42 @@ def test_a_fix_no_layout_keeps_within_the_limit_is_not_applied_and_not_offered(t
     ], result
     assert "[*]" not in result.stdout and "SVC902" not in result.stdout, result
     assert "Fixed 1 finding" in result.stdout + result.stderr, result
+
+
+class _Renamed(cst.CSTVisitor):
+    """Finds the attribute ``spelled`` (``socket.error``), as a deprecation rule's rename would."""
+
+    def __init__(self, spelled: str) -> None:
+        self.spelled, self.found = spelled, []
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if cst.Module([]).code_for_node(node) == self.spelled:
+            self.found.append(node)
+
+
+@pytest.mark.parametrize("handler", ["except", "except*"])
+def test_a_rename_that_writes_an_except_header_over_the_limit_is_not_applied(handler: str):
+    """``except (socket.error, …):`` renamed to ``requests.exceptions.ConnectionError``: no layout
+    prints an ``except`` header, so a rename that takes it past 79 columns is refused (no built-in
+    rule renames there today; the refusal is the checker's, for any rule's fix), while a fix in the
+    handler's body still lands."""
+    from svcmod.check.fixing import apply_fixes
+    from svcmod.rule import SAFE, Fix
+
+    source = ("import socket\n\nimport requests\n\n\ndef fetch(session, url):\n    try:\n        return session.get(url)\n"
+              f"    {handler} (socket.error, requests.exceptions.ReadTimeout, TimeoutError):\n"
+              "        return socket.error\n")
+    module = cst.parse_module(source)
+    finder = _Renamed("socket.error")
+    module.visit(finder)
+    in_header, in_body = finder.found
+    new = cst.parse_expression("requests.exceptions.ConnectionError")
+    header_fix = Fix({in_header: new}, SAFE, "rename")
+    body_fix = Fix({in_body: new}, SAFE, "rename")
+    changes: dict = {}
+    fixed, applied = apply_fixes(module, [header_fix, body_fix], 79, (3, 11), source, changes)
+    assert applied == [body_fix] and changes["refused"] == [header_fix]
+    assert fixed.code == source.replace("        return socket.error", "        return requests.exceptions.ConnectionError")
+    # within the limit, the same rename is applied
+    fixed, applied = apply_fixes(module, [header_fix, body_fix], 100, (3, 11), source, {})
+    assert applied == [header_fix, body_fix] and "socket" not in fixed.code.split("\n", 1)[1]

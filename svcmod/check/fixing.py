@@ -79,6 +79,9 @@ class _Replace(cst.CSTTransformer):
             self.in_header.append(True)
             if isinstance(node, cst.If) and isinstance(node.orelse, cst.If):
                 self.elifs.add(id(node.orelse))
+            if isinstance(node, cst.Match):  # its cases are indented without an IndentedBlock
+                indent = node.indent if node.indent is not None else self.indents[0]
+                self.depth.append(self.depth[-1] + len(indent.expandtabs(8)))
         if self.holding is not None and id(node) not in self.holding:
             return False  # (on_leave is still called: it replaces the node itself, pops what was pushed)
         return super().on_visit(node)
@@ -96,7 +99,8 @@ class _Replace(cst.CSTTransformer):
                 self.conflicted.update(self.open_units[-1])
                 self.open_units[-1] = []
                 result = original_node if not isinstance(original_node, (cst.With, cst.For)) \
-                    else original_node.with_changes(body=result.body)
+                    else original_node.with_changes(**{name: getattr(result, name) for name in _BLOCKS
+                                                       if hasattr(original_node, name)})
         if isinstance(original_node, _LAID_OUT):
             self.in_header.pop()
             swapped = self.open_units.pop()
@@ -104,6 +108,8 @@ class _Replace(cst.CSTTransformer):
                 self.units.append((original_node, result, frozenset(swapped)))
         elif isinstance(original_node, _HEADERS):
             self.in_header.pop()
+            if isinstance(original_node, cst.Match):
+                self.depth.pop()
             swapped = self.headers.pop()
             width = self.line_length - self.depth[-1] - (2 if id(original_node) in self.elifs else 0)
             if swapped and type(result) is type(original_node) and grew_over(original_node, result, width):
@@ -136,10 +142,13 @@ class _Replace(cst.CSTTransformer):
 
 #: The statements whose lines ``layout.relaid`` lays out again when a fix changed them.
 _LAID_OUT = (cst.SimpleStatementLine, cst.Decorator, cst.With, cst.For)
-#: Compound statements whose header a fix may change but no layout prints: only kept within the limit.
-_HEADERS = (cst.If, cst.While, cst.FunctionDef, cst.ClassDef)
+#: Compound statements whose header a fix may change but no layout prints: only kept within the limit
+#: (``except requests.exceptions.X:`` renamed, ``match``'s subject, a ``case`` guard). ``try``,
+#: ``else`` and ``finally`` have no header a fix can change; ``with`` and ``for`` are laid out.
+_HEADERS = (cst.If, cst.While, cst.FunctionDef, cst.ClassDef, cst.ExceptHandler, cst.ExceptStarHandler,
+            cst.Match, cst.MatchCase)
 #: What a compound statement holds besides its header (kept as the fixes made it when the header is not).
-_BLOCKS = ("body", "orelse", "decorators")
+_BLOCKS = ("body", "orelse", "decorators", "cases")
 #: Nodes that hold only whitespace and comments: no replaced node is below them unless it is one
 _BLANK = (cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment)
 _FIELDS: Dict[type, Tuple[str, ...]] = {}

@@ -259,6 +259,15 @@ def expression(node: cst.BaseExpression) -> _Doc:
             for_in = inner
         # one line; else the parts on a line of their own; else each clause on its own line
         return _group([opening, _Indent([_SOFT, _group([head, *clauses])]), _SOFT, closing])
+    if isinstance(node, cst.Await):  # ``await f(...)`` breaks in the brackets of what it awaits
+        _no_comments(node.whitespace_after_await)
+        return ["await ", expression(node.expression)]
+    if isinstance(node, cst.Yield) and node.value is not None:  # ``yield f(...)``, ``yield from f(...)``
+        _no_comments(node.whitespace_after_yield)
+        if isinstance(node.value, cst.From):
+            _no_comments(node.value.whitespace_before_from, node.value.whitespace_after_from)
+            return ["yield from ", expression(node.value.item)]
+        return ["yield ", expression(node.value)]
     if isinstance(node, cst.Dict):
         _no_comments(node.lbrace, node.rbrace, *(element.comma for element in node.elements))
         return _brackets("{", [_dict_element(e) for e in node.elements], "}",
@@ -559,8 +568,13 @@ def grew_over(original: cst.CSTNode, updated: cst.CSTNode, width: int) -> bool:
 
 def _header(node: cst.CSTNode) -> str:
     """The lines of a statement's logical line (a compound statement's header, not its body)."""
-    if isinstance(node, (cst.With, cst.For, cst.While, cst.If, cst.FunctionDef, cst.ClassDef)):
-        changes: dict = {"leading_lines": (), "body": cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])])}
+    block = cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])])
+    if isinstance(node, cst.Match):  # a single ``case _:`` (two lines) in place of its cases
+        only = cst.MatchCase(pattern=cst.MatchAs(), body=block)
+        return "\n".join(_code(node.with_changes(leading_lines=(), cases=[only])).split("\n")[:-3])
+    if isinstance(node, (cst.With, cst.For, cst.While, cst.If, cst.FunctionDef, cst.ClassDef,
+                         cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)):
+        changes: dict = {"leading_lines": (), "body": block}
         if isinstance(node, (cst.For, cst.While, cst.If)):
             changes["orelse"] = None
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
