@@ -792,9 +792,19 @@ def is_constant(expr: cst.BaseExpression) -> bool:
 
 
 def may_hold_retry_loop(source: bytes) -> bool:
-    """Prefilter: the text could hold a hand-written retry loop."""
-    return b"except" in source and (b"while" in source or mentions(source, b"range(") or mentions(source, b"count(")) \
-        and may_hold_loop_with_try(source, permanent)
+    """Prefilter: the text could hold a hand-written retry loop. Four rules ask it of the same
+    bytes, one after the other: the last answers are kept (by the bytes object itself)."""
+    for known, answer in _RETRY_LOOP_ANSWERS:
+        if known is source:
+            return answer
+    loops = b"while" in source or mentions(source, b"range(") or mentions(source, b"count(")
+    answer = b"except" in source and loops and may_hold_loop_with_try(source, permanent)
+    _RETRY_LOOP_ANSWERS.insert(0, (source, answer))
+    del _RETRY_LOOP_ANSWERS[4:]
+    return answer
+
+
+_RETRY_LOOP_ANSWERS: List[Tuple[bytes, bool]] = []  # (source, answer), the latest first
 
 
 def retrying_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryUse]:

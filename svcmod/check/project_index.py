@@ -713,7 +713,7 @@ class View:
         return found
 
 
-_RELATIVE = re.compile(rb"\bfrom[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+([^\n#;]*)", re.M)
+_RELATIVE = re.compile(rb"from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+([^\n#;]*)", re.M)
 
 
 def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = None
@@ -726,13 +726,13 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
     ``pkg.net.session``: ``pkg.net``), and a module's attributes are read only where it lends.
     Relative modules are made absolute from ``package``.
 
-    None when the text does not show every import statement whole (``_unread_import``). The
+    None when the text does not show every import statement whole (``_import_statements``). The
     caller then takes every name of every module the file imports, as before: this only ever
     narrows what is certain."""
-    statements = list(_IMPORT_STATEMENT.finditer(source))
-    spans = [s.span() for s in statements]
-    if _unread_import(source, spans):
+    statements = _import_statements(source)
+    if statements is None:
         return None
+    spans = [s.span() for s in statements]
     bound: Dict[str, Optional[FrozenSet[str]]] = {}
 
     def add(module: str, names: Optional[FrozenSet[str]]) -> None:
@@ -804,24 +804,29 @@ def _names_below(source: bytes, package: str, module: str, words: Dict[str, Froz
     return all(part.encode() in known for part in module[len(package) + 1:].split("."))
 
 
-def _unread_import(source: bytes, statements: Sequence[Tuple[int, int]]) -> bool:
-    """Whether a word ``import`` outside ``statements`` (the spans of the import statements read)
-    may start or end an import statement: Python's keyword stands first on its logical line, after
-    ``;`` or ``:`` (``try: import x``), or after ``from <module>``; the line before may end with a
-    backslash. A word with other text before it on its line (prose in a docstring, ``>>> import``
-    in a doctest, a comment after code) is not one."""
-    starts = [start for start, _ in statements]
+def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
+    """The import statements of ``source`` that stand on lines of their own (``_IMPORT_STATEMENT``),
+    or None when a word ``import`` outside them may start or end an import statement: Python's
+    keyword stands first on its logical line, after ``;`` or ``:`` (``try: import x``), or after
+    ``from <module>``; the line before may end with a backslash. A word with other text before it
+    on its line (prose in a docstring, ``>>> import`` in a doctest, a comment after code) is not one."""
+    statements: List["re.Match[bytes]"] = []
     for word in _IMPORT_WORD.finditer(source):
         at = word.start()
-        index = bisect.bisect_right(starts, at) - 1
-        if index >= 0 and at < statements[index][1]:
+        if at and (source[at - 1:at].isalnum() or source[at - 1] == 0x5F):  # (``_import``, ``reimport``)
             continue
+        if statements and at < statements[-1].end():
+            continue  # (a statement's own word)
         line_start = source.rfind(b"\n", 0, at) + 1
+        statement = _IMPORT_STATEMENT.match(source, line_start)
+        if statement is not None and at < statement.end() and not _continues(source, line_start):
+            statements.append(statement)
+            continue
         before = source[line_start:at].strip()
         if not before or b";" in before or b":" in before or _FROM_PREFIX.fullmatch(before) \
                 or _continues(source, line_start):
-            return True
-    return any(_continues(source, start) for start in starts)  # ``from a \`` + ``import b``
+            return None
+    return statements
 
 
 def _continues(source: bytes, line_start: int) -> bool:
@@ -838,7 +843,10 @@ def _chains_read(source: bytes, local: bytes, imports: Sequence[Tuple[int, int]]
     (``m = mod``, ``f(mod)``: then anything of it may be read), in strings and comments too."""
     found = set()
     starts = [start for start, _ in imports]
-    for match in re.finditer(rb"(?<![\w.])" + re.escape(local) + rb"(?!\w)", source):
+    for match in re.finditer(re.escape(local) + rb"(?!\w)", source):
+        if match.start() and (source[match.start() - 1:match.start()].isalnum()
+                              or source[match.start() - 1] in (0x5F, 0x2E)):  # ``_x``, ``ax``, ``self.x``
+            continue
         index = bisect.bisect_right(starts, match.start()) - 1
         if index >= 0 and match.start() < imports[index][1]:
             continue
@@ -864,6 +872,7 @@ _IMPORT_STATEMENT = re.compile(
 _ATTRIBUTE = re.compile(rb"(?:[ \t\f\r\n\\]|#[^\r\n]*)*\.(?:[ \t\f\r\n\\]|#[^\r\n]*)*([A-Za-z_][A-Za-z0-9_]*)")
 _WORD = re.compile(rb"\w+")
 _FROM_PREFIX = re.compile(rb"from\s*[\w.]*")
-_IMPORT_WORD = re.compile(rb"\bimport\b")
+# (a search that starts from a word is quick: the character before it is checked after)
+_IMPORT_WORD = re.compile(rb"import(?!\w)")
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
