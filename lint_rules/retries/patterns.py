@@ -33,7 +33,7 @@ from typing import (
 
 import libcst as cst
 
-from svcmod.fastpath.prefilter import may_hold_loop_with_try
+from svcmod.fastpath.prefilter import answered_per_text, may_hold_loop_with_try
 from svcmod.rule import child_nodes, dotted, has_star_kwargs, is_none, keyword, mentions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -791,20 +791,11 @@ def is_constant(expr: cst.BaseExpression) -> bool:
     return False
 
 
+@answered_per_text(4)  # four rules ask it of the same bytes, one after the other
 def may_hold_retry_loop(source: bytes) -> bool:
-    """Prefilter: the text could hold a hand-written retry loop. Four rules ask it of the same
-    bytes, one after the other: the last answers are kept (by the bytes object itself)."""
-    for known, answer in _RETRY_LOOP_ANSWERS:
-        if known is source:
-            return answer
-    loops = b"while" in source or mentions(source, b"range(") or mentions(source, b"count(")
-    answer = b"except" in source and loops and may_hold_loop_with_try(source, permanent)
-    _RETRY_LOOP_ANSWERS.insert(0, (source, answer))
-    del _RETRY_LOOP_ANSWERS[4:]
-    return answer
-
-
-_RETRY_LOOP_ANSWERS: List[Tuple[bytes, bool]] = []  # (source, answer), the latest first
+    """Prefilter: the text could hold a hand-written retry loop."""
+    return b"except" in source and (b"while" in source or mentions(source, b"range(") or mentions(source, b"count(")) \
+        and may_hold_loop_with_try(source, permanent)
 
 
 def retrying_loop(rule: "Rule", loop: cst.CSTNode) -> Optional[RetryUse]:

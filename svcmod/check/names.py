@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set
 
 import libcst as cst
 
+from svcmod.fastpath.prefilter import answered_per_text
 from svcmod.rule import AddImport, descendants, dotted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -627,20 +628,8 @@ def _is_static(fn: cst.FunctionDef) -> bool:
     return False
 
 
+@answered_per_text(1)  # the checker asks first, then the worker for the project index's record of the file
 def imported_modules(source: bytes) -> frozenset:
-    """The modules ``source`` imports (``read_imported_modules``), read once for the file being
-    checked: the checker asks first, then the worker for the project index's record of the file."""
-    if _LAST_READ and _LAST_READ[0] is source:
-        return _LAST_READ[1]
-    found = read_imported_modules(source)
-    _LAST_READ[:] = [source, found]
-    return found
-
-
-_LAST_READ: list = []  # [source, its modules]: the bytes object itself is kept, so its identity is not reused
-
-
-def read_imported_modules(source: bytes) -> frozenset:
     """Modules a source imports, read from its text without parsing (for the prefilter).
 
     Every dotted prefix is included (``import urllib.request`` gives ``urllib`` and

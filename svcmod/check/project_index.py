@@ -403,11 +403,10 @@ class Project:
         #: nothing to lend and nothing declared: the resolver needs no project at all
         self.empty = not any(self.modules.values()) and not self.declared
         self._resolved: Dict[Tuple[str, str], Optional[Binding]] = {}
-        self._digests: Dict[Tuple[str, str], str] = {}
         self._own: Dict[Tuple[str, str], str] = {}
         self._lending: Dict[str, Lending] = {}
         self._used_by_module: Dict[Tuple[str, str], List[Tuple[str, str, str]]] = {}
-        self._chained: Dict[Tuple[str, str], str] = {}  # (root, module) -> what its names reach (``_reached_digest``)
+        self._chained: Dict[Tuple[str, str], str] = {}  # (root, module) -> its fingerprint (``digest``)
         self._pointing: Dict[Tuple[str, str], Tuple[Tuple[str, str], ...]] = {}
 
     def home(self, module: str, root: str = "") -> Optional[str]:
@@ -534,12 +533,6 @@ class Project:
         home = self.home(module, root)
         if home is None or not self.spaces[home][module]:
             return ""
-        known = self._digests.get((home, module))
-        if known is None:
-            known = self._digests[(home, module)] = self._reached_digest((home, module))
-        return known
-
-    def _reached_digest(self, start: Tuple[str, str]) -> str:
         # what a module exports includes what the modules its names point into export: ``from
         # pkg.b import session`` in pkg.c is a session once pkg.b's is, and a module importing it
         # from pkg.c must be checked again then. So a module's fingerprint covers the own
@@ -550,7 +543,7 @@ class Project:
         # modules all import each other's names)
         if not self._chained:
             self._chain_digests()
-        return self._chained[start]
+        return self._chained[(home, module)]
 
     def _chain_digests(self) -> None:
         """``_chained`` for every module: Tarjan's strongly connected components of the graph of
@@ -685,13 +678,15 @@ class View:
         if not self.project.declared and not any(module in lending.prefixes for module in imported):
             return frozenset()
         bound = bound_names(source, self.package, lending)
-        words: Dict[str, FrozenSet[bytes]] = {}  # the words of the source, read once if asked
         if bound is not None:
             imported.extend(bound)
-        else:  # which names the file imports is not known: also the lending modules below its
-            # imports that it names (``from pkg import net`` gives only ``pkg`` to the import reader)
+        elif any(package in lending.below for package in imported):
+            # which names the file imports is not known: also the lending modules below its imports
+            # that it names (``from pkg import net`` gives only ``pkg`` to the import reader; one
+            # cannot reach ``pkg.net`` from ``pkg`` without writing ``net``)
+            words = frozenset(_WORD.findall(source))
             imported.extend(module for package in set(imported) for module in lending.below.get(package, ())
-                            if _names_below(source, package, module, words))
+                            if all(part.encode() in words for part in module[len(package) + 1:].split(".")))
         return self.project.borrowed(imported, self.root, bound)
 
     def relative_imports(self, source: bytes) -> List[str]:
@@ -794,16 +789,6 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
     return bound
 
 
-def _names_below(source: bytes, package: str, module: str, words: Dict[str, FrozenSet[bytes]]) -> bool:
-    """Whether ``source`` has every part of ``module``'s name below ``package`` as a word (one
-    cannot reach ``pkg.net`` from ``pkg`` without writing ``net``). ``words``: the source's words,
-    kept there the first time."""
-    known = words.get("")
-    if known is None:
-        known = words[""] = frozenset(_WORD.findall(source))
-    return all(part.encode() in known for part in module[len(package) + 1:].split("."))
-
-
 def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
     """The import statements of ``source`` that stand on lines of their own (``_IMPORT_STATEMENT``),
     or None when a word ``import`` outside them may start or end an import statement: Python's
@@ -813,7 +798,7 @@ def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
     statements: List["re.Match[bytes]"] = []
     for word in _IMPORT_WORD.finditer(source):
         at = word.start()
-        if at and (source[at - 1:at].isalnum() or source[at - 1] == 0x5F):  # (``_import``, ``reimport``)
+        if _inside_a_word(source, at):  # (``_import``, ``reimport``)
             continue
         if statements and at < statements[-1].end():
             continue  # (a statement's own word)
@@ -827,6 +812,13 @@ def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
                 or _continues(source, line_start):
             return None
     return statements
+
+
+def _inside_a_word(source: bytes, at: int) -> bool:
+    """Whether a word character stands just before ``at`` (our searches start from a word, and the
+    one before is checked here: a pattern starting with ``\\b`` or a look-behind is slow to search)."""
+    before = source[at - 1:at]
+    return bool(before) and (before.isalnum() or before == b"_")
 
 
 def _continues(source: bytes, line_start: int) -> bool:
@@ -844,8 +836,7 @@ def _chains_read(source: bytes, local: bytes, imports: Sequence[Tuple[int, int]]
     found = set()
     starts = [start for start, _ in imports]
     for match in re.finditer(re.escape(local) + rb"(?!\w)", source):
-        if match.start() and (source[match.start() - 1:match.start()].isalnum()
-                              or source[match.start() - 1] in (0x5F, 0x2E)):  # ``_x``, ``ax``, ``self.x``
+        if _inside_a_word(source, match.start()) or source[match.start() - 1:match.start()] == b".":  # ``self.x``
             continue
         index = bisect.bisect_right(starts, match.start()) - 1
         if index >= 0 and match.start() < imports[index][1]:

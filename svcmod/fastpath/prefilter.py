@@ -7,8 +7,11 @@ nothing), but must never drop one that does: when a line cannot be classified, t
 """
 from __future__ import annotations
 
+import functools
 import re
-from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar
+
+T = TypeVar("T")
 
 #: ``try:`` (starting a line: see ``_starts_line``). Patterns that begin with a literal are found
 #: by a fast search; one that begins with ``^`` in multi-line mode is tried at every byte (8x slower).
@@ -23,6 +26,26 @@ _CLAUSES = (b"except", b"else", b"finally")
 #: Block words that also stand inside expressions (``(a`` + ``if c else b)``): a line starting with
 #: one is a header only if it is one whole (``if x:``).
 _IN_EXPRESSIONS = (b"if ", b"if(", b"else")
+
+
+def answered_per_text(size: int) -> Callable[[Callable[[bytes], T]], Callable[[bytes], T]]:
+    """A scan of a file's bytes that several askers put to the same file one after the other (the
+    checker and the index record; four rules' prefilters): its last ``size`` answers are kept, by
+    the bytes object itself (kept with its answer, so its identity is not reused meanwhile)."""
+    def keeping(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
+        answers: List[Tuple[bytes, T]] = []  # the latest first
+
+        @functools.wraps(scan)
+        def answered(source: bytes) -> T:
+            for known, answer in answers:
+                if known is source:
+                    return answer
+            answer = scan(source)
+            answers.insert(0, (source, answer))
+            del answers[size:]
+            return answer
+        return answered
+    return keeping
 
 
 def _width(indent: bytes) -> int:
