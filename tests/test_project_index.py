@@ -130,6 +130,12 @@ def flake8(root: Path, *files: str) -> Found:
     return found
 
 
+def flake8_messages(root: Path, select: str, *paths: str) -> str:
+    """flake8's report as it prints it (the findings' messages say why a fix was left out)."""
+    return subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", select, *paths],
+                          cwd=root, capture_output=True, text=True, timeout=300).stdout
+
+
 @pytest.fixture()
 def shop(tmp_path: Path) -> Path:
     return write(tmp_path / "shop-repo", CROSS_MODULE)
@@ -431,8 +437,7 @@ REDIS_JOBS = {
 
 def test_a_redis_client_read_with_blocking_commands_in_another_module_gets_no_read_timeout(tmp_path, svcmod):
     root = write(tmp_path / "jobs-repo", REDIS_JOBS)
-    reasons = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "SVC107", "jobs"],
-                             cwd=root, capture_output=True, text=True, timeout=300).stdout
+    reasons = flake8_messages(root, "SVC107", "jobs")
     assert "module jobs.worker of the project hands this client to `rq.Worker`" in reasons
     assert "module jobs.consumer of the project uses this client for blocking reads (`blpop`)" in reasons
     result = svcmod("lint", "--select", "SVC107", "--fix", "--unsafe-fixes", ".", cwd=root)
@@ -525,8 +530,7 @@ def test_a_pool_of_another_module_answers_for_its_clients(tmp_path, svcmod):
     # the clients take the pools' timeouts: only the pools without one are reported
     assert found == {("app/cache.py", 4, "SVC107"), ("app/cache.py", 5, "SVC107"), ("app/cache.py", 6, "SVC107")}
     assert flake8(root, "app/cache.py", "app/views.py") == found
-    reasons = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "SVC107", "app/cache.py"],
-                             cwd=root, capture_output=True, text=True, timeout=300).stdout
+    reasons = flake8_messages(root, "SVC107", "app/cache.py")
     assert "module app.views of the project uses a client built on this pool for blocking reads (`blpop`)" in reasons
     assert "module app.views of the project hands a client built on this pool to `rq.Worker`" in reasons
     result = svcmod("lint", "--select", "SVC107", "--fix", "--unsafe-fixes", "app/cache.py", cwd=root)
