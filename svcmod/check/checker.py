@@ -14,7 +14,7 @@ from libcst.metadata import CodePosition, CodeRange
 
 from svcmod.check.names import Names, imported_modules
 from svcmod.check.policy import FixPolicy
-from svcmod.check.project_index import View
+from svcmod.check.project_index import View, code_only
 from svcmod.check.walk import walk
 from svcmod.fastpath.excerpt import Excerpt, excerpt
 from svcmod.fastpath.positions import positions_of
@@ -130,14 +130,20 @@ class Checker:
         self._borrowed = frozenset()
         if self._project is not None and self.fast_path:
             # objects of other modules of the project (or declared clients) the file may use: the
-            # rules that look for their library must see it, and see it whole (excerpts and
-            # sketches follow only the file's own imports)
+            # rules that look for their library must see it
             self._borrowed = self._project.borrowed(imported, source)
             imported = imported | self._borrowed
         active = self._active(source, imported, ignored_codes)
         if not active:
             return result
         borrowing = self._borrowing(source, own, active, ignored_codes)
+        lent = None
+        if borrowing:
+            active, lent = self._borrowed_by_name(source, own, active, ignored_codes)
+            if not active:
+                return result
+            imported = own | self._borrowed
+            borrowing = lent is None
         too_deep = nesting_problem(source)
         if too_deep:
             self.engine_finding(result, "SVC901", f"not checked: {too_deep}", 1, 1)
@@ -147,7 +153,7 @@ class Checker:
         cut = self.excerpts and not borrowing and self._fixes_at is None
         screening = self.screen(filename, active) \
             if cut and self.fast_path and all(rule.fast_path.sketch for rule in active) else None
-        part = excerpt(source, [type(rule) for rule in active], imported, screening) if cut else None
+        part = excerpt(source, [type(rule) for rule in active], imported, screening, lent) if cut else None
         if part is not None and part.empty:
             return result
         if screening is not None and screening.reports is not None \
@@ -196,8 +202,8 @@ class Checker:
                    ignored_codes: Sequence[str]) -> bool:
         """Whether what the file borrows from the project's modules (``_borrowed``; ``own``: what it
         imports itself) matters to the rules about to run on it: it made one of them run, or one of them looks for
-        names of a borrowed module. Then the file is read whole: excerpts and sketches follow only
-        the file's own imports. A borrowed module no running rule looks for (``collections``
+        names of a borrowed module. Then excerpts must follow the local names it borrows through
+        (``_borrowed_by_name``). A borrowed module no running rule looks for (``collections``
         through a package re-exporting it) changes nothing."""
         if not self._borrowed:
             return False
@@ -206,6 +212,26 @@ class Checker:
             if any(module in self._borrowed for module in (*spec.imports, *spec.part_imports)):
                 return True
         return self._active(source, own, ignored_codes) != active
+
+    def _borrowed_by_name(self, source: bytes, own: FrozenSet[str], active: List[Rule], ignored_codes: Sequence[str]
+                          ) -> Tuple[List[Rule], Optional[Dict[str, FrozenSet[str]]]]:
+        """For a file whose borrowing matters (``_borrowing``): the rules to run, once what it
+        borrows is read again from its code alone (``code_only``: prose naming ``event`` or ``util``
+        made any name of such a module count), and the local names it borrows through, which
+        excerpts then follow as they follow its own imports (None: it is read whole, as when it
+        has a star import or what it borrows is not known by name)."""
+        code = code_only(source)
+        if code is not None:
+            narrower = self._project.borrowed(own, code)
+            if narrower != self._borrowed:
+                self._borrowed = narrower
+                active = self._active(source, own | narrower, ignored_codes)
+                if not active or not self._borrowing(source, own, active, ignored_codes):
+                    return active, {}
+        lent = self._project.lent_by_local(code if code is not None else source)
+        if lent is None or "*" in lent or not self._borrowed <= frozenset().union(*lent.values()):
+            return active, None
+        return active, lent
 
     def _active(self, source: bytes, imported: FrozenSet[str], ignored_codes: Sequence[str]) -> List[Rule]:
         """The rules to run on ``source`` (which imports ``imported``): those whose prefilter wants

@@ -689,6 +689,21 @@ class View:
                             if all(part.encode() in words for part in module[len(package) + 1:].split(".")))
         return self.project.borrowed(imported, self.root, bound)
 
+    def lent_by_local(self, source: bytes) -> Optional[Dict[str, FrozenSet[str]]]:
+        """What ``borrowed`` gives, by the local name the file reaches it through (``logger`` of
+        ``from pkg.log import logger``, ``util`` of ``from .. import util``): the names an excerpt
+        must follow as it follows those a library's import binds. None when the text does not
+        show every import statement whole (then the file is read whole)."""
+        by_local = bound_by_local(source, self.package, self.project.lending(self.root))
+        if by_local is None:
+            return None
+        found = {}
+        for local, bound in by_local.items():
+            lent = self.project.borrowed(list(bound), self.root, bound)
+            if lent:
+                found[local] = lent
+        return found
+
     def relative_imports(self, source: bytes) -> List[str]:
         found: List[str] = []
         reader = _Reader(self.package)
@@ -724,15 +739,33 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
     None when the text does not show every import statement whole (``_import_statements``). The
     caller then takes every name of every module the file imports, as before: this only ever
     narrows what is certain."""
+    by_local = bound_by_local(source, package, lending)
+    if by_local is None:
+        return None
+    bound: Dict[str, Optional[FrozenSet[str]]] = {}
+    for modules in by_local.values():
+        _merge(bound, modules)
+    return bound
+
+
+def _merge(bound: Dict[str, Optional[FrozenSet[str]]], more: Mapping[str, Optional[FrozenSet[str]]]) -> None:
+    for module, names in more.items():
+        known = bound.get(module, frozenset())
+        bound[module] = None if known is None or names is None else known | names
+
+
+def bound_by_local(source: bytes, package: str = "", lending: Optional[Lending] = None
+                   ) -> Optional[Dict[str, Dict[str, Optional[FrozenSet[str]]]]]:
+    """``bound_names`` by the local name that binds them (``rq`` of ``import requests as rq``; ``*``
+    for a star import): what the file reaches through each name its imports bind."""
     statements = _import_statements(source)
     if statements is None:
         return None
     spans = [s.span() for s in statements]
-    bound: Dict[str, Optional[FrozenSet[str]]] = {}
+    by_local: Dict[str, Dict[str, Optional[FrozenSet[str]]]] = {}
 
-    def add(module: str, names: Optional[FrozenSet[str]]) -> None:
-        known = bound.get(module, frozenset())
-        bound[module] = None if known is None or names is None else known | names
+    def add(local: bytes, module: str, names: Optional[FrozenSet[str]]) -> None:
+        _merge(by_local.setdefault(local.decode(), {}), {module: names})
 
     def reached(module: str, local: bytes) -> Optional[FrozenSet[str]]:
         """What the file reads of ``module``, bound to ``local``: the names of it, None for any;
@@ -745,7 +778,7 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
         for deeper in below:
             rest = deeper[len(module) + 1:]
             if chains is None or any(chain == rest or chain.startswith(rest + ".") for chain in chains):
-                add(deeper, None if chains is None else frozenset(
+                add(local, deeper, None if chains is None else frozenset(
                     chain[len(rest) + 1:].split(".")[0] for chain in chains if chain.startswith(rest + ".")))
         return None if chains is None else frozenset(chain.split(".")[0] for chain in chains)
 
@@ -757,12 +790,13 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
                 if not words or not _DOTTED.fullmatch(words[0]):
                     return None
                 parts = words[0].decode().split(".")
-                for end in range(1, len(parts) + 1):
-                    bound[".".join(parts[:end])] = None
                 # ``import a.b`` binds ``a``; ``import a.b as c`` binds ``c`` to ``a.b``
                 renamed = len(words) == 3 and words[1] == b"as" and _NAME.fullmatch(words[2])
+                local = words[2] if renamed else parts[0].encode()
+                for end in range(1, len(parts) + 1):
+                    add(local, ".".join(parts[:end]), None)
                 if lending is not None:
-                    reached(words[0].decode() if renamed else parts[0], words[2] if renamed else parts[0].encode())
+                    reached(words[0].decode() if renamed else parts[0], local)
             continue
         base = _Reader(package)._absolute(module.decode() or None, len(dots)) if dots else module.decode()
         if base is None:
@@ -775,18 +809,18 @@ def bound_names(source: bytes, package: str = "", lending: Optional[Lending] = N
             if not words:
                 continue
             if words[0] == b"*":
-                bound[base] = None
+                add(b"*", base, None)
                 break
             local = words[2] if len(words) == 3 and words[1] == b"as" else words[0]
             if not _NAME.fullmatch(words[0]) or not _NAME.fullmatch(local):
                 return None
             taken[words[0].decode()] = local
         else:
-            add(base, frozenset(taken))
             for name, local in taken.items():
+                add(local, base, frozenset((name,)))
                 # ``from pkg import mod``: a module, maybe, whose names the file reaches as ``mod.x``
-                add(f"{base}.{name}", reached(f"{base}.{name}", local))
-    return bound
+                add(local, f"{base}.{name}", reached(f"{base}.{name}", local))
+    return by_local
 
 
 def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
@@ -812,6 +846,83 @@ def _import_statements(source: bytes) -> Optional[List["re.Match[bytes]"]]:
                 or _continues(source, line_start):
             return None
     return statements
+
+
+def code_only(source: bytes) -> Optional[bytes]:
+    """``source`` with its comments and its bare string statements (docstrings, and strings standing
+    alone as statements) blanked: spaces of the same length, line ends kept, so that what the text
+    searches of ``bound_names`` find stands where it stood, and prose about ``event`` or ``util``
+    no longer reads as a use of a module of that name. Neither can hold code nor be read by the
+    resolver (string annotations, which it reads, are not statements of their own). None when
+    Python cannot parse the file or its positions might not be the file's bytes (a byte order
+    mark, an encoding other than UTF-8, a lone carriage return ending a line).
+
+    A ``#`` is taken for a comment only where it cannot be inside a string: nothing before it on its
+    line is a quote, and its line does not continue a statement whose lines hold a triple quote or
+    a backslash ending a line (only so may a string go on over a line end). Only statements are
+    walked, not expressions: this costs little more than Python's parse."""
+    first_two_lines = b"\n".join(source.split(b"\n", 2)[:2])
+    if source.startswith(b"\xef\xbb\xbf") or _ENCODING.search(first_two_lines) \
+            or source.count(b"\r") != source.count(b"\r\n"):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    starts = [0]
+    at = source.find(b"\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = source.find(b"\n", at + 1)
+    starts.append(len(source) + 1)  # (the end of the last line)
+    text = bytearray(source)
+    unsure = bytearray(len(starts) + 1)  # lines a string may run over to from the line before
+    stack: List[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for field in _BODIES:
+            for statement in getattr(node, field, ()):
+                if isinstance(statement, ast.match_case):
+                    stack.append(statement)
+                    continue
+                first, last = statement.lineno, statement.end_lineno or statement.lineno
+                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+                        and isinstance(statement.value.value, (str, bytes)):
+                    begin = starts[first - 1] + statement.col_offset
+                    end = starts[last - 1] + (statement.end_col_offset or 0)
+                    text[begin:end] = _blank(source[begin:end])
+                    unsure[first + 1:last + 1] = b"\1" * (last - first)
+                    continue
+                inner = [block for block in (getattr(statement, f, None) for f in _BODIES) if block]
+                first = min([first, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+                # a compound statement's own lines (decorators, header) end where its first block begins
+                own_last = min((block[0].lineno for block in inner), default=last + 1) - 1
+                if own_last > first:
+                    lines = source[starts[first - 1]:starts[own_last] - 1]
+                    if b"'''" in lines or b'"""' in lines or b"\\\n" in lines or b"\\\r\n" in lines:
+                        unsure[first + 1:own_last + 1] = b"\1" * (own_last - first)
+                if inner:
+                    stack.append(statement)
+    at = source.find(b"#")
+    while at >= 0:
+        line = bisect.bisect_right(starts, at)
+        before = source[starts[line - 1]:at]
+        end = source.find(b"\n", at)
+        end = len(source) if end < 0 else end
+        if not unsure[line] and b"'" not in before and b'"' not in before:
+            text[at:end] = _blank(source[at:end])
+        at = source.find(b"#", end)
+    return bytes(text)
+
+
+#: The fields of a node that hold statements (or ``case`` clauses).
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _blank(text: bytes) -> bytes:
+    return re.sub(rb"[^\r\n]", b" ", text)
 
 
 def _inside_a_word(source: bytes, at: int) -> bool:
@@ -862,6 +973,8 @@ _IMPORT_STATEMENT = re.compile(
 #: ends and comments; anywhere: a backslash continuation)
 _ATTRIBUTE = re.compile(rb"(?:[ \t\f\r\n\\]|#[^\r\n]*)*\.(?:[ \t\f\r\n\\]|#[^\r\n]*)*([A-Za-z_][A-Za-z0-9_]*)")
 _WORD = re.compile(rb"\w+")
+#: A coding declaration other than UTF-8 (PEP 263): positions in the parsed text are not the file's bytes.
+_ENCODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", re.M | re.I)
 _FROM_PREFIX = re.compile(rb"from\s*[\w.]*")
 # (a search that starts from a word is quick: the character before it is checked after)
 _IMPORT_WORD = re.compile(rb"import(?!\w)")

@@ -59,6 +59,7 @@ from typing import (
     FrozenSet,
     Iterable,
     List,
+    Mapping,
     Optional,
     Pattern,
     Sequence,
@@ -321,6 +322,11 @@ def _import_names(statements: Sequence[ast.stmt], modules: Sequence[str],
     return names
 
 
+def _lent_names(lent: Mapping[str, FrozenSet[str]], modules: Sequence[str]) -> Set[str]:
+    """The local names through which other modules of the project lend the file one of ``modules``."""
+    return {local for local, lends in lent.items() if any(_under(module, modules) for module in lends)}
+
+
 def _under(module: str, modules: Sequence[str]) -> bool:
     return any(module == m or module.startswith(m + ".") for m in modules)
 
@@ -433,12 +439,15 @@ Screen = Callable[[cst.Module, "Sketcher"], Sequence[cst.CSTNode]]
 
 
 def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
-            screen: Optional[Screen] = None) -> Optional[Excerpt]:
+            screen: Optional[Screen] = None, lent: Optional[Mapping[str, FrozenSet[str]]] = None) -> Optional[Excerpt]:
     """``source`` with the parts none of ``rules`` could find anything in replaced by stubs, and
     the blank lines and comments between statements left out (an ``empty`` excerpt when that is
     everything); or None when it should be parsed whole (short, a rule without ``parts``, not
     parsed by Python, nothing to leave out). ``imported``: the modules the file imports, as
-    ``svcmod.check.names.imported_modules`` reads them. With ``screen``, the rules are run on a sketch
+    ``svcmod.check.names.imported_modules`` reads them, and those other modules of the project lend it
+    (``lent``: by the local name it reaches them through, ``logger`` of ``from pkg.log import logger``
+    lending ``logging``: a part mentioning the name counts as mentioning what the module's import
+    would bind). With ``screen``, the rules are run on a sketch
     of the parts that mention what they look for, and only the parts where they report something
     are kept (with what those depend on); a file too short for an excerpt or seen by a rule that
     has no ``parts`` is screened whole, and is empty when the rules report nothing on its sketch."""
@@ -469,7 +478,7 @@ def excerpt(source: bytes, rules: Sequence[type], imported: FrozenSet[str],
         parts = reader.parts
         if not parts:
             return _screened_whole(tree, lines, screen) if screen is not None else None
-        choice = _choose(parts, reader, source, lines, rules, imported, texts, choice)
+        choice = _choose(parts, reader, source, lines, rules, imported, texts, choice, lent or {})
         if choice is None:  # a rule must see it all: the rules screen the whole of it
             if outline.hidden:
                 outline.whole()
@@ -543,7 +552,7 @@ class _Choice:
 
 def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[bytes], rules: Sequence[type],
             imported: FrozenSet[str], texts: Dict[Tuple[int, int], "_Text"],
-            previous: Optional[_Choice] = None) -> Optional[_Choice]:
+            previous: Optional[_Choice] = None, lent: Mapping[str, FrozenSet[str]] = {}) -> Optional[_Choice]:
     """Marks the parts some rule could find something in (or that are context) as kept, and what
     that choice was; None when a rule must see it all. ``texts``: the parts' texts so far, by their
     first and last lines. ``previous``: the choice before the last hidden parts were revealed.
@@ -571,7 +580,8 @@ def _choose(parts: Sequence[_Part], reader: _Reader, source: bytes, lines: List[
     tests = []
     derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]] = {}
     for rule in rules:
-        criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings, derivations)
+        criterion = _criterion(rule, source, reader.imports, imported, bindings, attribute_bindings, derivations,
+                               lent)
         if criterion is None:
             return None
         mentioned, checks = criterion
@@ -676,8 +686,8 @@ def _parse(source: bytes) -> Optional[ast.AST]:
 def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported: FrozenSet[str],
                bindings: Sequence[Tuple[FrozenSet[str], _Text]],
                attribute_bindings: Sequence[Tuple[str, _Text]],
-               derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]]
-               ) -> Optional[Tuple[Callable[[_Text], bool], List[_Mentions]]]:
+               derivations: Dict[Tuple[Tuple[bytes, ...], FrozenSet[bytes]], FrozenSet[bytes]],
+               lent: Mapping[str, FrozenSet[str]] = {}) -> Optional[Tuple[Callable[[_Text], bool], List[_Mentions]]]:
     """What a part of ``source`` must mention for ``rule`` to find something in it, and the
     mentions that test is made of; None: it must see it all. (Tokens and called names that are
     nowhere in ``source`` are in no part of it: they are not looked for.) ``derivations``: the
@@ -697,9 +707,12 @@ def _criterion(rule: type, source: bytes, imports: Sequence[ast.stmt], imported:
         names = _import_names(imports, modules, imported)
         if names is None:
             return None
-        checks.append(_Mentions((), names))
+        checks.append(_Mentions((), names | _lent_names(lent, fast_path.part_imports)))
     if parts.calls:
-        checks.append(_Mentions((), [name for name in parts.calls if name.encode() in source], calls=True))
+        # a name lent by another module of the project may be one of the calls itself (``sh`` of
+        # ``from .compat import sh``, where ``sh = subprocess.run``)
+        calls = [name for name in parts.calls if name.encode() in source]
+        checks.append(_Mentions((), [*calls, *sorted(_lent_names(lent, fast_path.part_imports))], calls=True))
     for mentions in checks:
         key = (mentions.tokens, frozenset(mentions.words))
         derived = derivations.get(key)
